@@ -1,0 +1,440 @@
+//! Opening an image: resolving a reference to a manifest, a config and a list of layers, with
+//! every JSON blob checked against its digest before it is parsed.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Arc;
+
+use serde::Deserialize;
+
+use crate::digest::Digest;
+use crate::error::OciError;
+use crate::options::ReadOptions;
+use crate::reference::{ArchiveSelector, ImageReference};
+use crate::spec::{
+    ANNOTATION_REF_NAME, Descriptor, ImageConfig, ImageIndex, ImageManifest, is_index_media_type,
+    is_manifest_media_type,
+};
+use crate::store::{ArchiveIndex, BlobStore};
+
+/// One layer as the manifest (or archive) describes it, before it is read.
+#[derive(Debug, Clone)]
+pub struct LayerInfo {
+    /// Zero-based position, base layer first.
+    pub index: usize,
+    /// Media type from the manifest; `None` in a `docker save` archive.
+    pub media_type: Option<String>,
+    /// Digest of the stored blob, from the manifest. `None` in a `docker save` archive, which
+    /// names layers by path.
+    pub digest: Option<Digest>,
+    /// Stored size, from the manifest or the archive.
+    pub size: u64,
+    /// Digest of the uncompressed layer, from the config's `rootfs.diff_ids`.
+    pub diff_id: Option<Digest>,
+    /// Annotations on the layer descriptor.
+    pub annotations: BTreeMap<String, String>,
+    /// Path of the blob inside the layout or archive.
+    pub(crate) location: String,
+}
+
+impl LayerInfo {
+    /// A short name for messages: the blob digest, else the `diff_id`, else the position.
+    #[must_use]
+    pub fn label(&self) -> String {
+        match (&self.digest, &self.diff_id) {
+            (Some(d), _) | (None, Some(d)) => d.to_string(),
+            (None, None) => format!("#{}", self.index),
+        }
+    }
+}
+
+/// An opened image whose layers have not been read yet.
+#[derive(Debug)]
+pub struct Image {
+    /// The reference it was opened from.
+    pub reference: ImageReference,
+    /// Digest of the image manifest. `None` for `docker save` archives and root filesystems,
+    /// which carry no manifest.
+    pub manifest_digest: Option<Digest>,
+    /// The manifest, when there is one.
+    pub manifest: Option<ImageManifest>,
+    /// Digest of the config blob. `None` for root filesystems.
+    pub config_digest: Option<Digest>,
+    /// The image config; empty for root filesystems.
+    pub config: ImageConfig,
+    /// Layers, base first. Empty for root filesystems.
+    pub layers: Vec<LayerInfo>,
+    /// The tags the source names for this image (`RepoTags` of a `docker save` archive, the
+    /// `ref.name` annotation of an OCI layout).
+    pub tags: Vec<String>,
+    pub(crate) source: Source,
+}
+
+#[derive(Debug)]
+pub(crate) enum Source {
+    Blobs(BlobStore),
+    RootFs(std::path::PathBuf),
+}
+
+impl Image {
+    /// Opens the image a reference names, checking the manifest and config digests.
+    pub fn open(reference: &ImageReference, options: &ReadOptions) -> Result<Image, OciError> {
+        match reference {
+            ImageReference::OciLayout { path, tag } => {
+                let store = BlobStore::Dir(path.clone());
+                open_layout(reference, store, tag.as_deref(), options)
+            }
+            ImageReference::OciArchive { path, tag } => {
+                let index = ArchiveIndex::open(path, options)?;
+                let store = BlobStore::Archive(Arc::new(index));
+                open_layout(reference, store, tag.as_deref(), options)
+            }
+            ImageReference::DockerArchive { path, selector } => {
+                open_docker_archive(reference, path, selector.as_ref(), options)
+            }
+            ImageReference::RootFs { path } => {
+                let meta = std::fs::metadata(path).map_err(|e| OciError::io(path, e))?;
+                if !meta.is_dir() {
+                    return Err(OciError::InvalidImage(format!(
+                        "`{}` is not a directory; dir: takes an unpacked root filesystem",
+                        path.display()
+                    )));
+                }
+                Ok(Image {
+                    reference: reference.clone(),
+                    manifest_digest: None,
+                    manifest: None,
+                    config_digest: None,
+                    config: ImageConfig::default(),
+                    layers: Vec::new(),
+                    tags: Vec::new(),
+                    source: Source::RootFs(path.clone()),
+                })
+            }
+            ImageReference::Registry(_) => Err(OciError::UnsupportedTransport {
+                reference: reference.to_string(),
+                transport: "docker:// (registry)",
+            }),
+        }
+    }
+}
+
+/// Reads a blob named by a descriptor and checks its size and digest.
+fn read_verified(
+    store: &BlobStore,
+    descriptor: &Descriptor,
+    what: &str,
+    options: &ReadOptions,
+) -> Result<Vec<u8>, OciError> {
+    let path = blob_path(&descriptor.digest);
+    if !store.contains(&path) {
+        return Err(OciError::InvalidImage(format!(
+            "{what} blob {} is missing (expected at `{}`)",
+            descriptor.digest,
+            store.describe(&path).display()
+        )));
+    }
+    let data = store.read_small(&path, options.max_json_bytes)?;
+    let actual = Digest::of(&data);
+    if actual != descriptor.digest {
+        return Err(OciError::DigestMismatch {
+            blob: format!("{what} blob"),
+            expected: descriptor.digest.clone(),
+            actual,
+        });
+    }
+    if data.len() as u64 != descriptor.size {
+        return Err(OciError::SizeMismatch {
+            blob: format!("{what} blob {}", descriptor.digest),
+            expected: descriptor.size,
+            actual: data.len() as u64,
+        });
+    }
+    Ok(data)
+}
+
+pub(crate) fn blob_path(digest: &Digest) -> String {
+    format!("blobs/{}/{}", digest.algorithm(), digest.hex())
+}
+
+fn open_layout(
+    reference: &ImageReference,
+    store: BlobStore,
+    tag: Option<&str>,
+    options: &ReadOptions,
+) -> Result<Image, OciError> {
+    // Read the layout marker and the top-level index.
+    let name = reference.to_string();
+    if !store.contains("index.json") {
+        return Err(OciError::InvalidImage(format!(
+            "`{}` is not an OCI image layout: index.json is missing",
+            store.describe("").display()
+        )));
+    }
+    let index_bytes = store.read_small("index.json", options.max_json_bytes)?;
+    let index: ImageIndex = serde_json::from_slice(&index_bytes)
+        .map_err(|e| OciError::json(format!("index.json of {name}"), e))?;
+
+    // Pick the manifest the tag names.
+    let tags: Vec<String> = index
+        .manifests
+        .iter()
+        .filter_map(|d| d.annotations.get(ANNOTATION_REF_NAME).cloned())
+        .collect();
+    let chosen: Vec<&Descriptor> = match tag {
+        Some(tag) => index
+            .manifests
+            .iter()
+            .filter(|d| d.annotations.get(ANNOTATION_REF_NAME).map(String::as_str) == Some(tag))
+            .collect(),
+        None => index.manifests.iter().collect(),
+    };
+    let descriptor = match chosen.as_slice() {
+        [one] => (*one).clone(),
+        [] if tag.is_some() => {
+            return Err(OciError::InvalidImage(format!(
+                "tag `{}` not found in {name}; tags present: {}",
+                tag.unwrap_or_default(),
+                list_or_none(&tags)
+            )));
+        }
+        [] => return Err(OciError::InvalidImage(format!("{name} holds no images"))),
+        many => {
+            return Err(OciError::InvalidImage(format!(
+                "{name} names {} images; add a tag to pick one (tags present: {})",
+                many.len(),
+                list_or_none(&tags)
+            )));
+        }
+    };
+    let own_tags = descriptor
+        .annotations
+        .get(ANNOTATION_REF_NAME)
+        .cloned()
+        .into_iter()
+        .collect();
+
+    // Descend through nested indexes to the platform's manifest.
+    let manifest_descriptor = select_platform(&store, descriptor, options)?;
+    let manifest_bytes = read_verified(&store, &manifest_descriptor, "manifest", options)?;
+    let manifest: ImageManifest = serde_json::from_slice(&manifest_bytes)
+        .map_err(|e| OciError::json(format!("manifest {}", manifest_descriptor.digest), e))?;
+    let config_bytes = read_verified(&store, &manifest.config, "config", options)?;
+    let config: ImageConfig = serde_json::from_slice(&config_bytes)
+        .map_err(|e| OciError::json(format!("config {}", manifest.config.digest), e))?;
+
+    // Describe the layers.
+    let diff_ids = &config.rootfs.diff_ids;
+    if !diff_ids.is_empty() && diff_ids.len() != manifest.layers.len() {
+        return Err(OciError::InvalidImage(format!(
+            "manifest {} lists {} layers but its config lists {} diff_ids",
+            manifest_descriptor.digest,
+            manifest.layers.len(),
+            diff_ids.len()
+        )));
+    }
+    let layers = manifest
+        .layers
+        .iter()
+        .enumerate()
+        .map(|(index, d)| LayerInfo {
+            index,
+            media_type: Some(d.media_type.clone()),
+            digest: Some(d.digest.clone()),
+            size: d.size,
+            diff_id: diff_ids.get(index).cloned(),
+            annotations: d.annotations.clone(),
+            location: blob_path(&d.digest),
+        })
+        .collect();
+    Ok(Image {
+        reference: reference.clone(),
+        manifest_digest: Some(manifest_descriptor.digest.clone()),
+        config_digest: Some(manifest.config.digest.clone()),
+        manifest: Some(manifest),
+        config,
+        layers,
+        tags: own_tags,
+        source: Source::Blobs(store),
+    })
+}
+
+fn list_or_none(tags: &[String]) -> String {
+    if tags.is_empty() {
+        "none".to_owned()
+    } else {
+        tags.iter()
+            .map(|t| format!("`{t}`"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+fn select_platform(
+    store: &BlobStore,
+    mut descriptor: Descriptor,
+    options: &ReadOptions,
+) -> Result<Descriptor, OciError> {
+    // Indexes may nest; a few levels is plenty and bounds a malicious cycle.
+    for _ in 0..4 {
+        if is_manifest_media_type(&descriptor.media_type) {
+            return Ok(descriptor);
+        }
+        if !is_index_media_type(&descriptor.media_type) {
+            return Err(OciError::InvalidImage(format!(
+                "descriptor {} has media type `{}`, which is neither an image manifest nor an index",
+                descriptor.digest, descriptor.media_type
+            )));
+        }
+        let bytes = read_verified(store, &descriptor, "image index", options)?;
+        let index: ImageIndex = serde_json::from_slice(&bytes)
+            .map_err(|e| OciError::json(format!("image index {}", descriptor.digest), e))?;
+        let want = &options.platform;
+        let found = index.manifests.iter().find(|d| {
+            d.platform.as_ref().is_some_and(|p| {
+                p.os == want.os
+                    && p.architecture == want.architecture
+                    && (want.variant.is_none() || p.variant == want.variant)
+            })
+        });
+        let Some(found) = found else {
+            let offered: Vec<String> = index
+                .manifests
+                .iter()
+                .filter_map(|d| d.platform.as_ref())
+                .map(|p| format!("{}/{}", p.os, p.architecture))
+                .collect();
+            return Err(OciError::InvalidImage(format!(
+                "image index {} has no {}/{} manifest (platforms: {})",
+                descriptor.digest,
+                want.os,
+                want.architecture,
+                list_or_none(&offered)
+            )));
+        };
+        descriptor = found.clone();
+    }
+    Err(OciError::InvalidImage(format!(
+        "image indexes nest more than 4 levels deep below {}",
+        descriptor.digest
+    )))
+}
+
+/// One image of a `docker save` archive's `manifest.json`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct ArchiveManifestEntry {
+    config: String,
+    #[serde(default)]
+    repo_tags: Option<Vec<String>>,
+    layers: Vec<String>,
+}
+
+fn open_docker_archive(
+    reference: &ImageReference,
+    path: &Path,
+    selector: Option<&ArchiveSelector>,
+    options: &ReadOptions,
+) -> Result<Image, OciError> {
+    let name = reference.to_string();
+    let store = BlobStore::Archive(Arc::new(ArchiveIndex::open(path, options)?));
+    if !store.contains("manifest.json") {
+        return Err(OciError::InvalidImage(format!(
+            "`{}` is not a docker-archive: manifest.json is missing",
+            path.display()
+        )));
+    }
+    let bytes = store.read_small("manifest.json", options.max_json_bytes)?;
+    let entries: Vec<ArchiveManifestEntry> = serde_json::from_slice(&bytes)
+        .map_err(|e| OciError::json(format!("manifest.json of {name}"), e))?;
+
+    // Pick the image.
+    let all_tags = || -> Vec<String> {
+        entries
+            .iter()
+            .flat_map(|e| e.repo_tags.clone().unwrap_or_default())
+            .collect()
+    };
+    let entry = match selector {
+        None if entries.len() == 1 => &entries[0],
+        None if entries.is_empty() => {
+            return Err(OciError::InvalidImage(format!("{name} holds no images")));
+        }
+        None => {
+            return Err(OciError::InvalidImage(format!(
+                "{name} holds {} images; pick one with `:REPO:TAG` or `:@INDEX` (tags present: {})",
+                entries.len(),
+                list_or_none(&all_tags())
+            )));
+        }
+        Some(ArchiveSelector::Index(i)) => entries.get(*i).ok_or_else(|| {
+            OciError::InvalidImage(format!(
+                "{name} holds {} images; index @{i} is out of range",
+                entries.len()
+            ))
+        })?,
+        Some(ArchiveSelector::Tag(tag)) => entries
+            .iter()
+            .find(|e| e.repo_tags.as_ref().is_some_and(|t| t.contains(tag)))
+            .ok_or_else(|| {
+                OciError::InvalidImage(format!(
+                    "tag `{tag}` not found in {name}; tags present: {}",
+                    list_or_none(&all_tags())
+                ))
+            })?,
+    };
+
+    // Read the config; its file name is its digest in every format docker has written.
+    let config_path = crate::fs::normalize_entry_name(&entry.config).unwrap_or_default();
+    let config_bytes = store.read_small(&config_path, options.max_json_bytes)?;
+    let config_digest = Digest::of(&config_bytes);
+    let named_hex = config_path
+        .rsplit('/')
+        .next()
+        .unwrap_or_default()
+        .trim_end_matches(".json");
+    if named_hex.len() == 64 && named_hex != config_digest.hex() {
+        return Err(OciError::DigestMismatch {
+            blob: format!("config `{config_path}`"),
+            expected: format!("sha256:{named_hex}").parse()?,
+            actual: config_digest,
+        });
+    }
+    let config: ImageConfig = serde_json::from_slice(&config_bytes)
+        .map_err(|e| OciError::json(format!("config `{config_path}` of {name}"), e))?;
+    let diff_ids = &config.rootfs.diff_ids;
+    if diff_ids.len() != entry.layers.len() {
+        return Err(OciError::InvalidImage(format!(
+            "{name}: manifest.json lists {} layers but the config lists {} diff_ids",
+            entry.layers.len(),
+            diff_ids.len()
+        )));
+    }
+
+    // Describe the layers; the archive gives no stored digest, so the diff_id is what is
+    // checked.
+    let mut layers = Vec::with_capacity(entry.layers.len());
+    for (index, layer_path) in entry.layers.iter().enumerate() {
+        let location = crate::fs::normalize_entry_name(layer_path).unwrap_or_default();
+        let (_, size) = store.open(&location)?;
+        layers.push(LayerInfo {
+            index,
+            media_type: None,
+            digest: None,
+            size,
+            diff_id: Some(diff_ids[index].clone()),
+            annotations: BTreeMap::new(),
+            location,
+        });
+    }
+    Ok(Image {
+        reference: reference.clone(),
+        manifest_digest: None,
+        manifest: None,
+        config_digest: Some(config_digest),
+        config,
+        layers,
+        tags: entry.repo_tags.clone().unwrap_or_default(),
+        source: Source::Blobs(store),
+    })
+}

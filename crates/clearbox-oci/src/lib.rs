@@ -1,0 +1,44 @@
+//! Container images as clearbox reads them: references in skopeo's transport syntax, OCI image
+//! layouts and archives, `docker save` archives and unpacked root filesystems, merged into one
+//! filesystem view with whiteouts applied.
+//!
+//! # Supported
+//! - Transports `oci:`, `oci-archive:`, `docker-archive:` and `dir:` (see [`ImageReference`]).
+//! - Layers as plain tar, gzip or zstd, told apart by their first bytes.
+//! - OCI and Docker v2 schema 2 manifests, nested indexes with platform selection.
+//! - Every blob checked: manifests and configs against their descriptors before parsing,
+//!   layers against the stored digest and the config's `diff_id` while streaming.
+//!
+//! # Not yet
+//! - Registries (`docker://`): references parse, reading returns
+//!   [`OciError::UnsupportedTransport`].
+//!
+//! # Never
+//! - Extracting layers to disk. Layers stream through memory once; callers see file contents
+//!   only through a [`ContentInspector`], so a hostile entry name cannot write anywhere.
+//! - Following symlinks out of the image root.
+
+#![forbid(unsafe_code)]
+
+mod digest;
+mod error;
+mod fs;
+mod image;
+mod layer;
+mod options;
+mod reference;
+mod rootfs;
+mod scan;
+pub mod spec;
+mod store;
+mod tar;
+
+pub use digest::{Digest, HashingReader};
+pub use error::{LayerProblem, OciError};
+pub use fs::{ContentId, FileTree, Node, normalize_entry_name};
+pub use image::{Image, LayerInfo};
+pub use layer::{Compression, ContentInspector, EntryInfo};
+pub use options::{NoProgress, Progress, ReadOptions};
+pub use reference::{ArchiveSelector, ImageReference, RegistryReference};
+pub use scan::{LayerSummary, Scan};
+pub use tar::EntryKind;

@@ -1,0 +1,210 @@
+//! Where an image's blobs live: a directory, or entries of a tar archive read in place.
+//!
+//! Archive entries are located once by walking the tar headers and then read by offset, so an
+//! archive of any size is never copied, except that a gzip- or zstd-compressed archive is first
+//! decompressed into a temporary file the tool owns.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::error::{LayerProblem, OciError};
+use crate::fs::normalize_entry_name;
+use crate::layer::{Compression, GuardedReader};
+use crate::options::ReadOptions;
+use crate::tar::{EntryKind, TarLimits, TarReader, map_read_error};
+
+/// A source of blobs addressed by their path inside a layout or archive.
+#[derive(Debug, Clone)]
+pub(crate) enum BlobStore {
+    /// An OCI layout directory on disk.
+    Dir(PathBuf),
+    /// Entries of an uncompressed tar file.
+    Archive(Arc<ArchiveIndex>),
+}
+
+/// The regular files of a tar archive with their data offsets.
+#[derive(Debug)]
+pub(crate) struct ArchiveIndex {
+    /// The archive as given, for messages.
+    display: PathBuf,
+    /// The uncompressed tar to read from (the archive itself or a temporary copy).
+    file: PathBuf,
+    /// Keeps a decompressed temporary copy alive as long as the index.
+    _temp: Option<tempfile::TempPath>,
+    entries: HashMap<String, (u64, u64)>,
+}
+
+impl BlobStore {
+    /// Opens the blob at `path`, returning its reader and size.
+    pub(crate) fn open(&self, path: &str) -> Result<(Box<dyn Read + Send>, u64), OciError> {
+        match self {
+            BlobStore::Dir(root) => {
+                let full = root.join(path);
+                let file = File::open(&full).map_err(|e| OciError::io(&full, e))?;
+                let size = file.metadata().map_err(|e| OciError::io(&full, e))?.len();
+                Ok((Box::new(file), size))
+            }
+            BlobStore::Archive(index) => {
+                let &(offset, size) = index.entries.get(path).ok_or_else(|| {
+                    OciError::InvalidImage(format!(
+                        "`{path}` is missing from archive `{}`",
+                        index.display.display()
+                    ))
+                })?;
+                let mut file =
+                    File::open(&index.file).map_err(|e| OciError::io(&index.display, e))?;
+                file.seek(SeekFrom::Start(offset))
+                    .map_err(|e| OciError::io(&index.display, e))?;
+                Ok((Box::new(file.take(size)), size))
+            }
+        }
+    }
+
+    /// Returns true when the blob exists.
+    pub(crate) fn contains(&self, path: &str) -> bool {
+        match self {
+            BlobStore::Dir(root) => root.join(path).is_file(),
+            BlobStore::Archive(index) => index.entries.contains_key(path),
+        }
+    }
+
+    /// Reads a whole small blob, refusing one larger than `max` bytes.
+    pub(crate) fn read_small(&self, path: &str, max: u64) -> Result<Vec<u8>, OciError> {
+        let (mut reader, size) = self.open(path)?;
+        if size > max {
+            return Err(OciError::InvalidImage(format!(
+                "`{path}` is {size} bytes, more than the {max}-byte limit for a JSON document"
+            )));
+        }
+        let mut data = Vec::with_capacity(size as usize);
+        reader
+            .read_to_end(&mut data)
+            .map_err(|e| OciError::io(self.describe(path), e))?;
+        Ok(data)
+    }
+
+    /// A path for messages.
+    pub(crate) fn describe(&self, path: &str) -> PathBuf {
+        match self {
+            BlobStore::Dir(root) => root.join(path),
+            BlobStore::Archive(index) => index.display.join(path),
+        }
+    }
+}
+
+impl ArchiveIndex {
+    /// Indexes the archive at `path`, decompressing it to a temporary file first if needed.
+    pub(crate) fn open(path: &Path, options: &ReadOptions) -> Result<ArchiveIndex, OciError> {
+        let file = File::open(path).map_err(|e| OciError::io(path, e))?;
+        let mut reader = BufReader::new(file);
+        let head = reader.fill_buf().map_err(|e| OciError::io(path, e))?;
+        let compression = Compression::sniff(head);
+        let (tar_path, temp) = if compression == Compression::None {
+            (path.to_owned(), None)
+        } else {
+            let temp = decompress_to_temp(path, reader, compression, options)?;
+            (temp.to_path_buf(), Some(temp))
+        };
+        let entries = index_entries(path, &tar_path, options)?;
+        Ok(ArchiveIndex {
+            display: path.to_owned(),
+            file: tar_path,
+            _temp: temp,
+            entries,
+        })
+    }
+}
+
+fn decompress_to_temp(
+    path: &Path,
+    reader: BufReader<File>,
+    compression: Compression,
+    options: &ReadOptions,
+) -> Result<tempfile::TempPath, OciError> {
+    let label = path.display().to_string();
+    let mut temp = tempfile::Builder::new()
+        .prefix("clearbox-archive-")
+        .tempfile()
+        .map_err(|e| OciError::io(std::env::temp_dir(), e))?;
+    let counted = crate::layer::CountingReader::new(reader, None);
+    let counter = counted.counter();
+    let decoder = compression
+        .decoder(counted)
+        .map_err(|e| layer_error(&label, LayerProblem::Io(e)))?;
+    let mut guarded = GuardedReader::new(decoder, compression, counter, options);
+    io::copy(&mut guarded, temp.as_file_mut())
+        .map_err(|e| layer_error(&label, map_read_error(e)))?;
+    Ok(temp.into_temp_path())
+}
+
+fn layer_error(label: &str, reason: LayerProblem) -> OciError {
+    OciError::Layer {
+        layer: label.to_owned(),
+        reason,
+    }
+}
+
+fn index_entries(
+    display: &Path,
+    tar_path: &Path,
+    options: &ReadOptions,
+) -> Result<HashMap<String, (u64, u64)>, OciError> {
+    let file = File::open(tar_path).map_err(|e| OciError::io(display, e))?;
+    let limits = TarLimits {
+        max_name_len: options.max_name_len,
+        max_extension_len: options.max_extension_len,
+    };
+    let mut tar = TarReader::new(BufReader::new(file), limits);
+    let label = display.display().to_string();
+    let mut entries = HashMap::new();
+    let mut links = Vec::new();
+    while let Some(header) = tar.next_entry().map_err(|e| layer_error(&label, e))? {
+        let Some(name) = normalize_entry_name(&header.name) else {
+            return Err(layer_error(
+                &label,
+                LayerProblem::PathEscapesRoot { path: header.name },
+            ));
+        };
+        if entries.len() >= options.max_entries {
+            return Err(layer_error(
+                &label,
+                LayerProblem::TooManyEntries {
+                    limit: options.max_entries,
+                },
+            ));
+        }
+        match header.kind {
+            EntryKind::File => {
+                entries.insert(name, (header.data_offset, header.data_len));
+            }
+            // `docker save` links duplicate layers to one copy; follow one level.
+            EntryKind::Symlink | EntryKind::HardLink => {
+                if let Some(target) = header.link_name {
+                    links.push((name, header.kind, target));
+                }
+            }
+            _ => {}
+        }
+    }
+    for (name, kind, target) in links {
+        let base = if kind == EntryKind::Symlink {
+            name.rsplit_once('/').map_or("", |(dir, _)| dir)
+        } else {
+            ""
+        };
+        let joined = if base.is_empty() {
+            target
+        } else {
+            format!("{base}/{target}")
+        };
+        if let Some(resolved) = normalize_entry_name(&joined)
+            && let Some(&location) = entries.get(&resolved)
+        {
+            entries.insert(name, location);
+        }
+    }
+    Ok(entries)
+}

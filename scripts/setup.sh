@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# Installs everything the build, the example image and the tests need on Debian 12:
+# Debian packages, a Python virtual environment with the SBOM and report validators, and
+# the SARIF 2.1.0 JSON schema. Safe to run again; finished steps are skipped.
+#
+# Environment:
+#   CLEARBOX_VENV   where the validator virtual environment goes (default: .venv)
+set -euo pipefail
+
+repo=$(cd "$(dirname "$0")/.." && pwd)
+venv=${CLEARBOX_VENV:-$repo/.venv}
+sudo=""
+[[ $(id -u) -eq 0 ]] || sudo="sudo"
+
+step() { printf '==> %s\n' "$*" >&2; }
+
+# Debian packages: image tools for the example image, Python for the validators, Node.js's
+# npm only to fetch the SARIF schema.
+apt_packages=(
+  umoci skopeo jq ca-certificates curl
+  python3 python3-venv
+)
+missing=()
+for p in "${apt_packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  step "installing Debian packages: ${missing[*]}"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# Validators: pyspdxtools (SPDX 2.3), cyclonedx-python-lib (CycloneDX 1.6 strict JSON schema),
+# jsonschema (SARIF 2.1.0) and packaging (PEP 440 oracle). Pinned so that a validator upgrade
+# cannot change what the tests accept.
+requirements=(
+  "spdx-tools==0.8.5"
+  "cyclonedx-python-lib[json-validation]==11.12.0"
+  "jsonschema==4.26.0"
+  "packaging==26.4"
+)
+stamp="$venv/.clearbox-requirements"
+if [[ ! -f $stamp || $(cat "$stamp") != "${requirements[*]}" ]]; then
+  step "creating validator environment in $venv"
+  /usr/bin/python3 -m venv "$venv"
+  "$venv/bin/pip" install -q --disable-pip-version-check "${requirements[@]}"
+  printf '%s' "${requirements[*]}" >"$stamp"
+fi
+
+# The SARIF 2.1.0 schema ships inside Microsoft's SARIF multitool package on npm.
+schema="$venv/share/clearbox/sarif-2.1.0.json"
+schema_sha256=1c49a0f2b60444c71bb14878e21e0d882198eff4c539861b133093ad89ed798c
+if [[ ! -f $schema ]] || ! echo "$schema_sha256  $schema" | sha256sum -c --status; then
+  step "fetching the SARIF 2.1.0 schema"
+  command -v npm >/dev/null || { echo "error: npm is needed to fetch the SARIF schema" >&2; exit 2; }
+  scratch=$(mktemp -d)
+  trap 'rm -rf "$scratch"' EXIT
+  (cd "$scratch" && npm pack --silent @microsoft/sarif-multitool-linux@5.7.0 >/dev/null)
+  tar -xzf "$scratch"/microsoft-sarif-multitool-linux-5.7.0.tgz -C "$scratch" package/sarif-2.1.0.json
+  mkdir -p "$(dirname "$schema")"
+  mv "$scratch/package/sarif-2.1.0.json" "$schema"
+  echo "$schema_sha256  $schema" | sha256sum -c --status || {
+    echo "error: $schema does not have the expected SHA-256 $schema_sha256" >&2
+    exit 2
+  }
+fi
+
+step "setup complete"

@@ -14,11 +14,11 @@ sudo=""
 
 step() { printf '==> %s\n' "$*" >&2; }
 
-# Debian packages: image tools for the example image, Python for the validators, Node.js's
-# npm only to fetch the SARIF schema.
+# Debian packages: image tools and pip for the example image, Python for the validators.
+# Node.js's npm, which the machine already has, fetches the SARIF schema.
 apt_packages=(
   umoci skopeo jq ca-certificates curl
-  python3 python3-venv
+  python3 python3-venv python3-pip
 )
 missing=()
 for p in "${apt_packages[@]}"; do
@@ -38,6 +38,7 @@ requirements=(
   "cyclonedx-python-lib[json-validation]==11.12.0"
   "jsonschema==4.26.0"
   "packaging==26.4"
+  "pyyaml==6.0.4"
 )
 stamp="$venv/.clearbox-requirements"
 if [[ ! -f $stamp || $(cat "$stamp") != "${requirements[*]}" ]]; then

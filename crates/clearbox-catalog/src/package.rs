@@ -116,10 +116,11 @@ pub struct ModelFacts {
     pub format: String,
     /// Size of the weight file in bytes.
     pub file_size: u64,
-    /// Number of tensors in the header.
-    pub tensor_count: u64,
-    /// Total parameters: the sum over tensors of the product of their shapes.
-    pub parameter_count: u64,
+    /// Number of tensors in the header; `None` when the header could not be read.
+    pub tensor_count: Option<u64>,
+    /// Total parameters: the sum over tensors of the product of their shapes; `None` when the
+    /// header could not be read.
+    pub parameter_count: Option<u64>,
     /// Tensor count per data type, such as `F32 → 104`.
     pub dtypes: BTreeMap<String, u64>,
     /// The header's free-form `__metadata__` map.

@@ -1,1 +1,340 @@
-//! Placeholder until the crate is written.
+//! The evidence package: one folder an auditor can read, proving what is in an image, what is
+//! known to be vulnerable in it, whether it is signed, and what it runs as.
+//!
+//! The package is written to a temporary directory beside the target and renamed into place
+//! when complete, so a failed run never leaves a partial package. A file that could not be
+//! produced is still written and says why; nothing in the package claims a check that did not
+//! run.
+
+#![forbid(unsafe_code)]
+
+mod attestations;
+mod manifest;
+mod metadata;
+mod output_dir;
+mod readme;
+mod subject;
+mod vulns;
+
+use std::path::{Path, PathBuf};
+
+use clearbox_catalog::{Contents, catalog_image};
+use clearbox_oci::{Image, ImageReference, OciError, Progress, ReadOptions};
+use clearbox_policy::{CheckOutcome, ImageFacts, check_image, render_markdown};
+use tracing::info;
+
+pub use manifest::{
+    EvidenceManifest, MANIFEST_FILE, MANIFEST_FORMAT, ManifestEntry, VerifyReport, verify_package,
+};
+pub use subject::{document_time, sbom_subject};
+pub use vulns::VulnerabilityScan;
+
+/// An error while writing or checking an evidence package.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum EvidenceError {
+    /// The image could not be read.
+    #[error(transparent)]
+    Image(#[from] OciError),
+    /// The output path exists and is not a directory.
+    #[error("output `{}` exists and is not a directory", .0.display())]
+    OutputNotDirectory(PathBuf),
+    /// The output directory exists and has files in it.
+    #[error("output directory `{}` is not empty; choose another or pass --force to replace it", .0.display())]
+    OutputNotEmpty(PathBuf),
+    /// A file could not be read or written.
+    #[error("failed to access `{}`", path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The underlying error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The package's manifest is unreadable or malformed.
+    #[error("invalid evidence manifest `{}`: {reason}", path.display())]
+    InvalidManifest {
+        /// The manifest file.
+        path: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
+    /// The advisory database could not be used.
+    #[error(transparent)]
+    Vulnerabilities(#[from] clearbox_vuln::VulnError),
+}
+
+impl EvidenceError {
+    pub(crate) fn io(path: &Path, source: std::io::Error) -> Self {
+        EvidenceError::Io {
+            path: path.to_owned(),
+            source,
+        }
+    }
+}
+
+/// How to write the package.
+#[derive(Debug, Clone)]
+pub struct EvidenceOptions {
+    /// The directory to create.
+    pub output: PathBuf,
+    /// Replace a non-empty output directory. Default false.
+    pub force: bool,
+    /// The advisory database; `None` uses the default location.
+    pub db_path: Option<PathBuf>,
+    /// Limits for reading the image.
+    pub read: ReadOptions,
+    /// The version written into every file.
+    pub tool_version: String,
+}
+
+/// One file of the package and whether it holds the evidence it is named for.
+#[derive(Debug, Clone)]
+pub struct FileRecord {
+    /// File name inside the package.
+    pub name: &'static str,
+    /// False when the file only explains why the evidence is missing.
+    pub produced: bool,
+    /// Why it was not produced, or a one-line summary.
+    pub note: String,
+}
+
+/// What was written.
+#[derive(Debug, Clone)]
+pub struct EvidenceSummary {
+    /// The package directory.
+    pub output: PathBuf,
+    /// Every file, manifest last.
+    pub files: Vec<FileRecord>,
+    /// Number of packages in the SBOM.
+    pub packages: usize,
+    /// Summary lines, also written to the package README.
+    pub summary: Vec<String>,
+}
+
+/// Reads the image, catalogs it, scans it, checks it, and writes the package.
+pub fn write_evidence(
+    reference: &ImageReference,
+    options: &EvidenceOptions,
+    progress: &dyn Progress,
+) -> Result<EvidenceSummary, EvidenceError> {
+    // Refuse an unusable output before reading anything.
+    let staged = output_dir::StagedDir::new(&options.output, options.force)?;
+
+    // Read and catalog the image.
+    let image = Image::open(reference, &options.read)?;
+    info!(image = %reference, layers = image.layers.len(), "reading image");
+    let contents = catalog_image(&image, &options.read, progress)?;
+    info!(
+        packages = contents.catalog.packages.len(),
+        "cataloged image"
+    );
+
+    let mut package = Package::new(&staged);
+    let mut summary = Vec::new();
+
+    // Identity and inventory.
+    let metadata = metadata::image_metadata(
+        &image,
+        &contents.scan.layers,
+        contents.catalog.distro.as_ref(),
+    );
+    package.json("image-metadata.json", &metadata, true, "")?;
+    let subject = sbom_subject(&image, &options.tool_version);
+    package.bytes(
+        "sbom.spdx.json",
+        &clearbox_sbom::to_spdx_json(&subject, &contents.catalog),
+        true,
+        "",
+    )?;
+    package.bytes(
+        "sbom.cdx.json",
+        &clearbox_sbom::to_cyclonedx_json(&subject, &contents.catalog),
+        true,
+        "",
+    )?;
+    summary.push(inventory_line(&contents));
+
+    // Vulnerabilities.
+    let scan = vulns::scan(
+        &contents.catalog,
+        options.db_path.as_deref(),
+        &subject,
+        &options.tool_version,
+    )?;
+    summary.push(scan.summary_line());
+    for (name, bytes) in scan.files() {
+        package.bytes(name, &bytes, scan.ran(), &scan.not_run_reason())?;
+    }
+
+    // Signatures and provenance.
+    let search = attestations::search(&image);
+    package.bytes(
+        "signature-verification.txt",
+        attestations::signature_report(&image, &search).as_bytes(),
+        false,
+        "this version of clearbox does not verify signatures; the file lists what was searched and found",
+    )?;
+    package.json(
+        "slsa-provenance.json",
+        &attestations::provenance_report(&image, &search),
+        false,
+        "no verified SLSA provenance: this version of clearbox does not verify attestations; the file lists what was searched and found",
+    )?;
+    summary.push(format!(
+        "Signatures: {} found, none verified. Provenance: {} attestation tags found, none verified.",
+        search.signature_tags.len(),
+        search.attestation_tags.len()
+    ));
+
+    // CIS image checks.
+    let checks = run_checks(&image, &contents);
+    let failed = checks
+        .iter()
+        .filter(|c| c.outcome == CheckOutcome::Fail)
+        .count();
+    summary.push(format!(
+        "CIS image checks: {} run, {failed} failed ({}).",
+        checks.len(),
+        checks
+            .iter()
+            .map(|c| format!("{} {}", c.id, c.outcome.label()))
+            .collect::<Vec<_>>()
+            .join(", ")
+    ));
+    package.bytes(
+        "cis-compliance.md",
+        render_markdown(&image.reference.to_string(), &checks).as_bytes(),
+        true,
+        "",
+    )?;
+
+    // README and manifest last, so the manifest covers the README.
+    let digest = image.manifest_digest.as_ref().map(ToString::to_string);
+    let readme = readme::render(
+        &image.reference.to_string(),
+        digest.as_deref(),
+        &package.records,
+        &summary,
+    );
+    package.bytes("README.md", readme.as_bytes(), true, "")?;
+    package.finish(&image, digest, &options.tool_version)?;
+
+    let records = package.records;
+    let output = staged.commit()?;
+    Ok(EvidenceSummary {
+        output,
+        files: records,
+        packages: contents.catalog.packages.len(),
+        summary,
+    })
+}
+
+fn inventory_line(contents: &Contents) -> String {
+    let mut counts = std::collections::BTreeMap::new();
+    for p in &contents.catalog.packages {
+        *counts.entry(p.kind.name()).or_insert(0usize) += 1;
+    }
+    let by_kind: Vec<String> = counts.iter().map(|(k, n)| format!("{n} {k}")).collect();
+    let unknowns = contents.catalog.unknowns.len();
+    format!(
+        "Inventory: {} packages ({}); {unknowns} files could not be read (listed in the SBOMs' unknowns).",
+        contents.catalog.packages.len(),
+        by_kind.join(", ")
+    )
+}
+
+/// Runs the CIS image checks on a cataloged image.
+#[must_use]
+pub fn run_checks(image: &Image, contents: &Contents) -> Vec<clearbox_policy::CheckResult> {
+    let empty = std::collections::BTreeMap::new();
+    let annotations = image.manifest.as_ref().map_or(&empty, |m| &m.annotations);
+    let layer_digests: Vec<String> = contents
+        .scan
+        .layers
+        .iter()
+        .map(|l| l.diff_id.to_string())
+        .collect();
+    let passwd = contents.text("etc/passwd").map(String::from_utf8_lossy);
+    let facts = ImageFacts {
+        config: &image.config,
+        annotations,
+        tree: &contents.scan.tree,
+        layer_digests: &layer_digests,
+        has_config: image.config_digest.is_some(),
+        passwd: passwd.as_deref(),
+    };
+    check_image(&facts)
+}
+
+/// Files written so far and their manifest entries.
+struct Package<'a> {
+    staged: &'a output_dir::StagedDir,
+    records: Vec<FileRecord>,
+    entries: std::collections::BTreeMap<String, ManifestEntry>,
+}
+
+impl<'a> Package<'a> {
+    fn new(staged: &'a output_dir::StagedDir) -> Self {
+        Package {
+            staged,
+            records: Vec::new(),
+            entries: std::collections::BTreeMap::new(),
+        }
+    }
+
+    fn bytes(
+        &mut self,
+        name: &'static str,
+        bytes: &[u8],
+        produced: bool,
+        note: &str,
+    ) -> Result<(), EvidenceError> {
+        self.staged.write(name, bytes)?;
+        self.entries
+            .insert(name.to_owned(), manifest::entry_for(bytes));
+        self.records.push(FileRecord {
+            name,
+            produced,
+            note: note.to_owned(),
+        });
+        Ok(())
+    }
+
+    fn json(
+        &mut self,
+        name: &'static str,
+        value: &serde_json::Value,
+        produced: bool,
+        note: &str,
+    ) -> Result<(), EvidenceError> {
+        let mut bytes = serde_json::to_vec_pretty(value).expect("JSON values always serialize");
+        bytes.push(b'\n');
+        self.bytes(name, &bytes, produced, note)
+    }
+
+    fn finish(
+        &mut self,
+        image: &Image,
+        digest: Option<String>,
+        version: &str,
+    ) -> Result<(), EvidenceError> {
+        let manifest = EvidenceManifest {
+            format: MANIFEST_FORMAT.to_owned(),
+            generator: format!("clearbox {version}"),
+            generated_at: document_time(None),
+            image: image.reference.to_string(),
+            manifest_digest: digest,
+            files: self.entries.clone(),
+        };
+        let mut bytes = serde_json::to_vec_pretty(&manifest).expect("manifest always serializes");
+        bytes.push(b'\n');
+        self.staged.write(MANIFEST_FILE, &bytes)?;
+        self.records.push(FileRecord {
+            name: MANIFEST_FILE,
+            produced: true,
+            note: String::new(),
+        });
+        Ok(())
+    }
+}

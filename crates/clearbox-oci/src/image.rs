@@ -67,6 +67,9 @@ pub struct Image {
     /// The tags the source names for this image (`RepoTags` of a `docker save` archive, the
     /// `ref.name` annotation of an OCI layout).
     pub tags: Vec<String>,
+    /// Every tag the layout or archive holds, for finding artefacts stored beside the image
+    /// (cosign's `sha256-<hex>.sig` and `.att` tags).
+    pub source_tags: Vec<String>,
     pub(crate) source: Source,
 }
 
@@ -108,6 +111,7 @@ impl Image {
                     config: ImageConfig::default(),
                     layers: Vec::new(),
                     tags: Vec::new(),
+                    source_tags: Vec::new(),
                     source: Source::RootFs(path.clone()),
                 })
             }
@@ -165,6 +169,12 @@ fn open_layout(
 ) -> Result<Image, OciError> {
     // Read the layout marker and the top-level index.
     let name = reference.to_string();
+    if store.is_not_file("index.json") {
+        return Err(OciError::InvalidImage(format!(
+            "`{}` is not a regular file",
+            store.describe("index.json").display()
+        )));
+    }
     if !store.contains("index.json") {
         return Err(OciError::InvalidImage(format!(
             "`{}` is not an OCI image layout: index.json is missing",
@@ -255,6 +265,7 @@ fn open_layout(
         config,
         layers,
         tags: own_tags,
+        source_tags: tags,
         source: Source::Blobs(store),
     })
 }
@@ -435,6 +446,7 @@ fn open_docker_archive(
         config,
         layers,
         tags: entry.repo_tags.clone().unwrap_or_default(),
+        source_tags: all_tags(),
         source: Source::Blobs(store),
     })
 }

@@ -63,6 +63,14 @@ impl BlobStore {
         }
     }
 
+    /// Returns true when `path` exists but is not a regular file, such as a directory.
+    pub(crate) fn is_not_file(&self, path: &str) -> bool {
+        match self {
+            BlobStore::Dir(root) => root.join(path).exists() && !root.join(path).is_file(),
+            BlobStore::Archive(_) => false,
+        }
+    }
+
     /// Returns true when the blob exists.
     pub(crate) fn contains(&self, path: &str) -> bool {
         match self {
@@ -89,6 +97,7 @@ impl BlobStore {
     /// A path for messages.
     pub(crate) fn describe(&self, path: &str) -> PathBuf {
         match self {
+            BlobStore::Dir(root) if path.is_empty() => root.clone(),
             BlobStore::Dir(root) => root.join(path),
             BlobStore::Archive(index) => index.display.join(path),
         }

@@ -2,12 +2,49 @@
 //!
 //! One module per scheme, each with its own parser and ordering; [`Scheme`] picks the module
 //! and [`Scheme::for_ecosystem`] maps an OSV ecosystem name to its scheme in one place.
-//! Invalid versions are errors, never silently ordered.
+//! Invalid versions are errors, never silently ordered. A [`Version`] keeps its parsed form, so
+//! matching one version against many advisory ranges parses it once.
+//!
+//! # Supported
+//!
+//! - [`deb`]: dpkg versions, validated as dpkg validates package control data.
+//! - [`rpm`]: rpm EVRs, with `~` and the `^` of rpm 4.15 and later.
+//! - [`apk`]: apk-tools versions, including commit hashes and apk-tools 2's `1.2.3p1` form.
+//! - [`pep440`]: PEP 440, with every spelling the specification normalises.
+//! - [`semver`]: SemVer 2.0.0 with node-semver's leading `v`, plus node-semver's loose grammar
+//!   through [`semver::SemverVersion::parse_loose`].
+//! - [`go`]: Go module versions with and without the `v`, and Go toolchain versions.
+//! - [`maven`]: Maven 4's `ComparableVersion`. Maven 3.8 and earlier order some versions
+//!   differently (`2.9.0-1` and `2.9.0.RC1`, `3.2.0rc2` and `3.2.0-rc.1`).
+//!
+//! # Not yet
+//!
+//! - Ranges and constraints (npm ranges, PEP 440 specifiers, Maven ranges); this crate only
+//!   orders two versions.
+//! - RubyGems, Packagist, NuGet, Pub, CRAN and Hackage versions.
+//!
+//! # Never
+//!
+//! - Ordering an invalid version. `x/mod/semver` puts invalid strings below every valid one,
+//!   osv-scalibr orders legacy Python versions, and older apk-tools compare any string. Such an
+//!   order would decide whether an advisory matches, so parsing fails instead and the caller
+//!   reports the version.
+//! - Comparing versions of different schemes.
 
 #![forbid(unsafe_code)]
 
 use std::cmp::Ordering;
 use std::fmt;
+
+pub mod apk;
+pub mod deb;
+pub mod go;
+pub mod maven;
+pub mod pep440;
+pub mod rpm;
+pub mod semver;
+
+mod number;
 
 /// A version ordering scheme.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -44,7 +81,7 @@ pub enum VersionError {
         reason: String,
     },
     /// Two versions of different schemes were compared.
-    #[error("cannot compare a {left} version with a {right} version")]
+    #[error("cannot compare versions of different schemes (`{left}` and `{right}`)")]
     SchemeMismatch {
         /// Scheme of the left version.
         left: &'static str,
@@ -114,31 +151,90 @@ impl Scheme {
 
     /// Parses a version of this scheme.
     pub fn parse(self, version: &str) -> Result<Version, VersionError> {
-        let _ = version;
-        todo_scheme(self)
+        let parsed = match self {
+            Scheme::Deb => ParsedVersion::Deb(deb::DebVersion::parse(version)?),
+            Scheme::Rpm => ParsedVersion::Rpm(rpm::RpmVersion::parse(version)?),
+            Scheme::Apk => ParsedVersion::Apk(apk::ApkVersion::parse(version)?),
+            Scheme::Pep440 => ParsedVersion::Pep440(pep440::Pep440Version::parse(version)?),
+            Scheme::Semver => ParsedVersion::Semver(semver::SemverVersion::parse(version)?),
+            Scheme::Go => ParsedVersion::Go(go::GoVersion::parse(version)?),
+            Scheme::Maven => ParsedVersion::Maven(maven::MavenVersion::parse(version)?),
+        };
+        Ok(Version {
+            raw: version.to_owned(),
+            parsed,
+        })
     }
 }
 
-fn todo_scheme(scheme: Scheme) -> Result<Version, VersionError> {
-    Err(VersionError::Invalid {
-        scheme: scheme.name(),
-        version: String::new(),
-        reason: "not implemented".into(),
-    })
+impl fmt::Display for Scheme {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl VersionError {
+    /// Builds an [`VersionError::Invalid`] for `version` of `scheme`.
+    pub(crate) fn invalid(scheme: Scheme, version: &str, reason: impl Into<String>) -> Self {
+        VersionError::Invalid {
+            scheme: scheme.name(),
+            version: version.to_owned(),
+            reason: reason.into(),
+        }
+    }
+}
+
+/// The parsed form of a version, one variant per scheme.
+///
+/// Comparing two parsed forms costs no further parsing, so a caller that matches one package
+/// version against many advisory ranges parses each string once.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum ParsedVersion {
+    /// A dpkg version.
+    Deb(deb::DebVersion),
+    /// An rpm EVR.
+    Rpm(rpm::RpmVersion),
+    /// An apk-tools version.
+    Apk(apk::ApkVersion),
+    /// A PEP 440 version.
+    Pep440(pep440::Pep440Version),
+    /// A SemVer 2.0.0 version.
+    Semver(semver::SemverVersion),
+    /// A Go module or toolchain version.
+    Go(go::GoVersion),
+    /// A Maven version.
+    Maven(maven::MavenVersion),
+}
+
+impl ParsedVersion {
+    /// Returns the scheme of this parsed form.
+    #[must_use]
+    pub fn scheme(&self) -> Scheme {
+        match self {
+            ParsedVersion::Deb(_) => Scheme::Deb,
+            ParsedVersion::Rpm(_) => Scheme::Rpm,
+            ParsedVersion::Apk(_) => Scheme::Apk,
+            ParsedVersion::Pep440(_) => Scheme::Pep440,
+            ParsedVersion::Semver(_) => Scheme::Semver,
+            ParsedVersion::Go(_) => Scheme::Go,
+            ParsedVersion::Maven(_) => Scheme::Maven,
+        }
+    }
 }
 
 /// A parsed version that remembers its scheme and its original spelling.
 #[derive(Debug, Clone)]
 pub struct Version {
-    scheme: Scheme,
     raw: String,
+    parsed: ParsedVersion,
 }
 
 impl Version {
     /// The scheme it was parsed with.
     #[must_use]
     pub fn scheme(&self) -> Scheme {
-        self.scheme
+        self.parsed.scheme()
     }
 
     /// The version as given.
@@ -147,15 +243,27 @@ impl Version {
         &self.raw
     }
 
+    /// Returns the parsed form.
+    #[must_use]
+    pub fn parsed(&self) -> &ParsedVersion {
+        &self.parsed
+    }
+
     /// Orders two versions of the same scheme.
     pub fn compare(&self, other: &Version) -> Result<Ordering, VersionError> {
-        if self.scheme != other.scheme {
-            return Err(VersionError::SchemeMismatch {
-                left: self.scheme.name(),
-                right: other.scheme.name(),
-            });
+        match (&self.parsed, &other.parsed) {
+            (ParsedVersion::Deb(a), ParsedVersion::Deb(b)) => Ok(a.cmp(b)),
+            (ParsedVersion::Rpm(a), ParsedVersion::Rpm(b)) => Ok(a.cmp(b)),
+            (ParsedVersion::Apk(a), ParsedVersion::Apk(b)) => Ok(a.cmp(b)),
+            (ParsedVersion::Pep440(a), ParsedVersion::Pep440(b)) => Ok(a.cmp(b)),
+            (ParsedVersion::Semver(a), ParsedVersion::Semver(b)) => Ok(a.cmp(b)),
+            (ParsedVersion::Go(a), ParsedVersion::Go(b)) => Ok(a.cmp(b)),
+            (ParsedVersion::Maven(a), ParsedVersion::Maven(b)) => Ok(a.cmp(b)),
+            (a, b) => Err(VersionError::SchemeMismatch {
+                left: a.scheme().name(),
+                right: b.scheme().name(),
+            }),
         }
-        Ok(Ordering::Equal)
     }
 }
 
@@ -168,4 +276,120 @@ impl fmt::Display for Version {
 /// Parses both strings with `scheme` and orders them.
 pub fn compare(scheme: Scheme, a: &str, b: &str) -> Result<Ordering, VersionError> {
     scheme.parse(a)?.compare(&scheme.parse(b)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scheme_names_round_trip() {
+        for scheme in Scheme::ALL {
+            assert_eq!(Scheme::from_name(scheme.name()), Some(scheme), "{scheme}");
+        }
+        assert_eq!(Scheme::from_name("PyPI"), Some(Scheme::Pep440));
+        assert_eq!(Scheme::from_name("nuget"), None);
+    }
+
+    #[test]
+    fn scheme_for_ecosystem_table() {
+        let cases = [
+            ("Debian:12", Some(Scheme::Deb)),
+            ("Ubuntu:22.04:LTS", Some(Scheme::Deb)),
+            ("Red Hat", Some(Scheme::Rpm)),
+            ("Alpine:v3.19", Some(Scheme::Apk)),
+            ("PyPI", Some(Scheme::Pep440)),
+            ("npm", Some(Scheme::Semver)),
+            ("crates.io", Some(Scheme::Semver)),
+            ("Go", Some(Scheme::Go)),
+            ("Maven", Some(Scheme::Maven)),
+            ("RubyGems", None),
+            ("", None),
+        ];
+        for (ecosystem, expected) in cases {
+            assert_eq!(Scheme::for_ecosystem(ecosystem), expected, "`{ecosystem}`");
+        }
+    }
+
+    #[test]
+    fn version_keeps_spelling_and_scheme() {
+        let version = Scheme::Pep440.parse("1.0-RC1").expect("version parses");
+        assert_eq!(version.as_str(), "1.0-RC1");
+        assert_eq!(version.to_string(), "1.0-RC1");
+        assert_eq!(version.scheme(), Scheme::Pep440);
+        assert!(matches!(version.parsed(), ParsedVersion::Pep440(_)));
+    }
+
+    #[test]
+    fn compare_orders_each_scheme() {
+        let cases = [
+            (Scheme::Deb, "1.0~rc1-1", "1.0-1"),
+            (Scheme::Rpm, "1.0~rc1-1.el9", "1.0-1.el9"),
+            (Scheme::Apk, "1.0_rc1-r0", "1.0-r0"),
+            (Scheme::Pep440, "1.0rc1", "1.0"),
+            (Scheme::Semver, "1.0.0-rc.1", "1.0.0"),
+            (Scheme::Go, "v1.0.0-rc.1", "v1.0.0"),
+            (Scheme::Maven, "1.0-RC1", "1.0"),
+        ];
+        for (scheme, lower, higher) in cases {
+            assert_eq!(
+                compare(scheme, lower, higher),
+                Ok(Ordering::Less),
+                "{scheme}"
+            );
+            assert_eq!(
+                compare(scheme, higher, lower),
+                Ok(Ordering::Greater),
+                "{scheme}"
+            );
+            assert_eq!(
+                compare(scheme, lower, lower),
+                Ok(Ordering::Equal),
+                "{scheme}"
+            );
+        }
+    }
+
+    #[test]
+    fn compare_rejects_scheme_mismatch() {
+        let deb = Scheme::Deb.parse("1.0").expect("deb version parses");
+        let rpm = Scheme::Rpm.parse("1.0").expect("rpm version parses");
+        assert_eq!(
+            deb.compare(&rpm),
+            Err(VersionError::SchemeMismatch {
+                left: "deb",
+                right: "rpm"
+            })
+        );
+    }
+
+    #[test]
+    fn compare_reports_invalid_version() {
+        let error = compare(Scheme::Semver, "1.0", "1.0.0").expect_err("`1.0` is not SemVer");
+        assert!(matches!(
+            error,
+            VersionError::Invalid {
+                scheme: "semver",
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn error_messages() {
+        let invalid =
+            VersionError::invalid(Scheme::Deb, "1:", "nothing after colon in version number");
+        assert_eq!(
+            invalid.to_string(),
+            "invalid deb version `1:`: nothing after colon in version number"
+        );
+        let mismatch = VersionError::SchemeMismatch {
+            left: "deb",
+            right: "rpm",
+        };
+        assert_eq!(
+            mismatch.to_string(),
+            "cannot compare versions of different schemes (`deb` and `rpm`)"
+        );
+    }
 }

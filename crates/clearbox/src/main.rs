@@ -1,1 +1,78 @@
-fn main() {}
+//! The `clearbox` command: argument parsing, logging, and exit codes. Each command lives in
+//! its own module under `commands/`.
+
+#![forbid(unsafe_code)]
+
+mod cli;
+mod commands;
+mod output;
+mod progress;
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use clap::Parser;
+use tracing_subscriber::EnvFilter;
+
+use crate::cli::{Cli, Command};
+
+/// What a successful command concluded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Outcome {
+    /// Everything passed.
+    Success,
+    /// A policy, vulnerability or integrity gate failed.
+    GateFailed,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.verbose, cli.quiet);
+    match run(&cli) {
+        Ok(Outcome::Success) => ExitCode::SUCCESS,
+        Ok(Outcome::GateFailed) => ExitCode::from(1),
+        Err(error) => {
+            report_error(&error);
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(cli: &Cli) -> anyhow::Result<Outcome> {
+    match &cli.command {
+        Command::Evidence(args) => commands::evidence::run(args, cli.quiet),
+        Command::Sbom(args) => commands::sbom::run(args, cli.quiet),
+        Command::Scan(args) => commands::scan::run(args, cli.quiet),
+        Command::Db(command) => commands::db::run(command),
+        Command::Version(command) => commands::version::run(command),
+    }
+}
+
+fn init_logging(verbose: u8, quiet: bool) {
+    let default = match (quiet, verbose) {
+        (true, _) => "error",
+        (false, 0) => "warn",
+        (false, 1) => "info",
+        (false, 2) => "debug",
+        (false, _) => "trace",
+    };
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .init();
+}
+
+/// Prints `error: …` with every cause on its own line, and a hint when one applies.
+fn report_error(error: &anyhow::Error) {
+    let mut err = std::io::stderr().lock();
+    let _ = writeln!(err, "error: {error}");
+    for cause in error.chain().skip(1) {
+        let _ = writeln!(err, "  caused by: {cause}");
+    }
+    if let Some(hint) = commands::hint_for(error) {
+        let _ = writeln!(err, "\nhint: {hint}");
+    }
+}

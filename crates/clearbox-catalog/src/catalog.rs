@@ -1,0 +1,193 @@
+//! Running every cataloger over a scanned image.
+//!
+//! Order matters where one cataloger uses another's result: the OS release comes first
+//! (Debian purls carry the distro), Python before models (a model file owned by a Python
+//! distribution takes that distribution's version).
+
+use std::collections::{BTreeMap, HashMap};
+
+use clearbox_oci::{Image, Node, OciError, Progress, ReadOptions, Scan};
+
+use crate::capture::{Collector, Fact};
+use crate::package::{Catalog, Location, Package, Unknown};
+use crate::{dpkg, golang, model, os_release, python};
+
+/// An image's merged filesystem, its layers, and what the catalogers found in it.
+#[derive(Debug)]
+pub struct Contents {
+    /// The packages, distro and unknowns.
+    pub catalog: Catalog,
+    /// The filesystem view and layer summaries, for checks that look at files.
+    pub scan: Scan<Fact>,
+}
+
+impl Contents {
+    /// The captured text of a small system file (`etc/passwd`, `etc/os-release`), following
+    /// symlinks inside the image.
+    #[must_use]
+    pub fn text(&self, path: &str) -> Option<&[u8]> {
+        let (resolved, _) = self.scan.tree.resolve(path)?;
+        self.scan.facts().find_map(|(p, _, fact)| match fact {
+            Fact::Text(text) if p == resolved => Some(text.as_slice()),
+            _ => None,
+        })
+    }
+}
+
+/// Reads the image and catalogs everything in it.
+pub fn catalog_image(
+    image: &Image,
+    options: &ReadOptions,
+    progress: &dyn Progress,
+) -> Result<Contents, OciError> {
+    let scan = image.scan(&Collector::new(), options, progress)?;
+    let catalog = catalog_scan(&scan);
+    Ok(Contents { catalog, scan })
+}
+
+/// Runs every cataloger over a finished scan.
+#[must_use]
+pub fn catalog_scan(scan: &Scan<Fact>) -> Catalog {
+    let ctx = Context::new(scan);
+    let mut out = Output::default();
+
+    let distro = os_release::find(&ctx, &mut out);
+    dpkg::catalog(&ctx, distro.as_ref(), &mut out);
+    let owners = python::catalog(&ctx, &mut out);
+    model::catalog(&ctx, &owners, &mut out);
+    golang::catalog(&ctx, &mut out);
+
+    let packages = merge_duplicates(out.packages);
+    let mut unknowns = out.unknowns;
+    unknowns.sort();
+    unknowns.dedup();
+    Catalog {
+        distro,
+        packages,
+        unknowns,
+    }
+}
+
+/// Lookups over the scan shared by all catalogers.
+pub(crate) struct Context<'a> {
+    scan: &'a Scan<Fact>,
+    by_path: HashMap<&'a str, (&'a Node, &'a Fact)>,
+}
+
+impl<'a> Context<'a> {
+    fn new(scan: &'a Scan<Fact>) -> Self {
+        let by_path = scan
+            .facts()
+            .map(|(path, node, fact)| (path, (node, fact)))
+            .collect();
+        Context { scan, by_path }
+    }
+
+    /// Every captured fact, in path order.
+    pub(crate) fn facts(&self) -> impl Iterator<Item = (&'a str, &'a Node, &'a Fact)> + '_ {
+        self.scan.facts()
+    }
+
+    /// The fact captured for `path`, following symlinks inside the image.
+    pub(crate) fn fact(&self, path: &str) -> Option<(String, &'a Node, &'a Fact)> {
+        if let Some(&(node, fact)) = self.by_path.get(path) {
+            return Some((path.to_owned(), node, fact));
+        }
+        let (resolved, _) = self.scan.tree.resolve(path)?;
+        let &(node, fact) = self.by_path.get(resolved.as_str())?;
+        Some((resolved, node, fact))
+    }
+
+    /// The location of a file for evidence: absolute path and layer `diff_id`.
+    pub(crate) fn location(&self, path: &str, node: &Node) -> Location {
+        let layer = node
+            .content
+            .and_then(|c| self.scan.layer_digest(c.layer))
+            .map(ToString::to_string);
+        Location {
+            path: format!("/{path}"),
+            layer,
+        }
+    }
+
+    /// An unknown for a file a cataloger could not read.
+    pub(crate) fn unknown(
+        &self,
+        path: &str,
+        node: &Node,
+        cataloger: &'static str,
+        reason: impl Into<String>,
+    ) -> Unknown {
+        let location = self.location(path, node);
+        Unknown {
+            path: location.path,
+            layer: location.layer,
+            cataloger,
+            reason: reason.into(),
+        }
+    }
+}
+
+/// What catalogers add to.
+#[derive(Default)]
+pub(crate) struct Output {
+    pub(crate) packages: Vec<Package>,
+    pub(crate) unknowns: Vec<Unknown>,
+}
+
+impl Output {
+    /// Records a captured file that exceeded its size limit, or any other non-text capture
+    /// where text was expected.
+    pub(crate) fn not_text(
+        &mut self,
+        ctx: &Context<'_>,
+        path: &str,
+        node: &Node,
+        cataloger: &'static str,
+        fact: &Fact,
+    ) {
+        let reason = match fact {
+            Fact::TooLarge { size, limit } => {
+                format!("file is {size} bytes, larger than the {limit}-byte limit for this file")
+            }
+            _ => "file was not captured as text".to_owned(),
+        };
+        self.unknowns
+            .push(ctx.unknown(path, node, cataloger, reason));
+    }
+}
+
+/// Merges packages with the same kind, purl and cataloger into one with every location; a Go
+/// module linked into two binaries is one package found twice.
+fn merge_duplicates(packages: Vec<Package>) -> Vec<Package> {
+    let mut merged: BTreeMap<(crate::PackageKind, String, String, &'static str), Package> =
+        BTreeMap::new();
+    for package in packages {
+        let key = (
+            package.kind,
+            package.name.clone(),
+            package.purl.to_string(),
+            package.found_by,
+        );
+        match merged.get_mut(&key) {
+            Some(existing) => existing.locations.extend(package.locations),
+            None => {
+                merged.insert(key, package);
+            }
+        }
+    }
+    let mut packages: Vec<Package> = merged.into_values().collect();
+    for package in &mut packages {
+        package.locations.sort();
+        package.locations.dedup();
+    }
+    packages.sort_by(|a, b| {
+        (a.kind, &a.name, &a.version, a.locations.first()).cmp(&(
+            b.kind,
+            &b.name,
+            &b.version,
+            b.locations.first(),
+        ))
+    });
+    packages
+}

@@ -1,0 +1,283 @@
+//! Parser for the build information the Go linker embeds in binaries
+//! (`runtime/debug.BuildInfo`; format as read by Go's `debug/buildinfo` package).
+//!
+//! Layout: a 32-byte header starting with the magic `\xff Go buildinf:`, then the pointer size
+//! and a flags byte. With flag bit 1 set (Go 1.18 and later) two length-prefixed strings
+//! follow the header: the toolchain version and the module information. Without it, the
+//! header holds two pointers to Go string headers somewhere in the binary's memory image.
+//! The module information is tab-separated lines: `path`, `mod`, `dep`, `=>` (replaces the
+//! previous `dep`) and `build`.
+
+use std::fs::File;
+
+use object::read::ReadCache;
+use object::{Object, ObjectSection};
+use serde::Serialize;
+
+const MAGIC: &[u8] = b"\xff Go buildinf:";
+const HEADER_LEN: usize = 32;
+/// Strings in a binary are never this long; a larger length means the data is not build info.
+const MAX_STRING: u64 = 16 << 20;
+
+/// A module of the build.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Module {
+    /// Module path.
+    pub path: String,
+    /// Module version, `(devel)` for a main module built outside module mode.
+    pub version: String,
+    /// The `h1:` checksum from `go.sum`, when recorded.
+    pub sum: Option<String>,
+    /// The module that replaced this one (`replace` directive).
+    pub replace: Option<Box<Module>>,
+}
+
+/// The build information of one binary.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct BuildInfo {
+    /// Toolchain version, such as `go1.19.8`.
+    pub go_version: String,
+    /// Import path of the main package.
+    pub path: Option<String>,
+    /// The main module.
+    pub main: Option<Module>,
+    /// Dependencies in the order listed.
+    pub deps: Vec<Module>,
+    /// Build settings, `key → value`.
+    pub settings: Vec<(String, String)>,
+}
+
+/// Reads the build information of an ELF file. `Ok(None)` means the file is not a Go binary.
+pub(crate) fn parse_buildinfo(file: File) -> Result<Option<BuildInfo>, String> {
+    let cache = ReadCache::new(file);
+    let elf = object::File::parse(&cache).map_err(|e| format!("invalid ELF file: {e}"))?;
+    let Some(header) = find_header(&elf)? else {
+        return Ok(None);
+    };
+    let (go_version, modinfo) = read_strings(&elf, &header)?;
+    if go_version.is_empty() {
+        return Ok(None);
+    }
+    let mut info = parse_modinfo(&String::from_utf8_lossy(strip_sentinels(&modinfo)));
+    info.go_version = String::from_utf8_lossy(&go_version).into_owned();
+    Ok(Some(info))
+}
+
+/// The 32-byte header and the section data that follows it.
+struct Header {
+    bytes: Vec<u8>,
+}
+
+fn find_header<'a>(elf: &object::File<'a, &'a ReadCache<File>>) -> Result<Option<Header>, String> {
+    if let Some(section) = elf.section_by_name(".go.buildinfo") {
+        let data = section
+            .data()
+            .map_err(|e| format!("unreadable .go.buildinfo section: {e}"))?;
+        if data.starts_with(MAGIC) && data.len() >= HEADER_LEN {
+            return Ok(Some(Header {
+                bytes: data.to_vec(),
+            }));
+        }
+        return Err(".go.buildinfo section does not start with the build info magic".into());
+    }
+    for name in [".data", ".noptrdata"] {
+        let Some(section) = elf.section_by_name(name) else {
+            continue;
+        };
+        let data = section
+            .data()
+            .map_err(|e| format!("unreadable {name} section: {e}"))?;
+        let found = (0..data.len().saturating_sub(HEADER_LEN))
+            .step_by(16)
+            .find(|&i| data[i..].starts_with(MAGIC));
+        if let Some(start) = found {
+            return Ok(Some(Header {
+                bytes: data[start..].to_vec(),
+            }));
+        }
+    }
+    Ok(None)
+}
+
+/// The toolchain version and the module information, as raw bytes: the module information
+/// is framed by sentinels that are not UTF-8.
+fn read_strings<'a>(
+    elf: &object::File<'a, &'a ReadCache<File>>,
+    header: &Header,
+) -> Result<(Vec<u8>, Vec<u8>), String> {
+    let bytes = &header.bytes;
+    let ptr_size = usize::from(bytes[14]);
+    let flags = bytes[15];
+    if flags & 0x2 != 0 {
+        let mut rest = &bytes[HEADER_LEN..];
+        let version = read_varint_string(&mut rest)?;
+        let modinfo = read_varint_string(&mut rest)?;
+        return Ok((version, modinfo));
+    }
+    if ptr_size != 4 && ptr_size != 8 {
+        return Err(format!(
+            "build info pointer size {ptr_size} is neither 4 nor 8"
+        ));
+    }
+    let big_endian = flags & 0x1 != 0;
+    let read_ptr = |data: &[u8]| -> Option<u64> {
+        let raw = data.get(..ptr_size)?;
+        let mut value = 0u64;
+        for i in 0..ptr_size {
+            let byte = if big_endian {
+                raw[i]
+            } else {
+                raw[ptr_size - 1 - i]
+            };
+            value = (value << 8) | u64::from(byte);
+        }
+        Some(value)
+    };
+    let mut strings = Vec::new();
+    for slot in 0..2 {
+        let at = 16 + slot * ptr_size;
+        let header_addr = read_ptr(&bytes[at..]).ok_or("build info header is truncated")?;
+        let string_header = read_at(elf, header_addr, 2 * ptr_size as u64)?;
+        let data_addr = read_ptr(&string_header).ok_or("string header is truncated")?;
+        let len = read_ptr(&string_header[ptr_size..]).ok_or("string header is truncated")?;
+        if len > MAX_STRING {
+            return Err(format!("build info string length {len} is implausible"));
+        }
+        strings.push(read_at(elf, data_addr, len)?);
+    }
+    let modinfo = strings.pop().unwrap_or_default();
+    let version = strings.pop().unwrap_or_default();
+    Ok((version, modinfo))
+}
+
+/// Reads `len` bytes at virtual address `addr` from the section that contains it.
+fn read_at<'a>(
+    elf: &object::File<'a, &'a ReadCache<File>>,
+    addr: u64,
+    len: u64,
+) -> Result<Vec<u8>, String> {
+    for section in elf.sections() {
+        let start = section.address();
+        if addr < start || addr.saturating_add(len) > start.saturating_add(section.size()) {
+            continue;
+        }
+        let data = section
+            .data()
+            .map_err(|e| format!("unreadable section: {e}"))?;
+        let offset = (addr - start) as usize;
+        if let Some(slice) = data.get(offset..offset + len as usize) {
+            return Ok(slice.to_vec());
+        }
+    }
+    Err(format!("address {addr:#x} is not inside any section"))
+}
+
+fn read_varint_string(rest: &mut &[u8]) -> Result<Vec<u8>, String> {
+    let mut len: u64 = 0;
+    let mut shift = 0;
+    loop {
+        let (&byte, tail) = rest.split_first().ok_or("build info string is truncated")?;
+        *rest = tail;
+        len |= u64::from(byte & 0x7f) << shift;
+        if byte & 0x80 == 0 {
+            break;
+        }
+        shift += 7;
+        if shift > 63 {
+            return Err("build info string length overflows".into());
+        }
+    }
+    if len > MAX_STRING || len as usize > rest.len() {
+        return Err(format!(
+            "build info string length {len} runs past the section"
+        ));
+    }
+    let (value, tail) = rest.split_at(len as usize);
+    *rest = tail;
+    Ok(value.to_vec())
+}
+
+/// Since Go 1.18 the module information is wrapped in 16-byte sentinels.
+fn strip_sentinels(modinfo: &[u8]) -> &[u8] {
+    if modinfo.len() >= 33 && modinfo[modinfo.len() - 17] == b'\n' {
+        &modinfo[16..modinfo.len() - 16]
+    } else {
+        modinfo
+    }
+}
+
+/// Parses the module information lines.
+pub(crate) fn parse_modinfo(text: &str) -> BuildInfo {
+    let mut info = BuildInfo::default();
+    let module = |fields: &[&str]| Module {
+        path: fields.first().copied().unwrap_or_default().to_owned(),
+        version: fields.get(1).copied().unwrap_or_default().to_owned(),
+        sum: fields
+            .get(2)
+            .filter(|s| !s.is_empty())
+            .map(|s| (*s).to_owned()),
+        replace: None,
+    };
+    for line in text.lines() {
+        let fields: Vec<&str> = line.split('\t').collect();
+        match fields.as_slice() {
+            ["path", path] => info.path = Some((*path).to_owned()),
+            ["mod", rest @ ..] => info.main = Some(module(rest)),
+            ["dep", rest @ ..] => info.deps.push(module(rest)),
+            ["=>", rest @ ..] => {
+                if let Some(last) = info.deps.last_mut() {
+                    last.replace = Some(Box::new(module(rest)));
+                } else if let Some(main) = info.main.as_mut() {
+                    main.replace = Some(Box::new(module(rest)));
+                }
+            }
+            ["build", setting] => {
+                if let Some((k, v)) = setting.split_once('=') {
+                    info.settings
+                        .push((k.to_owned(), v.trim_matches('"').to_owned()));
+                }
+            }
+            _ => {}
+        }
+    }
+    info
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn modinfo_lines() {
+        let text = "path\tfilippo.io/age/cmd/age\nmod\tfilippo.io/age\t(devel)\t\n\
+            dep\tgolang.org/x/crypto\tv0.1.0\th1:abc=\n=>\t./crypto\t(devel)\t\n\
+            dep\tgolang.org/x/sys\tv0.2.0\th1:def=\nbuild\t-compiler=gc\nbuild\tCGO_ENABLED=0\n";
+        let info = parse_modinfo(text);
+        assert_eq!(info.path.as_deref(), Some("filippo.io/age/cmd/age"));
+        assert_eq!(info.main.as_ref().unwrap().version, "(devel)");
+        assert_eq!(info.deps.len(), 2);
+        assert_eq!(info.deps[0].replace.as_ref().unwrap().path, "./crypto");
+        assert_eq!(info.deps[1].sum.as_deref(), Some("h1:def="));
+        assert_eq!(info.settings[1], ("CGO_ENABLED".into(), "0".into()));
+    }
+
+    #[test]
+    fn sentinels_are_stripped() {
+        let inner = b"path\tx\n";
+        let mut wrapped = b"0w\xaf\x0c\x92t\x08\x02A\xe1\xc1\x07\xe6\xd6\x18\xe6".to_vec();
+        wrapped.extend_from_slice(inner);
+        wrapped.extend_from_slice(b"\xf92C1\x86\x18 r\x00\x82B\x10A\x16\xd8\xf2");
+        assert_eq!(strip_sentinels(&wrapped), inner);
+        assert_eq!(strip_sentinels(b"short"), b"short");
+    }
+
+    #[test]
+    fn varint_strings() {
+        let data = [4u8, b'g', b'o', b'1', b'x', 0];
+        let mut rest = &data[..];
+        assert_eq!(read_varint_string(&mut rest).unwrap(), b"go1x");
+        assert_eq!(read_varint_string(&mut rest).unwrap(), b"");
+        let mut bad = &[200u8, 1, b'a'][..];
+        assert!(read_varint_string(&mut bad).is_err());
+    }
+}

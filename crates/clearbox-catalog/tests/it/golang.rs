@@ -1,0 +1,75 @@
+//! The Go cataloger on real Go binaries from Debian packages installed by the setup script.
+
+use clearbox_catalog::PackageKind;
+
+use crate::support::{catalog_dir, place};
+
+/// Debian's umoci 0.4.7 (bookworm) records `Built-Using: golang-1.19 (= 1.19.8-2)`.
+#[test]
+fn debian_umoci_binary() {
+    let binary = std::path::Path::new("/usr/bin/umoci");
+    if !binary.exists() {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "umoci is not installed; run scripts/setup.sh"
+        );
+        eprintln!("notice: /usr/bin/umoci is missing; run scripts/setup.sh to run this test");
+        return;
+    }
+    let expected = built_using_go("umoci");
+    let root = tempfile::tempdir().unwrap();
+    place(root.path(), "usr/bin/umoci", binary);
+    let catalog = catalog_dir(root.path());
+    let stdlib = catalog
+        .packages
+        .iter()
+        .find(|p| p.kind == PackageKind::GoStdlib)
+        .unwrap();
+    assert!(
+        stdlib.version.starts_with(&expected),
+        "{} vs {expected}",
+        stdlib.version
+    );
+    assert_eq!(
+        stdlib.purl.to_string(),
+        format!("pkg:golang/stdlib@{}", stdlib.version)
+    );
+    assert_eq!(stdlib.locations[0].path, "/usr/bin/umoci");
+    // Debian builds umoci outside module mode, so the binary lists no modules, only its
+    // main package.
+    assert_eq!(
+        stdlib.properties["go:main-package"],
+        "github.com/opencontainers/umoci/cmd/umoci"
+    );
+    assert_eq!(stdlib.properties["go:toolchain"], format!("go{expected}"));
+    let modules = catalog
+        .packages
+        .iter()
+        .filter(|p| p.kind == PackageKind::GoModule)
+        .count();
+    assert_eq!(modules, 0);
+}
+
+#[test]
+fn non_go_executable_gives_no_package() {
+    let root = tempfile::tempdir().unwrap();
+    place(root.path(), "bin/true", std::path::Path::new("/bin/true"));
+    let catalog = catalog_dir(root.path());
+    assert!(catalog.packages.is_empty(), "{:?}", catalog.packages);
+    assert!(catalog.unknowns.is_empty(), "{:?}", catalog.unknowns);
+}
+
+/// The Go toolchain version from the package's `Built-Using` field, such as `1.19.8`.
+fn built_using_go(package: &str) -> String {
+    let out = std::process::Command::new("dpkg-query")
+        .args(["-W", "-f=${Built-Using}", package])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    let start = text
+        .find("golang-1.")
+        .expect("Built-Using names a Go toolchain");
+    let rest = &text[start..];
+    let version = rest.split("(= ").nth(1).unwrap();
+    version.split(['-', ')']).next().unwrap().to_owned()
+}

@@ -1,0 +1,172 @@
+//! The package's `README.md`: what each file is, which requirements it supports, and what is
+//! missing and why.
+
+use std::fmt::Write as _;
+
+use crate::FileRecord;
+
+/// A requirement a file supports, with the framework's own numbering.
+struct Support {
+    file: &'static str,
+    what: &'static str,
+    supports: &'static [&'static str],
+}
+
+/// The mapping from each file to the requirements it gives evidence for. Article and function
+/// names follow Regulation (EU) 2024/1689 (AI Act), NIST AI 100-1 (AI RMF 1.0), Singapore's
+/// IM8 policy areas, and CIS Docker Benchmark v1.6.0.
+const SUPPORT: &[Support] = &[
+    Support {
+        file: "image-metadata.json",
+        what: "Identity of the assessed image: reference, manifest and config digests, creation time, user, entrypoint, labels, annotations, and every layer with its stored and uncompressed digests.",
+        supports: &[
+            "EU AI Act Art. 11 and Annex IV: technical documentation names the exact version of the system",
+            "NIST AI RMF MAP: the system and its components are identified",
+            "IM8 audit trail: every other file is tied to one image digest",
+        ],
+    },
+    Support {
+        file: "sbom.spdx.json",
+        what: "Software bill of materials in SPDX 2.3: OS packages, Python packages, Go modules and standard library, and model weights with their SHA-256 and tensor facts, each with the file and layer that prove it.",
+        supports: &[
+            "EU AI Act Art. 11 and Annex IV: components and their versions",
+            "EU AI Act Art. 10: which model weights are deployed, and the datasets their model card names",
+            "NIST AI RMF MAP 4.1 and GOVERN 6.1: third-party software and data components are mapped",
+            "IM8 source transparency",
+        ],
+    },
+    Support {
+        file: "sbom.cdx.json",
+        what: "The same inventory in CycloneDX 1.6, with models as `machine-learning-model` components carrying a model card built only from the files in the image.",
+        supports: &[
+            "EU AI Act Art. 10 and Art. 11 (as sbom.spdx.json)",
+            "NIST AI RMF MAP 4.1",
+            "IM8 source transparency",
+        ],
+    },
+    Support {
+        file: "vulnerabilities.json",
+        what: "Every known vulnerability matched against the inventory, with severity, CVSS score where the advisory gives a vector, fixed versions, and the advisory database's state.",
+        supports: &[
+            "EU AI Act Art. 15: cybersecurity, known vulnerabilities identified",
+            "EU AI Act Art. 9: risks identified and evaluated",
+            "NIST AI RMF MEASURE 2.7: security and resilience evaluated",
+            "CIS Docker 4.4: images scanned for vulnerabilities",
+        ],
+    },
+    Support {
+        file: "critical-vulnerabilities.json",
+        what: "The critical and high findings only: what to fix first.",
+        supports: &[
+            "NIST AI RMF MANAGE: risk treatment prioritised",
+            "EU AI Act Art. 9",
+        ],
+    },
+    Support {
+        file: "vulnerability-scan.sarif",
+        what: "The findings in SARIF 2.1.0 for code-scanning dashboards.",
+        supports: &["EU AI Act Art. 15", "NIST AI RMF MEASURE 2.7"],
+    },
+    Support {
+        file: "signature-verification.txt",
+        what: "Whether the image is signed and whether the signature was verified.",
+        supports: &[
+            "EU AI Act Art. 15: protection against unauthorised alteration",
+            "IM8 non-repudiation",
+            "CIS Docker 4.5: content trust",
+        ],
+    },
+    Support {
+        file: "slsa-provenance.json",
+        what: "Verified SLSA build provenance: who built the image, from which source commit.",
+        supports: &[
+            "EU AI Act Art. 17: quality management, build and design control",
+            "IM8 source transparency",
+            "NIST AI RMF GOVERN: accountability for the system's origin",
+        ],
+    },
+    Support {
+        file: "cis-compliance.md",
+        what: "CIS Docker Benchmark section 4 checks decided from the image, each with pass or fail and the evidence.",
+        supports: &[
+            "CIS Docker Benchmark v1.6.0 section 4",
+            "IM8 least privilege",
+            "EU AI Act Art. 15: cybersecurity",
+        ],
+    },
+    Support {
+        file: "manifest.json",
+        what: "SHA-256 and size of every other file. `clearbox evidence verify DIR` checks them.",
+        supports: &["IM8 audit trail: the package itself is tamper-evident"],
+    },
+];
+
+/// Evidence that a complete answer needs but that this package does not hold, and why.
+const NOT_IN_PACKAGE: &[(&str, &str)] = &[
+    (
+        "Deployment history (which version ran when)",
+        "recorded by an admission controller at deployment time, not derivable from the image",
+    ),
+    (
+        "Kubernetes workload checks (Pod Security, CIS Kubernetes)",
+        "they examine deployment manifests, which are not part of the image",
+    ),
+];
+
+pub(crate) fn render(
+    image: &str,
+    digest: Option<&str>,
+    files: &[FileRecord],
+    summary: &[String],
+) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "# Evidence package\n");
+    let _ = writeln!(out, "Image: `{image}`  ");
+    let _ = writeln!(
+        out,
+        "Manifest digest: `{}`\n",
+        digest.unwrap_or("none (the source stores no manifest)")
+    );
+    if !summary.is_empty() {
+        let _ = writeln!(out, "## Summary\n");
+        for line in summary {
+            let _ = writeln!(out, "- {line}");
+        }
+        out.push('\n');
+    }
+
+    let _ = writeln!(out, "## Files\n");
+    let _ = writeln!(out, "| file | status | contents |\n|---|---|---|");
+    for support in SUPPORT {
+        let status = files
+            .iter()
+            .find(|f| f.name == support.file)
+            .map_or("produced", |f| {
+                if f.produced {
+                    "produced"
+                } else {
+                    "**not produced**"
+                }
+            });
+        let _ = writeln!(out, "| `{}` | {status} | {} |", support.file, support.what);
+    }
+
+    let _ = writeln!(out, "\n## Requirements each file supports\n");
+    for support in SUPPORT {
+        let _ = writeln!(out, "### `{}`\n", support.file);
+        for s in support.supports {
+            let _ = writeln!(out, "- {s}");
+        }
+        out.push('\n');
+    }
+
+    let _ = writeln!(out, "## Missing evidence and why\n");
+    let missing: Vec<&FileRecord> = files.iter().filter(|f| !f.produced).collect();
+    for file in &missing {
+        let _ = writeln!(out, "- `{}`: {}", file.name, file.note);
+    }
+    for (what, why) in NOT_IN_PACKAGE {
+        let _ = writeln!(out, "- {what}: {why}.");
+    }
+    out
+}

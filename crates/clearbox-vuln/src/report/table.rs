@@ -1,0 +1,56 @@
+//! A text table of findings: `SEVERITY ID PACKAGE VERSION FIXED-IN`, columns padded to the
+//! widest cell and separated by two spaces. Widths count `char`s, so wide Unicode characters
+//! in a package name can misalign a row; names from the supported ecosystems are ASCII.
+
+use std::io::Write;
+
+use crate::error::VulnError;
+use crate::finding::Finding;
+
+const HEADER: [&str; 5] = ["SEVERITY", "ID", "PACKAGE", "VERSION", "FIXED-IN"];
+
+/// Writes one row per finding under a header row. `FIXED-IN` lists the fixed versions joined by
+/// `, `, or is empty when no fix is known.
+pub fn write(findings: &[Finding], writer: &mut dyn Write) -> Result<(), VulnError> {
+    let rows: Vec<[String; 5]> = findings
+        .iter()
+        .map(|f| {
+            [
+                f.advisory.severity.name().to_owned(),
+                f.advisory.id.clone(),
+                f.package.name.clone(),
+                f.package.version.clone(),
+                f.advisory.fixed_versions.join(", "),
+            ]
+        })
+        .collect();
+    let mut widths = HEADER.map(|h| h.chars().count());
+    for row in &rows {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(cell.chars().count());
+        }
+    }
+    write_row(&HEADER.map(str::to_owned), &widths, writer)?;
+    for row in &rows {
+        write_row(row, &widths, writer)?;
+    }
+    Ok(())
+}
+
+fn write_row(
+    row: &[String; 5],
+    widths: &[usize; 5],
+    writer: &mut dyn Write,
+) -> Result<(), VulnError> {
+    let mut line = String::new();
+    for (i, (cell, width)) in row.iter().zip(widths).enumerate() {
+        if i > 0 {
+            line.push_str("  ");
+        }
+        line.push_str(cell);
+        let padding = width.saturating_sub(cell.chars().count());
+        line.extend(std::iter::repeat_n(' ', padding));
+    }
+    let line = line.trim_end();
+    writeln!(writer, "{line}").map_err(VulnError::Write)
+}

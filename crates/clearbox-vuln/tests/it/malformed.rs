@@ -1,0 +1,108 @@
+//! Malformed records are reported with their file and field, and the import goes on.
+
+use std::fs;
+use std::path::Path;
+
+use clearbox_vuln::Database;
+
+use crate::support::{GO_VULNDB, corpus, osv, require};
+
+fn file_name(path: &Path) -> &str {
+    path.file_name().unwrap().to_str().unwrap()
+}
+
+/// The OSV linter's test data: nine valid records and three variants of them that the linter
+/// flags, with the same ids.
+/// - `nointroduced-CVE-2023-41045.json`: a range without an `introduced` event, which the
+///   schema forbids: rejected, naming the field.
+/// - `nondistinct-CVE-2018-5407.json`: a `GIT` range whose `introduced` and `fixed` name one
+///   commit: stored with a warning naming the field.
+/// - `nopackage-GHSA-9v2f-6vcg-3hgv.json`: names a PyPI package (`Gradi0`) that does not exist;
+///   only a registry lookup shows that, so it is stored.
+#[test]
+fn osv_linter_testdata() {
+    let corpus = require!(corpus());
+    let mut db = Database::open_in_memory().unwrap();
+    let report = db
+        .import(&osv(&corpus, "osv-schema/osv-linter-testdata"))
+        .unwrap();
+    for problem in report.rejected.iter().chain(&report.warnings) {
+        println!("{problem}");
+    }
+    assert_eq!(report.records, 12);
+    assert_eq!(report.inserted, 9);
+    assert_eq!(report.replaced + report.unchanged + report.older, 2);
+
+    assert_eq!(report.rejected.len(), 1, "{:#?}", report.rejected);
+    let rejected = &report.rejected[0];
+    assert_eq!(
+        file_name(&rejected.file),
+        "nointroduced-CVE-2023-41045.json"
+    );
+    assert_eq!(rejected.id.as_deref(), Some("CVE-2023-41045"));
+    assert_eq!(rejected.field, "affected[0].ranges[0].events");
+    assert!(rejected.message.contains("introduced"), "{rejected}");
+
+    assert_eq!(report.warnings.len(), 1, "{:#?}", report.warnings);
+    let warning = &report.warnings[0];
+    assert_eq!(file_name(&warning.file), "nondistinct-CVE-2018-5407.json");
+    assert_eq!(warning.field, "affected[6].ranges[1].events");
+
+    // The variant without `introduced` did not replace the valid CVE-2023-41045.
+    let stored = db.advisory("CVE-2023-41045").unwrap().unwrap();
+    let events = &stored.affected[0].ranges[0].events;
+    assert!(events.iter().any(|e| e.key() == "introduced"), "{events:?}");
+    assert!(db.advisory("GHSA-9v2f-6vcg-3hgv").unwrap().is_some());
+}
+
+/// The GHSA converter's test data pairs GitHub's own advisory format with the OSV records made
+/// from it. The 11 GitHub documents are rejected at their first schema violation: a reference
+/// without `type`, because GitHub writes only `url`. The 11 OSV records are stored, one of them
+/// withdrawn.
+#[test]
+fn ghsa_inputs_are_not_osv() {
+    let corpus = require!(corpus());
+    let mut db = Database::open_in_memory().unwrap();
+    let report = db
+        .import(&osv(&corpus, "osv-schema/ghsa-convert-testdata"))
+        .unwrap();
+    assert_eq!(report.records, 22);
+    assert_eq!(report.rejected.len(), 11, "{:#?}", report.rejected);
+    for rejected in &report.rejected {
+        assert!(
+            !file_name(&rejected.file).ends_with(".osv.json"),
+            "{rejected}"
+        );
+        assert_eq!(rejected.field, "references[0].type", "{rejected}");
+        assert!(
+            rejected.message.contains("missing field `type`"),
+            "{rejected}"
+        );
+    }
+    assert_eq!(report.withdrawn, 1);
+    assert_eq!(report.inserted, 10);
+}
+
+/// A truncated JSON file is rejected with the parser's position; the records around it import.
+#[test]
+fn truncated_json_is_rejected() {
+    let corpus = require!(corpus());
+    let dir = tempfile::tempdir().unwrap();
+    for id in ["GO-2020-0012", "GO-2020-0013", "GO-2020-0014"] {
+        let text = fs::read(osv(&corpus, &format!("{GO_VULNDB}/{id}.json"))).unwrap();
+        let text = if id == "GO-2020-0013" {
+            &text[..text.len() / 2]
+        } else {
+            &text[..]
+        };
+        fs::write(dir.path().join(format!("{id}.json")), text).unwrap();
+    }
+    let mut db = Database::open_in_memory().unwrap();
+    let report = db.import(dir.path()).unwrap();
+    assert_eq!(report.inserted, 2);
+    assert_eq!(report.rejected.len(), 1);
+    let rejected = &report.rejected[0];
+    assert_eq!(file_name(&rejected.file), "GO-2020-0013.json");
+    assert!(rejected.message.contains("EOF while parsing"), "{rejected}");
+    assert!(rejected.message.contains("line"), "{rejected}");
+}

@@ -1,0 +1,85 @@
+//! `clearbox evidence`: write the evidence package, or verify one.
+
+use std::io::Write;
+
+use anyhow::Context;
+use clearbox_evidence::{EvidenceOptions, verify_package, write_evidence};
+
+use crate::Outcome;
+use crate::cli::{EvidenceArgs, EvidenceCommand};
+use crate::commands::{parse_reference, read_options};
+use crate::progress::LayerBars;
+
+pub(crate) fn run(args: &EvidenceArgs, quiet: bool) -> anyhow::Result<Outcome> {
+    if let Some(EvidenceCommand::Verify { dir }) = &args.command {
+        return verify(dir);
+    }
+    // clap requires both when no subcommand is given.
+    let (Some(image), Some(output)) = (&args.image, &args.output) else {
+        anyhow::bail!("evidence needs an IMAGE and --output DIR");
+    };
+    let reference = parse_reference(image)?;
+    let options = EvidenceOptions {
+        output: output.clone(),
+        force: args.force,
+        db_path: args.db.clone(),
+        read: read_options(&args.read)?,
+        tool_version: env!("CARGO_PKG_VERSION").to_owned(),
+    };
+    let progress = LayerBars::for_stderr(quiet);
+    let summary = write_evidence(&reference, &options, progress.as_ref())
+        .with_context(|| format!("failed to write the evidence package for `{image}`"))?;
+
+    let mut err = std::io::stderr().lock();
+    if !quiet {
+        let _ = writeln!(err, "wrote {}", summary.output.display());
+        for line in &summary.summary {
+            let _ = writeln!(err, "  {line}");
+        }
+        for file in summary.files.iter().filter(|f| !f.produced) {
+            let _ = writeln!(err, "  not produced: {}: {}", file.name, file.note);
+        }
+    }
+    Ok(Outcome::Success)
+}
+
+fn verify(dir: &std::path::Path) -> anyhow::Result<Outcome> {
+    let (manifest, report) = verify_package(dir)
+        .with_context(|| format!("failed to verify the evidence package `{}`", dir.display()))?;
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "package: {}", dir.display());
+    let _ = writeln!(out, "image: {}", manifest.image);
+    if let Some(digest) = &manifest.manifest_digest {
+        let _ = writeln!(out, "manifest digest: {digest}");
+    }
+    let _ = writeln!(
+        out,
+        "generated: {} by {}",
+        manifest.generated_at, manifest.generator
+    );
+    for name in &report.intact {
+        let _ = writeln!(out, "ok        {name}");
+    }
+    for (name, actual) in &report.modified {
+        let _ = writeln!(out, "MODIFIED  {name} (now sha256:{actual})");
+    }
+    for name in &report.missing {
+        let _ = writeln!(out, "MISSING   {name}");
+    }
+    for name in &report.unlisted {
+        let _ = writeln!(out, "UNLISTED  {name}");
+    }
+    if report.is_intact() {
+        let _ = writeln!(out, "result: intact ({} files)", report.intact.len());
+        Ok(Outcome::Success)
+    } else {
+        let _ = writeln!(
+            out,
+            "result: NOT intact ({} modified, {} missing, {} unlisted)",
+            report.modified.len(),
+            report.missing.len(),
+            report.unlisted.len()
+        );
+        Ok(Outcome::GateFailed)
+    }
+}

@@ -1,0 +1,72 @@
+//! One module per command.
+
+pub(crate) mod db;
+pub(crate) mod evidence;
+pub(crate) mod sbom;
+pub(crate) mod scan;
+pub(crate) mod version;
+
+use anyhow::Context;
+use clearbox_oci::{ImageReference, OciError, ReadOptions, spec::Platform};
+
+use crate::cli::ReadArgs;
+
+/// Parses an image reference argument.
+pub(crate) fn parse_reference(text: &str) -> anyhow::Result<ImageReference> {
+    Ok(text.parse::<ImageReference>()?)
+}
+
+/// Builds read options from the command line.
+pub(crate) fn read_options(args: &ReadArgs) -> anyhow::Result<ReadOptions> {
+    let mut parts = args.platform.split('/');
+    let (Some(os), Some(architecture)) = (parts.next(), parts.next()) else {
+        anyhow::bail!(
+            "invalid --platform `{}`: expected OS/ARCH, such as linux/amd64",
+            args.platform
+        );
+    };
+    let variant = parts.next().map(str::to_owned);
+    if args.max_layer_ratio == 0 {
+        anyhow::bail!("invalid --max-layer-ratio 0: the ratio must be at least 1");
+    }
+    Ok(ReadOptions {
+        platform: Platform {
+            os: os.to_owned(),
+            architecture: architecture.to_owned(),
+            variant,
+        },
+        max_expansion_ratio: args.max_layer_ratio,
+        ..ReadOptions::default()
+    })
+}
+
+/// A hint for errors with a common fix.
+pub(crate) fn hint_for(error: &anyhow::Error) -> Option<String> {
+    for cause in error.chain() {
+        if let Some(oci) = cause.downcast_ref::<OciError>() {
+            match oci {
+                OciError::UnsupportedTransport { .. } => {
+                    return Some(
+                        "copy the image to a local layout first, for example \
+                         `skopeo copy docker://REF oci:DIR:TAG`, then pass oci:DIR:TAG"
+                            .into(),
+                    );
+                }
+                OciError::InvalidReference { .. } => {
+                    return Some(
+                        "name images as oci:DIR[:TAG], oci-archive:FILE[:TAG], \
+                         docker-archive:FILE or dir:ROOTFS"
+                            .into(),
+                    );
+                }
+                _ => {}
+            }
+        }
+    }
+    None
+}
+
+/// Adds the image reference to an error's context.
+pub(crate) fn with_image<T>(result: Result<T, OciError>, image: &str) -> anyhow::Result<T> {
+    result.with_context(|| format!("failed to read image `{image}`"))
+}

@@ -17,7 +17,7 @@ step() { printf '==> %s\n' "$*" >&2; }
 # Debian packages: image tools and pip for the example image, Python for the validators.
 # Node.js's npm, which the machine already has, fetches the SARIF schema.
 apt_packages=(
-  umoci skopeo jq ca-certificates curl
+  umoci skopeo jq bc ca-certificates curl
   python3 python3-venv python3-pip
 )
 missing=()

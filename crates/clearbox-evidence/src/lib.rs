@@ -138,6 +138,7 @@ pub fn write_evidence(
         &image,
         &contents.scan.layers,
         contents.catalog.distro.as_ref(),
+        &contents.catalog.unknowns,
     );
     package.json("image-metadata.json", &metadata, true, "")?;
     let subject = sbom_subject(&image, &options.tool_version);
@@ -238,7 +239,7 @@ fn inventory_line(contents: &Contents) -> String {
     let by_kind: Vec<String> = counts.iter().map(|(k, n)| format!("{n} {k}")).collect();
     let unknowns = contents.catalog.unknowns.len();
     format!(
-        "Inventory: {} packages ({}); {unknowns} files could not be read (listed in the SBOMs' unknowns).",
+        "Inventory: {} packages ({}); {unknowns} files could not be read (listed under `unreadable_files` in image-metadata.json).",
         contents.catalog.packages.len(),
         by_kind.join(", ")
     )

@@ -1,6 +1,6 @@
 //! `image-metadata.json`: what the image is, as its manifest, config and layers state it.
 
-use clearbox_catalog::Distro;
+use clearbox_catalog::{Distro, Unknown};
 use clearbox_oci::{Image, LayerSummary};
 use serde::Serialize;
 use serde_json::Value;
@@ -26,6 +26,7 @@ pub(crate) fn image_metadata(
     image: &Image,
     layers: &[LayerSummary],
     distro: Option<&Distro>,
+    unknowns: &[Unknown],
 ) -> Value {
     let config = &image.config.config;
     let history: Vec<_> = image
@@ -78,6 +79,7 @@ pub(crate) fn image_metadata(
         "annotations": annotations,
         "distro": distro,
         "layers": layer_records,
+        "unreadable_files": unknowns,
     })
 }
 

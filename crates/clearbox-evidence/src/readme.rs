@@ -18,7 +18,7 @@ struct Support {
 const SUPPORT: &[Support] = &[
     Support {
         file: "image-metadata.json",
-        what: "Identity of the assessed image: reference, manifest and config digests, creation time, user, entrypoint, labels, annotations, and every layer with its stored and uncompressed digests.",
+        what: "Identity of the assessed image: reference, manifest and config digests, creation time, user, entrypoint, labels, annotations, every layer with its stored and uncompressed digests, and the files the catalogers selected but could not read.",
         supports: &[
             "EU AI Act Art. 11 and Annex IV: technical documentation names the exact version of the system",
             "NIST AI RMF MAP: the system and its components are identified",

@@ -37,7 +37,13 @@ pub(crate) fn run(args: &ScanArgs, quiet: bool) -> anyhow::Result<Outcome> {
     let (source, catalog) = load_target(args, quiet)?;
     let outcome = match_catalog_with_notes(&database, &catalog)?;
     for note in &outcome.notes {
-        tracing::warn!("{note}");
+        // Model weights have no advisory source; saying so on every scan of an AI image is
+        // information, not a problem.
+        if matches!(note, clearbox_vuln::MatchNote::ModelsNotMatched { .. }) {
+            tracing::info!("{note}");
+        } else {
+            tracing::warn!("{note}");
+        }
     }
 
     let report = ScanReport {

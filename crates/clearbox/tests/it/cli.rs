@@ -1,0 +1,104 @@
+//! Command-line contract: the help lists what exists, usage errors exit 2, and version
+//! comparison answers like `dpkg --compare-versions`.
+
+use crate::support::{assert_exit, clearbox, clearbox_with_stdin, stderr, stdout};
+
+#[test]
+fn help_lists_exactly_the_commands_that_exist() {
+    let out = clearbox(&["--help"]);
+    assert_exit(&out, 0);
+    let text = stdout(&out);
+    let commands: Vec<&str> = text
+        .lines()
+        .skip_while(|l| !l.starts_with("Commands:"))
+        .skip(1)
+        .take_while(|l| l.starts_with("  "))
+        .map(|l| l.split_whitespace().next().unwrap())
+        .collect();
+    assert_eq!(
+        commands,
+        ["evidence", "sbom", "scan", "db", "version", "help"]
+    );
+}
+
+#[test]
+fn invalid_reference_is_a_usage_error_with_a_hint() {
+    let out = clearbox(&["sbom", "docker-daemon:nginx"]);
+    assert_exit(&out, 2);
+    let err = stderr(&out);
+    assert!(err.starts_with("error: invalid image reference `docker-daemon:nginx`: the `docker-daemon` transport is not supported"), "{err}");
+    assert!(err.contains("\nhint: "), "{err}");
+}
+
+#[test]
+fn registry_reference_names_the_missing_transport() {
+    let out = clearbox(&["sbom", "docker://127.0.0.1:1/app:latest"]);
+    assert_exit(&out, 2);
+    let err = stderr(&out);
+    assert!(
+        err.contains("uses the docker:// (registry) transport, which this build cannot read"),
+        "{err}"
+    );
+    assert!(
+        err.contains("hint: copy the image to a local layout first"),
+        "{err}"
+    );
+}
+
+#[test]
+fn unknown_flag_exits_2() {
+    assert_exit(&clearbox(&["sbom", "--no-such-flag"]), 2);
+    assert_exit(&clearbox(&["evidence"]), 2);
+}
+
+#[test]
+fn version_compare_orders_like_dpkg() {
+    for (scheme, a, b, expected) in [
+        ("deb", "2.36-9+deb12u3", "2.36-9+deb12u14", "<"),
+        ("deb", "1:1.0", "2.0", ">"),
+        ("pep440", "1.0.0", "1.0", "="),
+        ("pep440", "2.0rc1", "2.0", "<"),
+        ("go", "v1.19.8", "1.19.10", "<"),
+        ("semver", "1.0.0-alpha", "1.0.0", "<"),
+    ] {
+        let out = clearbox(&["version", "compare", "--scheme", scheme, a, b]);
+        assert_exit(&out, 0);
+        assert_eq!(stdout(&out).trim(), expected, "{scheme} {a} {b}");
+    }
+}
+
+#[test]
+fn version_compare_rejects_invalid_versions() {
+    let out = clearbox(&[
+        "version",
+        "compare",
+        "--scheme",
+        "pep440",
+        "1.0",
+        "not a version",
+    ]);
+    assert_exit(&out, 2);
+    assert!(
+        stderr(&out).contains("invalid pep440 version `not a version`"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn version_compare_batch() {
+    let out = clearbox_with_stdin(
+        &["version", "compare", "--scheme", "deb", "--batch"],
+        Some("1.0\t1.0-1\n1.0~rc1\t1.0\nbad version\t1\n"),
+    );
+    assert_exit(&out, 2);
+    let lines: Vec<String> = stdout(&out).lines().map(str::to_owned).collect();
+    assert_eq!(lines[0], "<");
+    assert_eq!(lines[1], "<");
+    assert!(
+        lines[2].starts_with("error: invalid deb version `bad version`"),
+        "{}",
+        lines[2]
+    );
+    assert!(stderr(&out).contains("1 lines had an invalid version"));
+}

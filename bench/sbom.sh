@@ -2,10 +2,10 @@
 # Times `clearbox sbom` on the example image beside the physical floor for the same bytes:
 # decompressing every layer with zcat and hashing it with `openssl dgst -sha256`.
 #
-# clearbox does more than the floor on the same bytes: it hashes each layer twice (stored blob
-# and uncompressed diff_id), parses every tar header, hashes the model weights again, copies
-# Go binaries aside to read their build information, and writes the SBOM. A ratio near 1 means
-# the work is bound by decompression, as it should be.
+# clearbox does more work on the same bytes than the floor. It hashes each layer twice (stored
+# blob and uncompressed diff_id), parses every tar header, hashes the model weights again,
+# copies Go binaries aside to read their build information, and writes the SBOM. A ratio near
+# 1 means the work is bound by decompression, as it should be.
 #
 # Usage: bench/sbom.sh [RUNS]   (default 5; the median of RUNS is reported)
 set -euo pipefail

@@ -4,6 +4,7 @@
 //! nothing was verified, so the package never claims a check it did not make.
 
 use clearbox_oci::{Image, ImageReference};
+use std::fmt::Write as _;
 
 /// What the search found.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -59,12 +60,12 @@ pub(crate) fn signature_report(image: &Image, search: &Search) -> String {
         .map_or_else(|| "(no manifest digest)".to_owned(), ToString::to_string);
     let mut out = String::new();
     out.push_str("Signature verification\n======================\n\n");
-    out.push_str(&format!("Image:            {}\n", image.reference));
-    out.push_str(&format!("Manifest digest:  {digest}\n"));
+    let _ = writeln!(out, "Image:            {}", image.reference);
+    let _ = writeln!(out, "Manifest digest:  {digest}");
     out.push_str("Result:           NOT VERIFIED\n\n");
     out.push_str("Searched:\n");
     for place in &search.searched {
-        out.push_str(&format!("  - {place}\n"));
+        let _ = writeln!(out, "  - {place}");
     }
     out.push('\n');
     if search.signature_tags.is_empty() {
@@ -76,7 +77,7 @@ pub(crate) fn signature_report(image: &Image, search: &Search) -> String {
     } else {
         out.push_str("Found, NOT verified:\n");
         for tag in &search.signature_tags {
-            out.push_str(&format!("  - {tag}\n"));
+            let _ = writeln!(out, "  - {tag}");
         }
         out.push_str(
             "\nThis version of clearbox finds cosign signature tags but does not verify them, so\n\

@@ -59,8 +59,12 @@ impl Compression {
         let buffered = BufReader::with_capacity(256 << 10, inner);
         Ok(match self {
             Compression::None => Decoder::Plain(buffered),
-            Compression::Gzip => Decoder::Gzip(flate2::bufread::MultiGzDecoder::new(buffered)),
-            Compression::Zstd => Decoder::Zstd(zstd::stream::read::Decoder::with_buffer(buffered)?),
+            Compression::Gzip => {
+                Decoder::Gzip(Box::new(flate2::bufread::MultiGzDecoder::new(buffered)))
+            }
+            Compression::Zstd => Decoder::Zstd(Box::new(zstd::stream::read::Decoder::with_buffer(
+                buffered,
+            )?)),
         })
     }
 }
@@ -68,8 +72,9 @@ impl Compression {
 /// A decompressing reader that can hand back its input.
 pub(crate) enum Decoder<R: Read> {
     Plain(BufReader<R>),
-    Gzip(flate2::bufread::MultiGzDecoder<BufReader<R>>),
-    Zstd(zstd::stream::read::Decoder<'static, BufReader<R>>),
+    // The decoders are boxed: their state is several hundred bytes.
+    Gzip(Box<flate2::bufread::MultiGzDecoder<BufReader<R>>>),
+    Zstd(Box<zstd::stream::read::Decoder<'static, BufReader<R>>>),
 }
 
 impl<R: Read> Read for Decoder<R> {
@@ -87,7 +92,7 @@ impl<R: Read> Decoder<R> {
         match self {
             Decoder::Plain(r) => r.into_inner(),
             Decoder::Gzip(r) => r.into_inner().into_inner(),
-            Decoder::Zstd(r) => r.finish().into_inner(),
+            Decoder::Zstd(r) => (*r).finish().into_inner(),
         }
     }
 }
@@ -172,7 +177,12 @@ impl<R: Read> Read for GuardedReader<R> {
         let n = match self.inner.read(buf) {
             Ok(n) => n,
             Err(e) if self.compression == Compression::None => return Err(e),
-            Err(e) if e.get_ref().is_some_and(|i| i.is::<LayerProblem>()) => return Err(e),
+            Err(e)
+                if e.get_ref()
+                    .is_some_and(<dyn std::error::Error + Send + Sync>::is::<LayerProblem>) =>
+            {
+                return Err(e);
+            }
             Err(e) => {
                 return Err(problem(LayerProblem::Decompress {
                     compression: self.compression.name(),

@@ -4,8 +4,8 @@
 //! several threads; the merge then applies their changes in layer order on one thread.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, PoisonError};
 
 use crate::digest::Digest;
 use crate::error::{LayerProblem, OciError};
@@ -13,6 +13,9 @@ use crate::fs::{ApplyProblem, ContentId, FileTree, Node};
 use crate::image::{Image, Source};
 use crate::layer::{Change, Compression, ContentInspector, LayerInput, LayerScan, scan_layer};
 use crate::options::{Progress, ReadOptions};
+
+/// Where a worker leaves one layer's result; empty until a worker reads the layer.
+type LayerSlot<F> = Mutex<Option<Result<LayerScan<F>, OciError>>>;
 
 /// What reading a layer established about it.
 #[derive(Debug, Clone)]
@@ -77,8 +80,7 @@ impl Image {
 
         // Read the layers on worker threads.
         let count = self.layers.len();
-        let results: Vec<Mutex<Option<Result<LayerScan<I::Fact>, OciError>>>> =
-            (0..count).map(|_| Mutex::new(None)).collect();
+        let results: Vec<LayerSlot<I::Fact>> = (0..count).map(|_| Mutex::new(None)).collect();
         let next = AtomicUsize::new(0);
         let workers = options.threads.clamp(1, count.max(1));
         std::thread::scope(|scope| {
@@ -109,7 +111,9 @@ impl Image {
                             scan_layer(input, inspector, options, progress)
                         });
                         let failed = outcome.is_err();
-                        *results[index].lock().expect("no worker panics") = Some(outcome);
+                        *results[index]
+                            .lock()
+                            .unwrap_or_else(PoisonError::into_inner) = Some(outcome);
                         if failed {
                             // Stop handing out layers; the first error is reported.
                             next.store(count, Ordering::Relaxed);
@@ -122,7 +126,7 @@ impl Image {
         // Merge in layer order.
         let mut merged = Merge::new(options.max_entries);
         for (index, slot) in results.into_iter().enumerate() {
-            let Some(outcome) = slot.into_inner().expect("no worker panics") else {
+            let Some(outcome) = slot.into_inner().unwrap_or_else(PoisonError::into_inner) else {
                 // A worker stopped early because a lower-numbered layer failed later; that
                 // error is reported by a slot after this one.
                 continue;

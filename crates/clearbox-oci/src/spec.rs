@@ -118,7 +118,7 @@ pub struct ImageConfig {
     pub history: Vec<History>,
 }
 
-/// The runtime part of the image config. Docker spells these fields in PascalCase.
+/// The runtime part of the image config. Docker spells these fields in `PascalCase`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct ContainerConfig {
@@ -140,7 +140,7 @@ pub struct ContainerConfig {
     /// Labels.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub labels: Option<BTreeMap<String, String>>,
-    /// Exposed ports, `80/tcp` → `{}`.
+    /// Exposed ports, such as `80/tcp`, each mapped to an empty object.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub exposed_ports: Option<BTreeMap<String, serde_json::Value>>,
     /// Volumes.

@@ -138,10 +138,10 @@ fn decompress_to_temp(
         .prefix("clearbox-archive-")
         .tempfile()
         .map_err(|e| OciError::io(std::env::temp_dir(), e))?;
-    let counted = crate::layer::CountingReader::new(reader, None);
-    let counter = counted.counter();
+    let counting = crate::layer::CountingReader::new(reader, None);
+    let counter = counting.counter();
     let decoder = compression
-        .decoder(counted)
+        .decoder(counting)
         .map_err(|e| layer_error(&label, LayerProblem::Io(e)))?;
     let mut guarded = GuardedReader::new(decoder, compression, counter, options);
     io::copy(&mut guarded, temp.as_file_mut())

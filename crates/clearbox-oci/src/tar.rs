@@ -166,22 +166,19 @@ impl<R: Read> TarReader<R> {
     ) -> Result<TarHeader, LayerProblem> {
         let typeflag = block[156];
         let gnu = &block[257..265] == b"ustar  \0";
-        let mut name = match ext.sparse_name.or(ext.name) {
-            Some(name) => name,
-            None => {
-                let base = c_string(&block[0..100]);
-                let prefix = if gnu {
-                    String::new()
-                } else {
-                    c_string(&block[345..500])
-                };
-                if prefix.is_empty() {
-                    base
-                } else {
-                    format!("{prefix}/{base}")
-                }
+        let mut name = ext.sparse_name.or(ext.name).unwrap_or_else(|| {
+            let base = c_string(&block[0..100]);
+            let prefix = if gnu {
+                String::new()
+            } else {
+                c_string(&block[345..500])
+            };
+            if prefix.is_empty() {
+                base
+            } else {
+                format!("{prefix}/{base}")
             }
-        };
+        });
         let link_name = ext.link_name.or_else(|| {
             let l = c_string(&block[157..257]);
             (!l.is_empty()).then_some(l)
@@ -357,7 +354,9 @@ impl<R: Read> Read for EntryContent<'_, R> {
 
 /// Maps a read error back to the layer problem it carries, if our own readers raised it.
 pub(crate) fn map_read_error(e: io::Error) -> LayerProblem {
-    if e.get_ref().is_some_and(|inner| inner.is::<LayerProblem>()) {
+    if e.get_ref()
+        .is_some_and(<dyn std::error::Error + Send + Sync>::is::<LayerProblem>)
+    {
         let inner = e.into_inner().expect("checked above");
         return *inner.downcast::<LayerProblem>().expect("checked above");
     }
@@ -406,7 +405,7 @@ fn verify_checksum(block: &[u8; 512], offset: u64) -> Result<(), LayerProblem> {
             if (148..156).contains(&i) {
                 32
             } else {
-                i64::from(b as i8)
+                i64::from(b.cast_signed())
             }
         })
         .sum();
@@ -666,7 +665,7 @@ mod tests {
         big[0] = 0x80;
         big[7] = 0x02;
         big[8] = 0x80;
-        assert_eq!(parse_numeric(&big, 0, "size").unwrap(), 0x0280_0000_00);
+        assert_eq!(parse_numeric(&big, 0, "size").unwrap(), 0x0002_8000_0000);
         assert!(parse_numeric(b"0009\0", 0, "x").is_err());
     }
 }

@@ -6,6 +6,7 @@
 //! that lacks the data to decide says so instead of passing.
 
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 
 use clearbox_oci::{FileTree, Node, spec::ImageConfig};
 use serde::Serialize;
@@ -343,32 +344,30 @@ fn no_world_writable(facts: &ImageFacts<'_>) -> CheckResult {
 pub fn render_markdown(image: &str, results: &[CheckResult]) -> String {
     let mut out = String::new();
     out.push_str("# CIS Docker Benchmark image checks\n\n");
-    out.push_str(&format!("Image: `{image}`\n\n"));
+    let _ = write!(out, "Image: `{image}`\n\n");
     out.push_str(
         "Checks from CIS Docker Benchmark v1.6.0 section 4 (container images and build file) \
          that can be decided from the image alone. Each result lists the evidence it rests on.\n\n",
     );
     out.push_str("| check | CIS | requirement | result |\n|---|---|---|---|\n");
     for r in results {
-        out.push_str(&format!(
-            "| `{}` | {} | {} | **{}** |\n",
+        let _ = writeln!(
+            out,
+            "| `{}` | {} | {} | **{}** |",
             r.id,
             r.cis.unwrap_or("–"),
             r.title,
             r.outcome.label()
-        ));
+        );
     }
     for r in results {
-        out.push_str(&format!("\n## {} — {}\n\n", r.id, r.title));
-        out.push_str(&format!(
-            "Result: **{}**\n\nEvidence:\n\n",
-            r.outcome.label()
-        ));
+        let _ = write!(out, "\n## {} — {}\n\n", r.id, r.title);
+        let _ = write!(out, "Result: **{}**\n\nEvidence:\n\n", r.outcome.label());
         for line in &r.evidence {
-            out.push_str(&format!("- {}\n", line.replace('|', "\\|")));
+            let _ = writeln!(out, "- {}", line.replace('|', "\\|"));
         }
         if r.outcome == CheckOutcome::Fail {
-            out.push_str(&format!("\nRemediation: {}\n", r.remediation));
+            let _ = writeln!(out, "\nRemediation: {}", r.remediation);
         }
     }
     out

@@ -371,10 +371,10 @@ fn model_summary(model: &ModelFacts) -> Vec<String> {
         model.format, model.file_size
     );
     if let Some(tensors) = model.tensor_count {
-        first.push_str(&format!(", {tensors} tensors"));
+        let _ = write!(first, ", {tensors} tensors");
     }
     if let Some(parameters) = model.parameter_count {
-        first.push_str(&format!(", {parameters} parameters"));
+        let _ = write!(first, ", {parameters} parameters");
     }
     first.push('.');
     let mut lines = vec![first];

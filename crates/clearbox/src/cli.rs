@@ -1,4 +1,11 @@
 //! Command-line syntax. Names and flags are the public interface; keep them stable.
+//!
+//! Doc comments here are the help text users read, so they are written as prose, not as
+//! rustdoc with backticks.
+#![allow(
+    clippy::doc_markdown,
+    reason = "doc comments are --help text, not rustdoc"
+)]
 
 use std::path::PathBuf;
 

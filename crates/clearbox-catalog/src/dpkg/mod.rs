@@ -69,7 +69,7 @@ pub(crate) fn catalog(ctx: &Context<'_>, distro: Option<&Distro>, out: &mut Outp
         for entry in entries.into_iter().filter(StatusEntry::is_installed) {
             let licenses = licenses_of(ctx, &entry.package, out);
             out.packages
-                .push(package(entry, licenses, distro, ctx.location(path, node)));
+                .push(package(&entry, licenses, distro, ctx.location(path, node)));
         }
     }
 }
@@ -89,7 +89,7 @@ fn licenses_of(ctx: &Context<'_>, package: &str, out: &mut Output) -> Vec<String
 }
 
 fn package(
-    entry: StatusEntry,
+    entry: &StatusEntry,
     licenses: Vec<String>,
     distro: Option<&Distro>,
     location: crate::package::Location,

@@ -70,7 +70,7 @@ pub(crate) fn catalog(ctx: &Context<'_>, owners: &Owners, out: &mut Output) {
                 facts.parameter_count = Some(header.parameter_count);
                 facts.dtypes = header.dtypes.clone();
                 facts.metadata = header.metadata.clone();
-                facts.problems = header.problems.clone();
+                facts.problems.clone_from(&header.problems);
             }
             Err(reason) => facts.problems.push(reason.clone()),
         }

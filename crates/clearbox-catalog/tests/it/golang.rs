@@ -9,11 +9,8 @@ use crate::support::{catalog_dir, place};
 fn debian_umoci_binary() {
     let binary = std::path::Path::new("/usr/bin/umoci");
     if !binary.exists() {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "umoci is not installed; run scripts/setup.sh"
-        );
-        eprintln!("notice: /usr/bin/umoci is missing; run scripts/setup.sh to run this test");
+        let _: Option<()> =
+            clearbox_testdata::skip("/usr/bin/umoci is missing; run scripts/setup.sh");
         return;
     }
     let expected = built_using_go("umoci");

@@ -1,6 +1,6 @@
 //! Cataloging a directory tree, and locating the shared corpus.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use clearbox_catalog::{Catalog, catalog_image};
 use clearbox_oci::{Image, ImageReference, NoProgress, ReadOptions};
@@ -28,24 +28,4 @@ pub(crate) fn write(root: &Path, relative: &str, text: &str) {
     std::fs::write(to, text).unwrap();
 }
 
-/// The shared test corpus: `$CLEARBOX_CORPUS`, default `../shared/corpus` beside the
-/// workspace. `None` (after a notice) when absent, unless `CI=true`, where absence fails.
-pub(crate) fn corpus() -> Option<PathBuf> {
-    let dir = std::env::var_os("CLEARBOX_CORPUS").map_or_else(
-        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus"),
-        PathBuf::from,
-    );
-    if dir.is_dir() {
-        return Some(dir);
-    }
-    assert!(
-        std::env::var("CI").as_deref() != Ok("true"),
-        "test corpus not found at {}; set CLEARBOX_CORPUS",
-        dir.display()
-    );
-    eprintln!(
-        "notice: test corpus not found at {}; set CLEARBOX_CORPUS to run this test",
-        dir.display()
-    );
-    None
-}
+pub(crate) use clearbox_testdata::corpus;

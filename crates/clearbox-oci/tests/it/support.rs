@@ -213,24 +213,4 @@ pub(crate) fn layout_ref(dir: &Path) -> String {
     format!("oci:{}:latest", dir.display())
 }
 
-/// The shared test corpus: `$CLEARBOX_CORPUS`, default `../shared/corpus` beside the
-/// workspace. `None` (after a notice) when absent, unless `CI=true`, where absence fails.
-pub(crate) fn corpus() -> Option<std::path::PathBuf> {
-    let dir = std::env::var_os("CLEARBOX_CORPUS").map_or_else(
-        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus"),
-        std::path::PathBuf::from,
-    );
-    if dir.is_dir() {
-        return Some(dir);
-    }
-    assert!(
-        std::env::var("CI").as_deref() != Ok("true"),
-        "test corpus not found at {}; set CLEARBOX_CORPUS",
-        dir.display()
-    );
-    eprintln!(
-        "notice: test corpus not found at {}; set CLEARBOX_CORPUS to run this test",
-        dir.display()
-    );
-    None
-}
+pub(crate) use clearbox_testdata::corpus;

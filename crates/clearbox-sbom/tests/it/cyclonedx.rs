@@ -7,7 +7,6 @@ use clearbox_sbom::{Subject, to_cyclonedx_json};
 use serde_json::{Value, json};
 
 use crate::fixtures::{self, json};
-use crate::validators;
 
 fn bom() -> Value {
     json(&to_cyclonedx_json(
@@ -36,16 +35,16 @@ fn property<'a>(component: &'a Value, name: &str) -> Option<&'a str> {
 
 #[test]
 fn cyclonedx_passes_strict_schema() {
-    let Some(venv) = validators::venv() else {
+    let Some(venv) = clearbox_testdata::venv() else {
         return;
     };
     let bytes = to_cyclonedx_json(&fixtures::subject(), &fixtures::catalog());
-    validators::cyclonedx(&venv, &bytes).unwrap();
+    clearbox_testdata::validate_cyclonedx(&venv, &bytes).unwrap();
 }
 
 #[test]
 fn cyclonedx_minimal_passes_strict_schema() {
-    let Some(venv) = validators::venv() else {
+    let Some(venv) = clearbox_testdata::venv() else {
         return;
     };
     let subject = Subject {
@@ -55,7 +54,7 @@ fn cyclonedx_minimal_passes_strict_schema() {
         ..Subject::default()
     };
     let bytes = to_cyclonedx_json(&subject, &Catalog::default());
-    validators::cyclonedx(&venv, &bytes).unwrap();
+    clearbox_testdata::validate_cyclonedx(&venv, &bytes).unwrap();
     let bom = json(&bytes);
     assert_eq!(bom["components"], json!([]));
     assert!(bom["metadata"]["component"].get("purl").is_none());

@@ -7,4 +7,3 @@ mod read;
 mod round_trip;
 mod spdx;
 mod table;
-mod validators;

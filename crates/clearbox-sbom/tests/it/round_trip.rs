@@ -108,7 +108,7 @@ fn reencoding_read_catalog_is_stable() {
 
 #[test]
 fn read_fixtures_reencoded_pass_validators() {
-    let Some(venv) = crate::validators::venv() else {
+    let Some(venv) = clearbox_testdata::venv() else {
         return;
     };
 
@@ -133,6 +133,6 @@ fn read_fixtures_reencoded_pass_validators() {
     }
 
     let subject = fixtures::subject();
-    crate::validators::pyspdxtools(&venv, &to_spdx_json(&subject, &merged)).unwrap();
-    crate::validators::cyclonedx(&venv, &to_cyclonedx_json(&subject, &merged)).unwrap();
+    clearbox_testdata::validate_spdx(&venv, &to_spdx_json(&subject, &merged)).unwrap();
+    clearbox_testdata::validate_cyclonedx(&venv, &to_cyclonedx_json(&subject, &merged)).unwrap();
 }

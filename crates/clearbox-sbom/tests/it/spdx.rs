@@ -7,7 +7,6 @@ use clearbox_sbom::{Subject, to_spdx_json};
 use serde_json::{Value, json};
 
 use crate::fixtures::{self, json};
-use crate::validators;
 
 fn document() -> Value {
     json(&to_spdx_json(&fixtures::subject(), &fixtures::catalog()))
@@ -36,16 +35,16 @@ fn annotations(package: &Value) -> Vec<String> {
 
 #[test]
 fn spdx_passes_pyspdxtools() {
-    let Some(venv) = validators::venv() else {
+    let Some(venv) = clearbox_testdata::venv() else {
         return;
     };
     let bytes = to_spdx_json(&fixtures::subject(), &fixtures::catalog());
-    validators::pyspdxtools(&venv, &bytes).unwrap();
+    clearbox_testdata::validate_spdx(&venv, &bytes).unwrap();
 }
 
 #[test]
 fn spdx_minimal_passes_pyspdxtools() {
-    let Some(venv) = validators::venv() else {
+    let Some(venv) = clearbox_testdata::venv() else {
         return;
     };
     let subject = Subject {
@@ -55,7 +54,7 @@ fn spdx_minimal_passes_pyspdxtools() {
         ..Subject::default()
     };
     let bytes = to_spdx_json(&subject, &Catalog::default());
-    validators::pyspdxtools(&venv, &bytes).unwrap();
+    clearbox_testdata::validate_spdx(&venv, &bytes).unwrap();
     let document = json(&bytes);
     assert_eq!(document["name"], "dir:/tmp/rootfs");
     assert_eq!(document["packages"].as_array().unwrap().len(), 1);

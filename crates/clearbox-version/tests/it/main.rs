@@ -2,9 +2,8 @@
 //! pypa/packaging, node-semver, golang.org/x/mod and Maven, plus osv-scalibr's lists of real
 //! advisory versions.
 //!
-//! The corpus directory is `$CLEARBOX_CORPUS`, by default `../shared/corpus` relative to the
-//! workspace root; a relative `CLEARBOX_CORPUS` is resolved from the workspace root too. Without
-//! the corpus the tests print a notice and pass, except when `CI=true`, where they fail.
+//! The corpus directory comes from `clearbox_testdata::corpus`. Without the corpus the tests
+//! print a notice and pass, except when `CI=true`, where they fail.
 //!
 //! Every row is checked. A row whose corpus result this crate deliberately does not return is
 //! listed in its module with the reason, and the test checks the behaviour that replaces it
@@ -20,7 +19,7 @@ mod semver;
 
 use std::cmp::Ordering;
 use std::collections::{HashMap, HashSet};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use clearbox_version::{Scheme, Version, VersionError};
 
@@ -30,25 +29,7 @@ const SHOWN_FAILURES: usize = 20;
 /// Returns the corpus's `versions/` directory, or `None` after a notice when the corpus is
 /// missing outside CI.
 fn versions_dir() -> Option<PathBuf> {
-    let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let configured = std::env::var_os("CLEARBOX_CORPUS")
-        .map_or_else(|| "../shared/corpus".into(), PathBuf::from);
-    let root = if configured.is_absolute() {
-        configured
-    } else {
-        workspace.join(configured)
-    };
-    let versions = root.join("versions");
-    if versions.is_dir() {
-        return Some(versions);
-    }
-    let message = format!(
-        "version corpus not found at `{}`; set CLEARBOX_CORPUS to the corpus directory",
-        versions.display()
-    );
-    assert!(std::env::var("CI").as_deref() != Ok("true"), "{message}");
-    notice(&format!("skipping: {message}"));
-    None
+    clearbox_testdata::corpus().map(|corpus| corpus.join("versions"))
 }
 
 #[allow(

@@ -1,8 +1,6 @@
 //! Report encoders: SARIF validated against the SARIF 2.1.0 JSON schema with Python's
 //! `jsonschema`, JSON checked field by field, and the table's columns.
 
-use std::process::Command;
-
 use clearbox_vuln::report::{ReportFormat, ScanReport, ScanSource, ScanSourceKind};
 use clearbox_vuln::{Database, MatchOutcome, match_catalog_with_notes};
 
@@ -50,30 +48,9 @@ fn mixed_outcome(db: &Database) -> MatchOutcome {
 /// Validates with the SARIF 2.1.0 schema that scripts/setup.sh puts in the venv.
 fn validate_sarif(sarif: &str) -> Option<()> {
     let venv = venv()?;
-    let schema = venv.join("share/clearbox/sarif-2.1.0.json");
-    assert!(
-        schema.is_file(),
-        "`{}` is missing; run scripts/setup.sh",
-        schema.display()
-    );
-    let dir = tempfile::tempdir().unwrap();
-    let document = dir.path().join("report.sarif");
-    std::fs::write(&document, sarif).unwrap();
-    let check = "import json, sys, jsonschema\n\
-                 schema = json.load(open(sys.argv[1]))\n\
-                 doc = json.load(open(sys.argv[2]))\n\
-                 jsonschema.Draft202012Validator(schema).validate(doc)\n";
-    let output = Command::new(venv.join("bin/python"))
-        .args(["-c", check])
-        .arg(&schema)
-        .arg(&document)
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "SARIF does not validate:\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    if let Err(problem) = clearbox_testdata::validate_sarif(&venv, sarif.as_bytes()) {
+        panic!("SARIF does not validate: {problem}");
+    }
     Some(())
 }
 

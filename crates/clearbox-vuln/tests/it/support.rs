@@ -2,7 +2,6 @@
 //! PyPA and Go databases imported once, and package builders.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
@@ -20,50 +19,7 @@ macro_rules! require {
 }
 pub(crate) use require;
 
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn is_ci() -> bool {
-    std::env::var("CI").is_ok_and(|v| v == "true")
-}
-
-/// Prints a skip notice, or fails when `CI=true`, where every prerequisite must be present.
-/// The notice goes to the process's stderr directly, because the test harness captures
-/// `eprintln!` output of passing tests.
-fn skip<T>(message: &str) -> Option<T> {
-    assert!(!is_ci(), "CI=true but {message}");
-    let _ = writeln!(std::io::stderr(), "notice: test skipped: {message}");
-    None
-}
-
-/// Locates the test corpus: `$CLEARBOX_CORPUS`, else `<workspace>/../shared/corpus`.
-pub(crate) fn corpus() -> Option<PathBuf> {
-    let dir = std::env::var_os("CLEARBOX_CORPUS")
-        .map_or_else(|| workspace().join("../shared/corpus"), PathBuf::from);
-    if dir.join("osv").is_dir() {
-        Some(dir)
-    } else {
-        skip(&format!(
-            "the corpus is not at `{}`; set CLEARBOX_CORPUS to its directory",
-            dir.display()
-        ))
-    }
-}
-
-/// Locates the validator venv: `$CLEARBOX_VENV`, else `<workspace>/.venv` (made by scripts/setup.sh).
-pub(crate) fn venv() -> Option<PathBuf> {
-    let dir =
-        std::env::var_os("CLEARBOX_VENV").map_or_else(|| workspace().join(".venv"), PathBuf::from);
-    if dir.join("bin/python").is_file() {
-        Some(dir)
-    } else {
-        skip(&format!(
-            "no Python venv at `{}`; run scripts/setup.sh or set CLEARBOX_VENV",
-            dir.display()
-        ))
-    }
-}
+pub(crate) use clearbox_testdata::{corpus, venv};
 
 /// Returns a path inside the corpus's `osv/` folder.
 pub(crate) fn osv(corpus: &Path, relative: &str) -> PathBuf {

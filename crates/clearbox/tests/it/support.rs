@@ -4,11 +4,6 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::OnceLock;
 
-/// The workspace root.
-pub(crate) fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
 /// Runs `clearbox ARGS` with a clean environment for the variables it reads.
 pub(crate) fn clearbox(args: &[&str]) -> Output {
     clearbox_with_stdin(args, None)
@@ -61,52 +56,7 @@ pub(crate) fn assert_exit(output: &Output, code: i32) {
     );
 }
 
-/// Looks up an input a test needs: present → `Some`; absent → a notice and `None`, except
-/// that with `CI=true` absence fails the test.
-fn required(path: PathBuf, variable: &str, how: &str) -> Option<PathBuf> {
-    if path.exists() {
-        return Some(path);
-    }
-    assert!(
-        std::env::var("CI").as_deref() != Ok("true"),
-        "{} is missing; {how} or set {variable}",
-        path.display()
-    );
-    eprintln!(
-        "notice: {} is missing; {how} or set {variable} to run this test",
-        path.display()
-    );
-    None
-}
-
-/// The shared test corpus (`CLEARBOX_CORPUS`, default `../shared/corpus`).
-pub(crate) fn corpus() -> Option<PathBuf> {
-    let path = std::env::var_os("CLEARBOX_CORPUS")
-        .map_or_else(|| workspace().join("../shared/corpus"), PathBuf::from);
-    required(
-        path,
-        "CLEARBOX_CORPUS",
-        "the shared test corpus is not there",
-    )
-}
-
-/// The example image layout (`CLEARBOX_EXAMPLE_IMAGE`, default `target/example-image`).
-pub(crate) fn example_image() -> Option<PathBuf> {
-    let path = std::env::var_os("CLEARBOX_EXAMPLE_IMAGE")
-        .map_or_else(|| workspace().join("target/example-image"), PathBuf::from);
-    required(
-        path,
-        "CLEARBOX_EXAMPLE_IMAGE",
-        "run scripts/build-example-image.sh",
-    )
-}
-
-/// The validator virtual environment (`CLEARBOX_VENV`, default `.venv`).
-pub(crate) fn venv() -> Option<PathBuf> {
-    let path =
-        std::env::var_os("CLEARBOX_VENV").map_or_else(|| workspace().join(".venv"), PathBuf::from);
-    required(path, "CLEARBOX_VENV", "run scripts/setup.sh")
-}
+pub(crate) use clearbox_testdata::{corpus, example_image, venv, workspace_root as workspace};
 
 /// An advisory database with the whole PyPA and Go databases of the corpus, built once per
 /// test process.
@@ -133,68 +83,31 @@ pub(crate) fn corpus_db() -> Option<&'static Path> {
     .map(|(_, db)| db.as_path())
 }
 
-/// Validates an SPDX document with pyspdxtools.
+/// Validates an SPDX document file with pyspdxtools.
+#[track_caller]
 pub(crate) fn validate_spdx(venv: &Path, file: &Path) {
-    let out = Command::new(venv.join("bin/pyspdxtools"))
-        .arg("-i")
-        .arg(file)
-        .output()
-        .unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(
-        out.status.success(),
-        "pyspdxtools rejected {}:\n{text}",
-        file.display()
-    );
-    assert!(
-        !text.contains("validation"),
-        "pyspdxtools reported problems:\n{text}"
-    );
+    let document = std::fs::read(file).unwrap();
+    if let Err(problem) = clearbox_testdata::validate_spdx(venv, &document) {
+        panic!("{} is not valid SPDX: {problem}", file.display());
+    }
 }
 
-/// Validates a CycloneDX 1.6 document with cyclonedx-python-lib's strict JSON validator.
+/// Validates a CycloneDX 1.6 document file.
+#[track_caller]
 pub(crate) fn validate_cyclonedx(venv: &Path, file: &Path) {
-    let script = "import sys\n\
-        from cyclonedx.validation.json import JsonStrictValidator\n\
-        from cyclonedx.schema import SchemaVersion\n\
-        errors = JsonStrictValidator(SchemaVersion.V1_6).validate_str(open(sys.argv[1]).read())\n\
-        print(errors if errors else 'valid')\n\
-        sys.exit(1 if errors else 0)\n";
-    let out = Command::new(venv.join("bin/python"))
-        .args(["-c", script])
-        .arg(file)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "CycloneDX validation failed for {}:\n{}",
-        file.display(),
-        String::from_utf8_lossy(&out.stdout)
-    );
+    let document = std::fs::read(file).unwrap();
+    if let Err(problem) = clearbox_testdata::validate_cyclonedx(venv, &document) {
+        panic!("{} is not valid CycloneDX 1.6: {problem}", file.display());
+    }
 }
 
-/// Validates a SARIF file against the SARIF 2.1.0 JSON schema.
+/// Validates a SARIF file against the SARIF 2.1.0 schema.
+#[track_caller]
 pub(crate) fn validate_sarif(venv: &Path, file: &Path) {
-    let schema = venv.join("share/clearbox/sarif-2.1.0.json");
-    let script = "import json, sys, jsonschema\n\
-        schema = json.load(open(sys.argv[1]))\n\
-        jsonschema.Draft202012Validator(schema).validate(json.load(open(sys.argv[2])))\n";
-    let out = Command::new(venv.join("bin/python"))
-        .args(["-c", script])
-        .arg(&schema)
-        .arg(file)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "SARIF validation failed for {}:\n{}",
-        file.display(),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let document = std::fs::read(file).unwrap();
+    if let Err(problem) = clearbox_testdata::validate_sarif(venv, &document) {
+        panic!("{} is not valid SARIF 2.1.0: {problem}", file.display());
+    }
 }
 
 pub(crate) fn read_json(path: &Path) -> serde_json::Value {

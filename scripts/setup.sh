@@ -14,11 +14,13 @@ sudo=""
 
 step() { printf '==> %s\n' "$*" >&2; }
 
-# Debian packages: image tools and pip for the example image, Python for the validators.
+# Debian packages: image tools and pip for the example image, Python for the validators, a
+# registry, htpasswd and openssl for the registry tests, SoftHSM for the PKCS#11 tests.
 # Node.js's npm, which the machine already has, fetches the SARIF schema.
 apt_packages=(
   umoci skopeo jq bc ca-certificates curl
   python3 python3-venv python3-pip
+  docker-registry apache2-utils openssl softhsm2
 )
 missing=()
 for p in "${apt_packages[@]}"; do
@@ -65,5 +67,8 @@ if [[ ! -f $schema ]] || ! echo "$schema_sha256  $schema" | sha256sum -c --statu
     exit 2
   }
 fi
+
+# cosign 2.5, skopeo 1.18 and oras 1.2 for the interoperability tests, from Debian trixie.
+"$repo/scripts/fetch-trixie-tools.sh"
 
 step "setup complete"

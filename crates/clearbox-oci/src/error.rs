@@ -4,6 +4,7 @@ use std::io;
 use std::path::PathBuf;
 
 use crate::Digest;
+use crate::registry::RegistryError;
 
 /// An error from resolving an image reference or reading an image.
 #[derive(Debug, thiserror::Error)]
@@ -92,6 +93,29 @@ pub enum OciError {
         /// What went wrong.
         reason: LayerProblem,
     },
+
+    /// The CA file given for registries cannot be used.
+    #[error("invalid CA file `{}`: {reason}", path.display())]
+    InvalidCaFile {
+        /// The file as given.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
+
+    /// The HTTP client for registries could not be set up.
+    #[error(
+        "failed to set up the registry client: {reason}; if the system has no CA \
+         certificates, install them (Debian: `ca-certificates`) or pass `--ca-file`"
+    )]
+    ClientSetup {
+        /// The TLS library's error.
+        reason: String,
+    },
+
+    /// A registry request failed.
+    #[error(transparent)]
+    Registry(Box<RegistryError>),
 }
 
 /// Why a layer was rejected.

@@ -1,5 +1,6 @@
 //! Opening an image: resolving a reference to a manifest, a config and a list of layers, with
-//! every JSON blob checked against its digest before it is parsed.
+//! every JSON blob checked against its digest before it is parsed. Layouts, archives and
+//! registries share the index walk and platform choice.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -10,12 +11,13 @@ use serde::Deserialize;
 use crate::digest::Digest;
 use crate::error::OciError;
 use crate::options::ReadOptions;
-use crate::reference::{ArchiveSelector, ImageReference};
+use crate::reference::{ArchiveSelector, ImageReference, RegistryReference};
+use crate::registry::RegistryClient;
 use crate::spec::{
     ANNOTATION_REF_NAME, Descriptor, ImageConfig, ImageIndex, ImageManifest, is_index_media_type,
     is_manifest_media_type,
 };
-use crate::store::{ArchiveIndex, BlobStore};
+use crate::store::{ArchiveIndex, BlobStore, RegistryBlobs};
 
 /// One layer as the manifest (or archive) describes it, before it is read.
 #[derive(Debug, Clone)]
@@ -68,9 +70,21 @@ pub struct Image {
     /// `ref.name` annotation of an OCI layout).
     pub tags: Vec<String>,
     /// Every tag the layout or archive holds, for finding artefacts stored beside the image
-    /// (cosign's `sha256-<hex>.sig` and `.att` tags).
+    /// (cosign's `sha256-<hex>.sig` and `.att` tags). Empty for registries, where listing
+    /// every tag can be costly, so request the expected tag with
+    /// [`RegistryClient::head_manifest`].
     pub source_tags: Vec<String>,
+    /// The registry session and resolved reference, for `docker://` images.
+    pub(crate) remote: Option<Remote>,
     pub(crate) source: Source,
+}
+
+/// The source of a `docker://` image, kept for finding its signatures and attestations.
+#[derive(Debug, Clone)]
+pub(crate) struct Remote {
+    pub(crate) client: Arc<RegistryClient>,
+    /// The reference as opened, with the digest of the manifest or index it resolved to.
+    pub(crate) resolved: RegistryReference,
 }
 
 #[derive(Debug)]
@@ -112,15 +126,65 @@ impl Image {
                     layers: Vec::new(),
                     tags: Vec::new(),
                     source_tags: Vec::new(),
+                    remote: None,
                     source: Source::RootFs(path.clone()),
                 })
             }
-            ImageReference::Registry(_) => Err(OciError::UnsupportedTransport {
-                reference: reference.to_string(),
-                transport: "docker:// (registry)",
-            }),
+            ImageReference::Registry(target) => open_registry(reference, target, options),
         }
     }
+
+    /// For a `docker://` image: the reference it was opened by, with its digest set to the
+    /// manifest or index that the tag resolved to. That top-level digest is what signing
+    /// tools attach signatures to (cosign's `sha256-<hex>.sig` tag, OCI referrers), and it
+    /// equals [`manifest_digest`](Self::manifest_digest) unless the reference named a
+    /// multi-platform index. `None` for other transports.
+    #[must_use]
+    pub fn registry_reference(&self) -> Option<&RegistryReference> {
+        self.remote.as_ref().map(|r| &r.resolved)
+    }
+
+    /// For a `docker://` image: the client that read it, with its credentials and cached
+    /// tokens, for further requests to the same repository. `None` for other transports.
+    #[must_use]
+    pub fn registry_client(&self) -> Option<&Arc<RegistryClient>> {
+        self.remote.as_ref().map(|r| &r.client)
+    }
+}
+
+/// Opens a registry image: pulls the manifest or index the reference names, resolves the
+/// platform as for layouts, and leaves the layers to stream from the registry.
+fn open_registry(
+    reference: &ImageReference,
+    target: &RegistryReference,
+    options: &ReadOptions,
+) -> Result<Image, OciError> {
+    let client = Arc::new(RegistryClient::new(options.registry.clone())?);
+    let top = client.get_manifest(target)?;
+    let descriptor = Descriptor {
+        media_type: top.media_type,
+        digest: top.digest.clone(),
+        size: top.bytes.len() as u64,
+        annotations: BTreeMap::new(),
+        platform: None,
+        artifact_type: None,
+    };
+    let store = BlobStore::Registry(Arc::new(RegistryBlobs {
+        client: Arc::clone(&client),
+        repository: target.clone(),
+    }));
+    let (manifest_descriptor, manifest) =
+        resolve_manifest(&store, descriptor, Some(top.bytes), options)?;
+    let mut image = finish_image(reference, store, &manifest_descriptor, manifest, options)?;
+    image.tags = target.tag.clone().into_iter().collect();
+    image.remote = Some(Remote {
+        client,
+        resolved: RegistryReference {
+            digest: Some(top.digest),
+            ..target.clone()
+        },
+    });
+    Ok(image)
 }
 
 /// Reads a blob named by a descriptor and checks its size and digest.
@@ -130,15 +194,7 @@ fn read_verified(
     what: &str,
     options: &ReadOptions,
 ) -> Result<Vec<u8>, OciError> {
-    let path = blob_path(&descriptor.digest);
-    if !store.contains(&path) {
-        return Err(OciError::InvalidImage(format!(
-            "{what} blob {} is missing (expected at `{}`)",
-            descriptor.digest,
-            store.describe(&path).display()
-        )));
-    }
-    let data = store.read_small(&path, options.max_json_bytes)?;
+    let data = store.read_document(descriptor, what, options.max_json_bytes)?;
     let actual = Digest::of(&data);
     if actual != descriptor.digest {
         return Err(OciError::DigestMismatch {
@@ -224,11 +280,22 @@ fn open_layout(
         .into_iter()
         .collect();
 
-    // Descend through nested indexes to the platform's manifest.
-    let manifest_descriptor = select_platform(&store, descriptor, options)?;
-    let manifest_bytes = read_verified(&store, &manifest_descriptor, "manifest", options)?;
-    let manifest: ImageManifest = serde_json::from_slice(&manifest_bytes)
-        .map_err(|e| OciError::json(format!("manifest {}", manifest_descriptor.digest), e))?;
+    // Descend through nested indexes to the platform's manifest, then read its config.
+    let (manifest_descriptor, manifest) = resolve_manifest(&store, descriptor, None, options)?;
+    let mut image = finish_image(reference, store, &manifest_descriptor, manifest, options)?;
+    image.tags = own_tags;
+    image.source_tags = tags;
+    Ok(image)
+}
+
+/// Reads the config of a resolved manifest and describes its layers.
+fn finish_image(
+    reference: &ImageReference,
+    store: BlobStore,
+    manifest_descriptor: &Descriptor,
+    manifest: ImageManifest,
+    options: &ReadOptions,
+) -> Result<Image, OciError> {
     let config_bytes = read_verified(&store, &manifest.config, "config", options)?;
     let config: ImageConfig = serde_json::from_slice(&config_bytes)
         .map_err(|e| OciError::json(format!("config {}", manifest.config.digest), e))?;
@@ -254,7 +321,7 @@ fn open_layout(
             size: d.size,
             diff_id: diff_ids.get(index).cloned(),
             annotations: d.annotations.clone(),
-            location: blob_path(&d.digest),
+            location: store.location_of(&d.digest),
         })
         .collect();
     Ok(Image {
@@ -264,8 +331,9 @@ fn open_layout(
         manifest: Some(manifest),
         config,
         layers,
-        tags: own_tags,
-        source_tags: tags,
+        tags: Vec::new(),
+        source_tags: Vec::new(),
+        remote: None,
         source: Source::Blobs(store),
     })
 }
@@ -281,54 +349,77 @@ fn list_or_none(tags: &[String]) -> String {
     }
 }
 
-fn select_platform(
+/// Follows a descriptor through nested indexes to the manifest for the configured platform,
+/// and parses that manifest. `first` holds the bytes of `descriptor` when the caller already
+/// read and checked them.
+fn resolve_manifest(
     store: &BlobStore,
     mut descriptor: Descriptor,
+    mut first: Option<Vec<u8>>,
     options: &ReadOptions,
-) -> Result<Descriptor, OciError> {
+) -> Result<(Descriptor, ImageManifest), OciError> {
     // Indexes may nest; a few levels is plenty and bounds a malicious cycle.
     for _ in 0..4 {
-        if is_manifest_media_type(&descriptor.media_type) {
-            return Ok(descriptor);
-        }
-        if !is_index_media_type(&descriptor.media_type) {
+        let is_manifest = is_manifest_media_type(&descriptor.media_type);
+        if !is_manifest && !is_index_media_type(&descriptor.media_type) {
             return Err(OciError::InvalidImage(format!(
                 "descriptor {} has media type `{}`, which is neither an image manifest nor an index",
                 descriptor.digest, descriptor.media_type
             )));
         }
-        let bytes = read_verified(store, &descriptor, "image index", options)?;
+        let what = if is_manifest {
+            "manifest"
+        } else {
+            "image index"
+        };
+        let bytes = match first.take() {
+            Some(bytes) => bytes,
+            None => read_verified(store, &descriptor, what, options)?,
+        };
+        if is_manifest {
+            let manifest: ImageManifest = serde_json::from_slice(&bytes)
+                .map_err(|e| OciError::json(format!("manifest {}", descriptor.digest), e))?;
+            return Ok((descriptor, manifest));
+        }
         let index: ImageIndex = serde_json::from_slice(&bytes)
             .map_err(|e| OciError::json(format!("image index {}", descriptor.digest), e))?;
-        let want = &options.platform;
-        let found = index.manifests.iter().find(|d| {
-            d.platform.as_ref().is_some_and(|p| {
-                p.os == want.os
-                    && p.architecture == want.architecture
-                    && (want.variant.is_none() || p.variant == want.variant)
-            })
-        });
-        let Some(found) = found else {
-            let offered: Vec<String> = index
-                .manifests
-                .iter()
-                .filter_map(|d| d.platform.as_ref())
-                .map(|p| format!("{}/{}", p.os, p.architecture))
-                .collect();
-            return Err(OciError::InvalidImage(format!(
-                "image index {} has no {}/{} manifest (platforms: {})",
-                descriptor.digest,
-                want.os,
-                want.architecture,
-                list_or_none(&offered)
-            )));
-        };
-        descriptor = found.clone();
+        descriptor = select_platform(&index, &descriptor, options)?.clone();
     }
     Err(OciError::InvalidImage(format!(
         "image indexes nest more than 4 levels deep below {}",
         descriptor.digest
     )))
+}
+
+/// Picks the entry of an index that matches the configured platform.
+fn select_platform<'a>(
+    index: &'a ImageIndex,
+    descriptor: &Descriptor,
+    options: &ReadOptions,
+) -> Result<&'a Descriptor, OciError> {
+    let want = &options.platform;
+    let found = index.manifests.iter().find(|d| {
+        d.platform.as_ref().is_some_and(|p| {
+            p.os == want.os
+                && p.architecture == want.architecture
+                && (want.variant.is_none() || p.variant == want.variant)
+        })
+    });
+    found.ok_or_else(|| {
+        let offered: Vec<String> = index
+            .manifests
+            .iter()
+            .filter_map(|d| d.platform.as_ref())
+            .map(|p| format!("{}/{}", p.os, p.architecture))
+            .collect();
+        OciError::InvalidImage(format!(
+            "image index {} has no {}/{} manifest (platforms: {})",
+            descriptor.digest,
+            want.os,
+            want.architecture,
+            list_or_none(&offered)
+        ))
+    })
 }
 
 /// One image of a `docker save` archive's `manifest.json`.
@@ -447,6 +538,7 @@ fn open_docker_archive(
         layers,
         tags: entry.repo_tags.clone().unwrap_or_default(),
         source_tags: all_tags(),
+        remote: None,
         source: Source::Blobs(store),
     })
 }

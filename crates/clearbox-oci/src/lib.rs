@@ -3,15 +3,16 @@
 //! filesystem view with whiteouts applied.
 //!
 //! # Supported
-//! - Transports `oci:`, `oci-archive:`, `docker-archive:` and `dir:` (see [`ImageReference`]).
+//! - Transports `oci:`, `oci-archive:`, `docker-archive:`, `dir:` and `docker://` (see
+//!   [`ImageReference`]); registries through [`registry::RegistryClient`], configured by
+//!   [`ReadOptions::registry`].
 //! - Layers as plain tar, gzip or zstd, told apart by their first bytes.
 //! - OCI and Docker v2 schema 2 manifests, nested indexes with platform selection.
 //! - Every blob checked: manifests and configs against their descriptors before parsing,
 //!   layers against the stored digest and the config's `diff_id` while streaming.
 //!
 //! # Not yet
-//! - Registries (`docker://`): references parse, reading returns
-//!   [`OciError::UnsupportedTransport`].
+//! - Registry credential helpers and identity tokens; see [`registry`].
 //!
 //! # Never
 //! - Extracting layers to disk. Layers stream through memory once; callers see file contents
@@ -27,6 +28,7 @@ mod image;
 mod layer;
 mod options;
 mod reference;
+pub mod registry;
 mod rootfs;
 mod scan;
 pub mod spec;

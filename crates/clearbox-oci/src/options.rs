@@ -1,5 +1,6 @@
 //! Limits and choices for reading images.
 
+use crate::registry::RegistryOptions;
 use crate::spec::Platform;
 
 /// How an image is read. The limits keep hostile layers from exhausting memory, disk or time;
@@ -28,6 +29,10 @@ pub struct ReadOptions {
     pub threads: usize,
     /// Platform picked from a multi-platform index. Default `linux/amd64`.
     pub platform: Platform,
+    /// Settings for fetching `docker://` images: insecure registries, CA file, credentials,
+    /// retries. [`Image::open`](crate::Image::open) builds a
+    /// [`RegistryClient`](crate::registry::RegistryClient) from these for each registry image.
+    pub registry: RegistryOptions,
 }
 
 impl Default for ReadOptions {
@@ -46,6 +51,7 @@ impl Default for ReadOptions {
                 os: "linux".into(),
                 variant: None,
             },
+            registry: RegistryOptions::default(),
         }
     }
 }

@@ -153,6 +153,19 @@ fn non_empty(
     }
 }
 
+impl FromStr for RegistryReference {
+    type Err = OciError;
+
+    /// Parses `REGISTRY/REPO[:TAG|@DIGEST]`, with or without `docker://`.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let rest = s.strip_prefix("docker://").unwrap_or(s);
+        RegistryReference::parse(rest).map_err(|reason| OciError::InvalidReference {
+            reference: s.to_owned(),
+            reason,
+        })
+    }
+}
+
 impl RegistryReference {
     fn parse(s: &str) -> Result<Self, String> {
         if s.is_empty() {

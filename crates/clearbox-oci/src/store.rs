@@ -1,8 +1,9 @@
-//! Where an image's blobs live: a directory, or entries of a tar archive read in place.
+//! Where an image's blobs live: a directory, entries of a tar archive read in place, or a
+//! registry repository.
 //!
 //! Archive entries are located once by walking the tar headers and then read by offset, so an
 //! archive of any size is never copied, except that a gzip- or zstd-compressed archive is first
-//! decompressed into a temporary file the tool owns.
+//! decompressed into a temporary file the tool owns. Registry blobs stream over HTTP.
 
 use std::collections::HashMap;
 use std::fs::File;
@@ -10,10 +11,14 @@ use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use crate::digest::Digest;
 use crate::error::{LayerProblem, OciError};
 use crate::fs::normalize_entry_name;
 use crate::layer::{Compression, GuardedReader};
 use crate::options::ReadOptions;
+use crate::reference::RegistryReference;
+use crate::registry::RegistryClient;
+use crate::spec::{Descriptor, is_index_media_type, is_manifest_media_type};
 use crate::tar::{EntryKind, TarLimits, TarReader, map_read_error};
 
 /// A source of blobs addressed by their path inside a layout or archive.
@@ -23,6 +28,16 @@ pub(crate) enum BlobStore {
     Dir(PathBuf),
     /// Entries of an uncompressed tar file.
     Archive(Arc<ArchiveIndex>),
+    /// A repository in a registry; blobs are located by digest, not by path.
+    Registry(Arc<RegistryBlobs>),
+}
+
+/// The repository of a registry image and the client that reads it.
+#[derive(Debug)]
+pub(crate) struct RegistryBlobs {
+    pub(crate) client: Arc<RegistryClient>,
+    /// The repository; tag and digest are those the image was opened by.
+    pub(crate) repository: RegistryReference,
 }
 
 /// The regular files of a tar archive with their data offsets.
@@ -60,6 +75,56 @@ impl BlobStore {
                     .map_err(|e| OciError::io(&index.display, e))?;
                 Ok((Box::new(file.take(size)), size))
             }
+            BlobStore::Registry(remote) => {
+                let digest = digest_of_location(path)?;
+                let (reader, size) = remote.client.get_blob_sized(&remote.repository, &digest)?;
+                Ok((Box::new(reader), size))
+            }
+        }
+    }
+
+    /// Reads a whole JSON document named by a descriptor (index, manifest, config) of at most
+    /// `max` bytes. The caller checks its digest and size.
+    pub(crate) fn read_document(
+        &self,
+        descriptor: &Descriptor,
+        what: &str,
+        max: u64,
+    ) -> Result<Vec<u8>, OciError> {
+        let BlobStore::Registry(remote) = self else {
+            let path = self.location_of(&descriptor.digest);
+            if !self.contains(&path) {
+                return Err(OciError::InvalidImage(format!(
+                    "{what} blob {} is missing (expected at `{}`)",
+                    descriptor.digest,
+                    self.describe(&path).display()
+                )));
+            }
+            return self.read_small(&path, max);
+        };
+
+        // Registries serve manifests and indexes from another endpoint than blobs.
+        if is_manifest_media_type(&descriptor.media_type)
+            || is_index_media_type(&descriptor.media_type)
+        {
+            let reference = RegistryReference {
+                digest: Some(descriptor.digest.clone()),
+                tag: None,
+                ..remote.repository.clone()
+            };
+            return Ok(remote.client.get_manifest(&reference)?.bytes);
+        }
+        remote
+            .client
+            .read_blob(&remote.repository, &descriptor.digest, max)
+    }
+
+    /// Returns the location of the blob with `digest`: a path in a layout, the digest itself
+    /// in a registry.
+    pub(crate) fn location_of(&self, digest: &Digest) -> String {
+        match self {
+            BlobStore::Registry(_) => digest.to_string(),
+            BlobStore::Dir(_) | BlobStore::Archive(_) => crate::image::blob_path(digest),
         }
     }
 
@@ -67,7 +132,7 @@ impl BlobStore {
     pub(crate) fn is_not_file(&self, path: &str) -> bool {
         match self {
             BlobStore::Dir(root) => root.join(path).exists() && !root.join(path).is_file(),
-            BlobStore::Archive(_) => false,
+            BlobStore::Archive(_) | BlobStore::Registry(_) => false,
         }
     }
 
@@ -76,6 +141,9 @@ impl BlobStore {
         match self {
             BlobStore::Dir(root) => root.join(path).is_file(),
             BlobStore::Archive(index) => index.entries.contains_key(path),
+            // Registry blobs are read through `read_document` and `open`, which report a
+            // missing blob as a 404 naming the repository.
+            BlobStore::Registry(_) => true,
         }
     }
 
@@ -100,8 +168,17 @@ impl BlobStore {
             BlobStore::Dir(root) if path.is_empty() => root.clone(),
             BlobStore::Dir(root) => root.join(path),
             BlobStore::Archive(index) => index.display.join(path),
+            BlobStore::Registry(remote) => PathBuf::from(format!(
+                "{}/{}@{path}",
+                remote.repository.registry, remote.repository.repository
+            )),
         }
     }
+}
+
+/// Parses the digest that a registry blob location names.
+fn digest_of_location(location: &str) -> Result<Digest, OciError> {
+    location.parse()
 }
 
 impl ArchiveIndex {

@@ -7,6 +7,9 @@
 
 #![forbid(unsafe_code)]
 
+pub mod registry;
+pub mod softhsm;
+
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;

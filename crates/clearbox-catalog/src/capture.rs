@@ -59,7 +59,7 @@ impl Collector {
         Collector { _private: () }
     }
 
-    fn capture_for(entry: &EntryInfo<'_>) -> Option<Capture> {
+    pub(crate) fn capture_for(entry: &EntryInfo<'_>) -> Option<Capture> {
         // The account databases are kept for checks that resolve user names.
         if matches!(entry.path, "etc/passwd" | "etc/group") {
             return Some(Capture::Text { max: 1 << 20 });

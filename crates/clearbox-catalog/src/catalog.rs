@@ -56,6 +56,15 @@ pub fn catalog_scan(scan: &Scan<Fact>) -> Catalog {
     let owners = python::catalog(&ctx, &mut out);
     model::catalog(&ctx, &owners, &mut out);
     golang::catalog(&ctx, &mut out);
+    report_unread_special_files(&ctx, &mut out);
+    for skipped in &scan.unreadable {
+        out.unknowns.push(Unknown {
+            path: format!("/{}", skipped.path),
+            layer: None,
+            cataloger: "rootfs-reader",
+            reason: skipped.reason.clone(),
+        });
+    }
 
     let packages = merge_duplicates(out.packages);
     let mut unknowns = out.unknowns;
@@ -65,6 +74,40 @@ pub fn catalog_scan(scan: &Scan<Fact>) -> Catalog {
         distro,
         packages,
         unknowns,
+    }
+}
+
+/// Lists metadata paths that hold something other than a regular file, such as a `METADATA`
+/// that is a symlink or a FIFO: the catalogers read regular files only, and a package whose
+/// metadata they skipped must not vanish without a trace. Symlinks that resolve to a file a
+/// cataloger read (Debian's `etc/os-release`) are fine.
+fn report_unread_special_files(ctx: &Context<'_>, out: &mut Output) {
+    for (path, node) in ctx.scan.tree.iter() {
+        if node.is_file() || node.is_dir() {
+            continue;
+        }
+        let info = clearbox_oci::EntryInfo {
+            path,
+            kind: clearbox_oci::EntryKind::File,
+            mode: 0o644,
+            size: 0,
+            layer: node.layer,
+        };
+        if Collector::capture_for(&info).is_none() || ctx.fact(path).is_some() {
+            continue;
+        }
+        let reason = match &node.link_target {
+            Some(target) => format!(
+                "symlink to `{}` that leads to no file the catalogers read; not followed",
+                target.chars().take(200).collect::<String>()
+            ),
+            None => format!(
+                "{} where a regular file was expected; not read",
+                node.kind.describe()
+            ),
+        };
+        out.unknowns
+            .push(ctx.unknown(path, node, "catalog", reason));
     }
 }
 
@@ -100,10 +143,9 @@ impl<'a> Context<'a> {
 
     /// The location of a file for evidence: absolute path and layer `diff_id`.
     pub(crate) fn location(&self, path: &str, node: &Node) -> Location {
-        let layer = node
-            .content
-            .and_then(|c| self.scan.layer_digest(c.layer))
-            .map(ToString::to_string);
+        // A regular file's bytes may come from a lower layer through a hard link.
+        let layer_index = node.content.map_or(node.layer, |c| c.layer);
+        let layer = self.scan.layer_digest(layer_index).map(ToString::to_string);
         Location {
             path: format!("/{path}"),
             layer,

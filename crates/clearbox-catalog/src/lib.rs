@@ -25,6 +25,7 @@ mod os_release;
 mod package;
 mod purl;
 mod python;
+mod text;
 
 pub use capture::{Collector, Fact};
 pub use catalog::{Contents, catalog_image, catalog_scan};
@@ -35,3 +36,4 @@ pub use package::{
     PackageKind, SourcePackage, Unknown,
 };
 pub use purl::{Purl, PurlError, normalize_python_name};
+pub use text::printable;

@@ -24,7 +24,8 @@ use clearbox_policy::{CheckOutcome, ImageFacts, check_image, render_markdown};
 use tracing::info;
 
 pub use manifest::{
-    EvidenceManifest, MANIFEST_FILE, MANIFEST_FORMAT, ManifestEntry, VerifyReport, verify_package,
+    EvidenceManifest, MANIFEST_FILE, MANIFEST_FORMAT, ManifestEntry, REQUIRED_FILES, VerifyReport,
+    verify_package,
 };
 pub use subject::{document_time, sbom_subject};
 pub use vulns::VulnerabilityScan;
@@ -42,6 +43,21 @@ pub enum EvidenceError {
     /// The output directory exists and has files in it.
     #[error("output directory `{}` is not empty; choose another or pass --force to replace it", .0.display())]
     OutputNotEmpty(PathBuf),
+    /// The output directory is the working directory or one of its ancestors.
+    #[error("output directory `{}` is the working directory or contains it; choose a directory below it", .0.display())]
+    OutputIsWorkingDirectory(PathBuf),
+    /// The staging directory beside the output could not be created.
+    #[error("failed to create a staging directory in `{}`; the output must be in a writable directory", dir.display())]
+    Staging {
+        /// The directory that would hold it.
+        dir: PathBuf,
+        /// The underlying error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The advisory database named with `--db` does not exist.
+    #[error("no advisory database at `{}`; import advisories with `clearbox db import SOURCE... --db {}` or leave out --db", .0.display(), .0.display())]
+    DatabaseMissing(PathBuf),
     /// A file could not be read or written.
     #[error("failed to access `{}`", path.display())]
     Io {
@@ -118,7 +134,13 @@ pub fn write_evidence(
     options: &EvidenceOptions,
     progress: &dyn Progress,
 ) -> Result<EvidenceSummary, EvidenceError> {
-    // Refuse an unusable output before reading anything.
+    // Reject an unusable output or a missing database before reading anything. Only a
+    // database named with --db must exist; a missing default one makes the scan "not run".
+    if let Some(db) = &options.db_path
+        && !db.exists()
+    {
+        return Err(EvidenceError::DatabaseMissing(db.clone()));
+    }
     let staged = output_dir::StagedDir::new(&options.output, options.force)?;
 
     // Read and catalog the image.
@@ -168,47 +190,9 @@ pub fn write_evidence(
         package.bytes(name, &bytes, scan.ran(), &scan.not_run_reason())?;
     }
 
-    // Signatures and provenance.
-    let search = attestations::search(&image);
-    package.bytes(
-        "signature-verification.txt",
-        attestations::signature_report(&image, &search).as_bytes(),
-        false,
-        "this version of clearbox does not verify signatures; the file lists what was searched and found",
-    )?;
-    package.json(
-        "slsa-provenance.json",
-        &attestations::provenance_report(&image, &search),
-        false,
-        "no verified SLSA provenance: this version of clearbox does not verify attestations; the file lists what was searched and found",
-    )?;
-    summary.push(format!(
-        "Signatures: {} found, none verified. Provenance: {} attestation tags found, none verified.",
-        search.signature_tags.len(),
-        search.attestation_tags.len()
-    ));
-
-    // CIS image checks.
-    let checks = run_checks(&image, &contents);
-    let failed = checks
-        .iter()
-        .filter(|c| c.outcome == CheckOutcome::Fail)
-        .count();
-    summary.push(format!(
-        "CIS image checks: {} run, {failed} failed ({}).",
-        checks.len(),
-        checks
-            .iter()
-            .map(|c| format!("{} {}", c.id, c.outcome.label()))
-            .collect::<Vec<_>>()
-            .join(", ")
-    ));
-    package.bytes(
-        "cis-compliance.md",
-        render_markdown(&image.reference.to_string(), &checks).as_bytes(),
-        true,
-        "",
-    )?;
+    // Signatures, provenance and image checks.
+    summary.push(write_signature_files(&image, &mut package)?);
+    summary.push(write_checks(&image, &contents, &mut package)?);
 
     // README and manifest last, so the manifest covers the README.
     let digest = image.manifest_digest.as_ref().map(ToString::to_string);
@@ -229,6 +213,59 @@ pub fn write_evidence(
         packages: contents.catalog.packages.len(),
         summary,
     })
+}
+
+/// Writes `signature-verification.txt` and `slsa-provenance.json` and returns the summary line.
+fn write_signature_files(
+    image: &Image,
+    package: &mut Package<'_>,
+) -> Result<String, EvidenceError> {
+    let search = attestations::search(image);
+    package.bytes(
+        "signature-verification.txt",
+        attestations::signature_report(image, &search).as_bytes(),
+        false,
+        "this version of clearbox does not verify signatures; the file lists what was searched and found",
+    )?;
+    package.json(
+        "slsa-provenance.json",
+        &attestations::provenance_report(image, &search),
+        false,
+        "no verified SLSA provenance: this version of clearbox does not verify attestations; the file lists what was searched and found",
+    )?;
+    Ok(format!(
+        "Signatures: {} found, none verified. Provenance: {} attestation tags found, none verified.",
+        search.signature_tags.len(),
+        search.attestation_tags.len()
+    ))
+}
+
+/// Writes `cis-compliance.md` and returns the summary line.
+fn write_checks(
+    image: &Image,
+    contents: &Contents,
+    package: &mut Package<'_>,
+) -> Result<String, EvidenceError> {
+    let checks = run_checks(image, contents);
+    let failed = checks
+        .iter()
+        .filter(|c| c.outcome == CheckOutcome::Fail)
+        .count();
+    package.bytes(
+        "cis-compliance.md",
+        render_markdown(&image.reference.to_string(), &checks).as_bytes(),
+        true,
+        "",
+    )?;
+    Ok(format!(
+        "CIS image checks: {} run, {failed} failed ({}).",
+        checks.len(),
+        checks
+            .iter()
+            .map(|c| format!("{} {}", c.id, c.outcome.label()))
+            .collect::<Vec<_>>()
+            .join(", ")
+    ))
 }
 
 fn inventory_line(contents: &Contents) -> String {

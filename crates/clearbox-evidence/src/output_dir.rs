@@ -1,5 +1,8 @@
 //! Writing a directory atomically: everything goes to a temporary directory beside the target,
 //! which is renamed into place only when complete. A failed run leaves the target as it was.
+//!
+//! NOTE: a run killed by a signal leaves its hidden `.clearbox-evidence-*` staging directory
+//! beside the target; nothing else changes, and the staging directory can be deleted.
 
 use std::fs;
 use std::io::Write;
@@ -11,21 +14,25 @@ use crate::EvidenceError;
 pub(crate) struct StagedDir {
     staging: tempfile::TempDir,
     target: PathBuf,
+    force: bool,
 }
 
 impl StagedDir {
     /// Checks that `target` may be written and creates the staging directory beside it.
-    /// Refuses a non-empty existing target unless `force` is set, before any work is done.
+    /// Rejects a non-empty existing target unless `force` is set, before any work is done.
     pub(crate) fn new(target: &Path, force: bool) -> Result<StagedDir, EvidenceError> {
+        // The target is renamed into place, which the working directory and its ancestors
+        // cannot be.
+        if let (Ok(target_abs), Ok(cwd)) = (fs::canonicalize(target), std::env::current_dir())
+            && cwd.starts_with(&target_abs)
+        {
+            return Err(EvidenceError::OutputIsWorkingDirectory(target.to_owned()));
+        }
         if target.exists() {
             if !target.is_dir() {
                 return Err(EvidenceError::OutputNotDirectory(target.to_owned()));
             }
-            let non_empty = fs::read_dir(target)
-                .map_err(|e| EvidenceError::io(target, e))?
-                .next()
-                .is_some();
-            if non_empty && !force {
+            if !force && !is_empty_dir(target)? {
                 return Err(EvidenceError::OutputNotEmpty(target.to_owned()));
             }
         }
@@ -37,10 +44,14 @@ impl StagedDir {
         let staging = tempfile::Builder::new()
             .prefix(".clearbox-evidence-")
             .tempdir_in(&parent)
-            .map_err(|e| EvidenceError::io(&parent, e))?;
+            .map_err(|e| EvidenceError::Staging {
+                dir: parent.clone(),
+                source: e,
+            })?;
         Ok(StagedDir {
             staging,
             target: target.to_owned(),
+            force,
         })
     }
 
@@ -53,25 +64,45 @@ impl StagedDir {
             .map_err(|e| EvidenceError::io(&path, e))
     }
 
-    /// Moves the finished directory to the target path, replacing an existing one when allowed.
+    /// Moves the finished directory to the target path.
+    ///
+    /// Without `force` this is one `rename(2)`, which replaces only a missing or empty target
+    /// and fails on a non-empty one, so files that appeared in the target during the run are
+    /// never touched. With `force` the old target is moved aside, the new one moved in, and
+    /// the old one deleted; a failed move puts the old target back.
     pub(crate) fn commit(self) -> Result<PathBuf, EvidenceError> {
         let staging = self.staging.keep();
-        let fail = |e| EvidenceError::io(&self.target, e);
-        if self.target.exists() {
-            // An empty directory is replaced silently; a non-empty one only with `force`,
-            // moved aside first so that a failed rename can be undone.
-            let aside = staging.with_extension("previous");
-            fs::rename(&self.target, &aside).map_err(fail)?;
-            if let Err(e) = fs::rename(&staging, &self.target) {
-                let _ = fs::rename(&aside, &self.target);
-                let _ = fs::remove_dir_all(&staging);
-                return Err(fail(e));
-            }
-            fs::remove_dir_all(&aside).map_err(|e| EvidenceError::io(&aside, e))?;
-        } else if let Err(e) = fs::rename(&staging, &self.target) {
+        let result = if self.force && self.target.exists() {
+            replace(&staging, &self.target)
+        } else {
+            fs::rename(&staging, &self.target).map_err(|e| {
+                if self.target.is_dir() {
+                    EvidenceError::OutputNotEmpty(self.target.clone())
+                } else {
+                    EvidenceError::io(&self.target, e)
+                }
+            })
+        };
+        if result.is_err() {
             let _ = fs::remove_dir_all(&staging);
-            return Err(fail(e));
         }
-        Ok(self.target)
+        result.map(|()| self.target)
     }
+}
+
+fn is_empty_dir(dir: &Path) -> Result<bool, EvidenceError> {
+    Ok(fs::read_dir(dir)
+        .map_err(|e| EvidenceError::io(dir, e))?
+        .next()
+        .is_none())
+}
+
+fn replace(staging: &Path, target: &Path) -> Result<(), EvidenceError> {
+    let aside = staging.with_extension("previous");
+    fs::rename(target, &aside).map_err(|e| EvidenceError::io(target, e))?;
+    if let Err(e) = fs::rename(staging, target) {
+        let _ = fs::rename(&aside, target);
+        return Err(EvidenceError::io(target, e));
+    }
+    fs::remove_dir_all(&aside).map_err(|e| EvidenceError::io(&aside, e))
 }

@@ -96,8 +96,10 @@ const SUPPORT: &[Support] = &[
     },
     Support {
         file: "manifest.json",
-        what: "SHA-256 and size of every other file. `clearbox evidence verify DIR` checks them.",
-        supports: &["IM8 audit trail: the package itself is tamper-evident"],
+        what: "SHA-256 and size of every other file. `clearbox evidence verify DIR` checks them and prints the manifest's own SHA-256; record that value (or sign the manifest) to detect a rewritten manifest.",
+        supports: &[
+            "IM8 audit trail: changes to the package after it was written are detected, given a recorded manifest digest",
+        ],
     },
 ];
 

@@ -85,6 +85,15 @@ pub enum OciError {
         actual: u64,
     },
 
+    /// An image archive (oci-archive, docker-archive) could not be read as a tar file.
+    #[error("archive `{}`: {reason}", path.display())]
+    Archive {
+        /// The archive file.
+        path: PathBuf,
+        /// What went wrong.
+        reason: LayerProblem,
+    },
+
     /// A layer could not be read as a tar stream.
     #[error("layer {layer}: {reason}")]
     Layer {
@@ -134,6 +143,15 @@ pub enum LayerProblem {
         "hard link `{path}` points to `{target}`, which no earlier entry or lower layer contains"
     )]
     HardLinkTargetMissing {
+        /// The hard link's own name.
+        path: String,
+        /// The name it links to.
+        target: String,
+    },
+
+    /// A hard link's target leaves the root with `..`.
+    #[error("hard link `{path}` points to `{target}`, which escapes the image root")]
+    HardLinkEscapesRoot {
         /// The hard link's own name.
         path: String,
         /// The name it links to.

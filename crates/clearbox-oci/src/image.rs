@@ -247,32 +247,7 @@ fn open_layout(
         .iter()
         .filter_map(|d| d.annotations.get(ANNOTATION_REF_NAME).cloned())
         .collect();
-    let chosen: Vec<&Descriptor> = match tag {
-        Some(tag) => index
-            .manifests
-            .iter()
-            .filter(|d| d.annotations.get(ANNOTATION_REF_NAME).map(String::as_str) == Some(tag))
-            .collect(),
-        None => index.manifests.iter().collect(),
-    };
-    let descriptor = match chosen.as_slice() {
-        [one] => (*one).clone(),
-        [] if tag.is_some() => {
-            return Err(OciError::InvalidImage(format!(
-                "tag `{}` not found in {name}; tags present: {}",
-                tag.unwrap_or_default(),
-                list_or_none(&tags)
-            )));
-        }
-        [] => return Err(OciError::InvalidImage(format!("{name} holds no images"))),
-        many => {
-            return Err(OciError::InvalidImage(format!(
-                "{name} names {} images; add a tag to pick one (tags present: {})",
-                many.len(),
-                list_or_none(&tags)
-            )));
-        }
-    };
+    let descriptor = choose_descriptor(&index, tag, &tags, &name)?;
     let own_tags = descriptor
         .annotations
         .get(ANNOTATION_REF_NAME)
@@ -302,7 +277,7 @@ fn finish_image(
 
     // Describe the layers.
     let diff_ids = &config.rootfs.diff_ids;
-    if !diff_ids.is_empty() && diff_ids.len() != manifest.layers.len() {
+    if diff_ids.len() != manifest.layers.len() {
         return Err(OciError::InvalidImage(format!(
             "manifest {} lists {} layers but its config lists {} diff_ids",
             manifest_descriptor.digest,
@@ -336,6 +311,65 @@ fn finish_image(
         remote: None,
         source: Source::Blobs(store),
     })
+}
+
+/// The index entry a tag names, or the only image of an untagged layout.
+fn choose_descriptor(
+    index: &ImageIndex,
+    tag: Option<&str>,
+    tags: &[String],
+    name: &str,
+) -> Result<Descriptor, OciError> {
+    let chosen: Vec<&Descriptor> = match tag {
+        Some(tag) => index
+            .manifests
+            .iter()
+            .filter(|d| d.annotations.get(ANNOTATION_REF_NAME).map(String::as_str) == Some(tag))
+            .collect(),
+        // Without a tag, signatures and attestations stored beside the image under cosign's
+        // tags do not count as images.
+        None => index
+            .manifests
+            .iter()
+            .filter(|d| {
+                !d.annotations
+                    .get(ANNOTATION_REF_NAME)
+                    .is_some_and(|t| is_cosign_artifact_tag(t))
+            })
+            .collect(),
+    };
+    match chosen.as_slice() {
+        [one] => Ok((*one).clone()),
+        [] if tag.is_some() => Err(OciError::InvalidImage(format!(
+            "tag `{}` not found in {name}; tags present: {}",
+            tag.unwrap_or_default(),
+            list_or_none(tags)
+        ))),
+        [] => Err(OciError::InvalidImage(format!("{name} holds no images"))),
+        many if tag.is_some() => Err(OciError::InvalidImage(format!(
+            "{name} names {} images with the tag `{}`; the layout is ambiguous",
+            many.len(),
+            tag.unwrap_or_default()
+        ))),
+        many => Err(OciError::InvalidImage(format!(
+            "{name} names {} images; add a tag to pick one (tags present: {})",
+            many.len(),
+            list_or_none(tags)
+        ))),
+    }
+}
+
+/// Cosign's tags for artefacts about an image: `sha256-<hex>.sig`, `.att` and `.sbom`.
+pub(crate) fn is_cosign_artifact_tag(tag: &str) -> bool {
+    let Some(rest) = tag.strip_prefix("sha256-") else {
+        return false;
+    };
+    let Some((hex, suffix)) = rest.split_once('.') else {
+        return false;
+    };
+    hex.len() == 64
+        && hex.bytes().all(|b| b.is_ascii_hexdigit())
+        && matches!(suffix, "sig" | "att" | "sbom")
 }
 
 fn list_or_none(tags: &[String]) -> String {
@@ -391,7 +425,8 @@ fn resolve_manifest(
     )))
 }
 
-/// Picks the entry of an index that matches the configured platform.
+/// Picks the entry of an index that matches the configured platform. An index may list
+/// another index without a platform, as a wrapper; that entry is taken when nothing matches.
 fn select_platform<'a>(
     index: &'a ImageIndex,
     descriptor: &Descriptor,
@@ -404,6 +439,12 @@ fn select_platform<'a>(
                 && p.architecture == want.architecture
                 && (want.variant.is_none() || p.variant == want.variant)
         })
+    });
+    let found = found.or_else(|| {
+        index
+            .manifests
+            .iter()
+            .find(|d| d.platform.is_none() && is_index_media_type(&d.media_type))
     });
     found.ok_or_else(|| {
         let offered: Vec<String> = index
@@ -422,6 +463,15 @@ fn select_platform<'a>(
     })
 }
 
+/// Whether two image names are the same once normalised as Docker does.
+fn same_tag(a: &str, b: &str) -> bool {
+    let normal = |s: &str| {
+        crate::reference::RegistryReference::parse(s)
+            .map_or_else(|_| s.to_owned(), |r| r.to_string())
+    };
+    a == b || normal(a) == normal(b)
+}
+
 /// One image of a `docker save` archive's `manifest.json`.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
@@ -430,6 +480,52 @@ struct ArchiveManifestEntry {
     #[serde(default)]
     repo_tags: Option<Vec<String>>,
     layers: Vec<String>,
+}
+
+/// The image of a `docker save` archive that the selector picks, or the only one.
+fn choose_archive_entry<'a>(
+    entries: &'a [ArchiveManifestEntry],
+    selector: Option<&ArchiveSelector>,
+    name: &str,
+) -> Result<&'a ArchiveManifestEntry, OciError> {
+    let all_tags = || -> Vec<String> {
+        entries
+            .iter()
+            .flat_map(|e| e.repo_tags.clone().unwrap_or_default())
+            .collect()
+    };
+    match selector {
+        None if entries.len() == 1 => Ok(&entries[0]),
+        None if entries.is_empty() => {
+            Err(OciError::InvalidImage(format!("{name} holds no images")))
+        }
+        None => Err(OciError::InvalidImage(format!(
+            "{name} holds {} images; pick one with `:REPO:TAG` or `:@INDEX` (tags present: {})",
+            entries.len(),
+            list_or_none(&all_tags())
+        ))),
+        Some(ArchiveSelector::Index(i)) => entries.get(*i).ok_or_else(|| {
+            OciError::InvalidImage(format!(
+                "{name} holds {} images; index @{i} is out of range",
+                entries.len()
+            ))
+        }),
+        // Docker and skopeo write tags in normalised form (`docker.io/library/x:latest`), so
+        // both sides are compared normalised.
+        Some(ArchiveSelector::Tag(tag)) => entries
+            .iter()
+            .find(|e| {
+                e.repo_tags
+                    .as_ref()
+                    .is_some_and(|tags| tags.iter().any(|t| same_tag(t, tag)))
+            })
+            .ok_or_else(|| {
+                OciError::InvalidImage(format!(
+                    "tag `{tag}` not found in {name}; tags present: {}",
+                    list_or_none(&all_tags())
+                ))
+            }),
+    }
 }
 
 fn open_docker_archive(
@@ -451,43 +547,15 @@ fn open_docker_archive(
         .map_err(|e| OciError::json(format!("manifest.json of {name}"), e))?;
 
     // Pick the image.
-    let all_tags = || -> Vec<String> {
-        entries
-            .iter()
-            .flat_map(|e| e.repo_tags.clone().unwrap_or_default())
-            .collect()
-    };
-    let entry = match selector {
-        None if entries.len() == 1 => &entries[0],
-        None if entries.is_empty() => {
-            return Err(OciError::InvalidImage(format!("{name} holds no images")));
-        }
-        None => {
-            return Err(OciError::InvalidImage(format!(
-                "{name} holds {} images; pick one with `:REPO:TAG` or `:@INDEX` (tags present: {})",
-                entries.len(),
-                list_or_none(&all_tags())
-            )));
-        }
-        Some(ArchiveSelector::Index(i)) => entries.get(*i).ok_or_else(|| {
-            OciError::InvalidImage(format!(
-                "{name} holds {} images; index @{i} is out of range",
-                entries.len()
-            ))
-        })?,
-        Some(ArchiveSelector::Tag(tag)) => entries
-            .iter()
-            .find(|e| e.repo_tags.as_ref().is_some_and(|t| t.contains(tag)))
-            .ok_or_else(|| {
-                OciError::InvalidImage(format!(
-                    "tag `{tag}` not found in {name}; tags present: {}",
-                    list_or_none(&all_tags())
-                ))
-            })?,
-    };
+    let entry = choose_archive_entry(&entries, selector, &name)?;
 
     // Read the config; its file name is its digest in every format docker has written.
-    let config_path = crate::fs::normalize_entry_name(&entry.config).unwrap_or_default();
+    let Some(config_path) = crate::fs::normalize_entry_name(&entry.config) else {
+        return Err(OciError::InvalidImage(format!(
+            "{name}: manifest.json names config `{}`, which is not a path inside the archive",
+            entry.config
+        )));
+    };
     let config_bytes = store.read_small(&config_path, options.max_json_bytes)?;
     let config_digest = Digest::of(&config_bytes);
     let named_hex = config_path
@@ -517,7 +585,11 @@ fn open_docker_archive(
     // checked.
     let mut layers = Vec::with_capacity(entry.layers.len());
     for (index, layer_path) in entry.layers.iter().enumerate() {
-        let location = crate::fs::normalize_entry_name(layer_path).unwrap_or_default();
+        let Some(location) = crate::fs::normalize_entry_name(layer_path) else {
+            return Err(OciError::InvalidImage(format!(
+                "{name}: manifest.json names layer `{layer_path}`, which is not a path inside the archive"
+            )));
+        };
         let (_, size) = store.open(&location)?;
         layers.push(LayerInfo {
             index,
@@ -537,7 +609,10 @@ fn open_docker_archive(
         config,
         layers,
         tags: entry.repo_tags.clone().unwrap_or_default(),
-        source_tags: all_tags(),
+        source_tags: entries
+            .iter()
+            .flat_map(|e| e.repo_tags.clone().unwrap_or_default())
+            .collect(),
         remote: None,
         source: Source::Blobs(store),
     })

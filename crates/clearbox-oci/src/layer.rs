@@ -413,7 +413,7 @@ fn walk_entries<R: Read, I: ContentInspector>(
         let hard_link = if header.kind == EntryKind::HardLink {
             let target = header.link_name.clone().unwrap_or_default();
             let Some(target) = normalize_entry_name(&target) else {
-                return Err(LayerProblem::PathEscapesRoot { path: target });
+                return Err(LayerProblem::HardLinkEscapesRoot { path, target });
             };
             Some(target)
         } else {

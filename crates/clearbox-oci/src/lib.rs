@@ -42,5 +42,5 @@ pub use image::{Image, LayerInfo};
 pub use layer::{Compression, ContentInspector, EntryInfo};
 pub use options::{NoProgress, Progress, ReadOptions};
 pub use reference::{ArchiveSelector, ImageReference, RegistryReference};
-pub use scan::{LayerSummary, Scan};
+pub use scan::{LayerSummary, Scan, Unreadable};
 pub use tar::EntryKind;

@@ -167,7 +167,8 @@ impl FromStr for RegistryReference {
 }
 
 impl RegistryReference {
-    fn parse(s: &str) -> Result<Self, String> {
+    /// Parses a registry reference without a transport prefix, as Docker normalises it.
+    pub(crate) fn parse(s: &str) -> Result<Self, String> {
         if s.is_empty() {
             return Err("the reference is empty".into());
         }

@@ -4,6 +4,10 @@
 //! /etc/os-release` describes the root filesystem's own file and cannot reach the host's.
 //! Files are opened only after `symlink_metadata` showed a regular file.
 //!
+//! A path that cannot be read (permissions, a name too long, a mount point of another
+//! filesystem such as `/proc` under `dir:/`) is recorded in [`Scan::unreadable`] and skipped;
+//! the rest of the tree is still read.
+//!
 //! NOTE: a file swapped for a symlink between that check and the open would be followed.
 //! Point `dir:` only at trees that nothing else modifies while they are read.
 
@@ -17,7 +21,7 @@ use crate::error::{LayerProblem, OciError};
 use crate::fs::{ContentId, FileTree, Node};
 use crate::layer::{ContentInspector, EntryInfo};
 use crate::options::{Progress, ReadOptions};
-use crate::scan::{Merge, Scan};
+use crate::scan::{Merge, Scan, Unreadable};
 use crate::tar::EntryKind;
 
 pub(crate) fn scan_rootfs<I: ContentInspector>(
@@ -27,34 +31,51 @@ pub(crate) fn scan_rootfs<I: ContentInspector>(
     progress: &dyn Progress,
 ) -> Result<Scan<I::Fact>, OciError> {
     progress.started(0, 1, None);
+    let device = fs::metadata(root).map_err(|e| OciError::io(root, e))?.dev();
     let mut walk = Walk {
         inspector,
         options,
         progress,
+        device,
         tree: FileTree::default(),
         facts: HashMap::new(),
+        unreadable: Vec::new(),
         entries: 0,
     };
     walk.dir(root, "")?;
     progress.finished(0);
-    Ok(Merge::from_tree(walk.tree, walk.facts))
+    Ok(Merge::from_tree(walk.tree, walk.facts, walk.unreadable))
 }
 
 struct Walk<'a, I: ContentInspector> {
     inspector: &'a I,
     options: &'a ReadOptions,
     progress: &'a dyn Progress,
+    /// Device of the root; directories on other devices are mount points and not entered.
+    device: u64,
     tree: FileTree,
     facts: HashMap<ContentId, I::Fact>,
+    unreadable: Vec<Unreadable>,
     entries: usize,
 }
 
 impl<I: ContentInspector> Walk<'_, I> {
+    fn skip(&mut self, path: &str, reason: impl std::fmt::Display) {
+        self.unreadable.push(Unreadable {
+            path: path.to_owned(),
+            reason: reason.to_string(),
+        });
+    }
+
     fn dir(&mut self, dir: &Path, relative: &str) -> Result<(), OciError> {
-        let mut children: Vec<_> = fs::read_dir(dir)
-            .map_err(|e| OciError::io(dir, e))?
-            .collect::<Result<_, _>>()
-            .map_err(|e| OciError::io(dir, e))?;
+        let listing = fs::read_dir(dir).and_then(Iterator::collect::<Result<Vec<_>, _>>);
+        let mut children = match listing {
+            Ok(children) => children,
+            Err(e) => {
+                self.skip(relative, format!("directory not read: {e}"));
+                return Ok(());
+            }
+        };
         children.sort_by_key(fs::DirEntry::file_name);
         for child in children {
             let name = child.file_name();
@@ -65,7 +86,6 @@ impl<I: ContentInspector> Walk<'_, I> {
                 format!("{relative}/{name}")
             };
             let full = child.path();
-            let meta = fs::symlink_metadata(&full).map_err(|e| OciError::io(&full, e))?;
             self.entries += 1;
             if self.entries > self.options.max_entries {
                 return Err(OciError::Layer {
@@ -75,15 +95,26 @@ impl<I: ContentInspector> Walk<'_, I> {
                     },
                 });
             }
-            self.entry(&full, &path, &meta)?;
+            let meta = match fs::symlink_metadata(&full) {
+                Ok(meta) => meta,
+                Err(e) => {
+                    self.skip(&path, format!("not read: {e}"));
+                    continue;
+                }
+            };
+            self.entry(&full, &path, &meta);
             if meta.is_dir() {
-                self.dir(&full, &path)?;
+                if meta.dev() == self.device {
+                    self.dir(&full, &path)?;
+                } else {
+                    self.skip(&path, "mount point of another filesystem; not entered");
+                }
             }
         }
         Ok(())
     }
 
-    fn entry(&mut self, full: &Path, path: &str, meta: &fs::Metadata) -> Result<(), OciError> {
+    fn entry(&mut self, full: &Path, path: &str, meta: &fs::Metadata) {
         let file_type = meta.file_type();
         let kind = if file_type.is_dir() {
             EntryKind::Directory
@@ -107,8 +138,13 @@ impl<I: ContentInspector> Walk<'_, I> {
             entry: self.entries,
         });
         let link_target = if kind == EntryKind::Symlink {
-            let target = fs::read_link(full).map_err(|e| OciError::io(full, e))?;
-            Some(target.to_string_lossy().into_owned())
+            match fs::read_link(full) {
+                Ok(target) => Some(target.to_string_lossy().into_owned()),
+                Err(e) => {
+                    self.skip(path, format!("symlink not read: {e}"));
+                    return;
+                }
+            }
         } else {
             None
         };
@@ -138,17 +174,19 @@ impl<I: ContentInspector> Walk<'_, I> {
                 layer: 0,
             };
             if self.inspector.wants(&info) {
-                let file = File::open(full).map_err(|e| OciError::io(full, e))?;
-                let mut reader = ProgressReader {
-                    inner: file,
-                    progress: self.progress,
-                };
-                let fact = self
-                    .inspector
-                    .inspect(&info, &mut reader)
-                    .map_err(|e| OciError::io(full, e))?;
-                if let Some(fact) = fact {
-                    self.facts.insert(id, fact);
+                let outcome = File::open(full).and_then(|file| {
+                    let mut reader = ProgressReader {
+                        inner: file,
+                        progress: self.progress,
+                    };
+                    self.inspector.inspect(&info, &mut reader)
+                });
+                match outcome {
+                    Ok(Some(fact)) => {
+                        self.facts.insert(id, fact);
+                    }
+                    Ok(None) => {}
+                    Err(e) => self.skip(path, format!("file not read: {e}")),
                 }
             }
         }
@@ -156,7 +194,6 @@ impl<I: ContentInspector> Walk<'_, I> {
         // cannot contain `..`. Hard links on disk are separate regular files here, and only
         // hard links can fail to apply.
         let _ = self.tree.apply(path, node, None);
-        Ok(())
     }
 }
 

@@ -43,7 +43,19 @@ pub struct Scan<F> {
     pub tree: FileTree,
     /// One summary per layer, base first. A root filesystem read from `dir:` has none.
     pub layers: Vec<LayerSummary>,
+    /// Paths of a root filesystem that could not be read (permissions, other filesystems),
+    /// with the reason. Always empty for images, whose layers are read whole or not at all.
+    pub unreadable: Vec<Unreadable>,
     facts: HashMap<ContentId, F>,
+}
+
+/// A path of a root filesystem that was skipped, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unreadable {
+    /// Path relative to the root.
+    pub path: String,
+    /// Why it was not read.
+    pub reason: String,
 }
 
 impl<F> Scan<F> {
@@ -222,15 +234,21 @@ impl<F> Merge<F> {
         Scan {
             tree: self.tree,
             layers: self.layers,
+            unreadable: Vec::new(),
             facts: self.facts,
         }
     }
 
     /// Builds a scan from a tree made without layers (a root filesystem).
-    pub(crate) fn from_tree(tree: FileTree, facts: HashMap<ContentId, F>) -> Scan<F> {
+    pub(crate) fn from_tree(
+        tree: FileTree,
+        facts: HashMap<ContentId, F>,
+        unreadable: Vec<Unreadable>,
+    ) -> Scan<F> {
         Scan {
             tree,
             layers: Vec::new(),
+            unreadable,
             facts,
         }
     }

@@ -167,6 +167,7 @@ impl BlobStore {
         match self {
             BlobStore::Dir(root) if path.is_empty() => root.clone(),
             BlobStore::Dir(root) => root.join(path),
+            BlobStore::Archive(index) if path.is_empty() => index.display.clone(),
             BlobStore::Archive(index) => index.display.join(path),
             BlobStore::Registry(remote) => PathBuf::from(format!(
                 "{}/{}@{path}",
@@ -210,7 +211,6 @@ fn decompress_to_temp(
     compression: Compression,
     options: &ReadOptions,
 ) -> Result<tempfile::TempPath, OciError> {
-    let label = path.display().to_string();
     let mut temp = tempfile::Builder::new()
         .prefix("clearbox-archive-")
         .tempfile()
@@ -219,16 +219,16 @@ fn decompress_to_temp(
     let counter = counting.counter();
     let decoder = compression
         .decoder(counting)
-        .map_err(|e| layer_error(&label, LayerProblem::Io(e)))?;
+        .map_err(|e| archive_error(path, LayerProblem::Io(e)))?;
     let mut guarded = GuardedReader::new(decoder, compression, counter, options);
     io::copy(&mut guarded, temp.as_file_mut())
-        .map_err(|e| layer_error(&label, map_read_error(e)))?;
+        .map_err(|e| archive_error(path, map_read_error(e)))?;
     Ok(temp.into_temp_path())
 }
 
-fn layer_error(label: &str, reason: LayerProblem) -> OciError {
-    OciError::Layer {
-        layer: label.to_owned(),
+fn archive_error(path: &Path, reason: LayerProblem) -> OciError {
+    OciError::Archive {
+        path: path.to_owned(),
         reason,
     }
 }
@@ -244,19 +244,18 @@ fn index_entries(
         max_extension_len: options.max_extension_len,
     };
     let mut tar = TarReader::new(BufReader::new(file), limits);
-    let label = display.display().to_string();
     let mut entries = HashMap::new();
     let mut links = Vec::new();
-    while let Some(header) = tar.next_entry().map_err(|e| layer_error(&label, e))? {
+    while let Some(header) = tar.next_entry().map_err(|e| archive_error(display, e))? {
         let Some(name) = normalize_entry_name(&header.name) else {
-            return Err(layer_error(
-                &label,
+            return Err(archive_error(
+                display,
                 LayerProblem::PathEscapesRoot { path: header.name },
             ));
         };
         if entries.len() >= options.max_entries {
-            return Err(layer_error(
-                &label,
+            return Err(archive_error(
+                display,
                 LayerProblem::TooManyEntries {
                     limit: options.max_entries,
                 },

@@ -38,6 +38,22 @@ pub enum EntryKind {
     Fifo,
 }
 
+impl EntryKind {
+    /// The kind in words, for messages.
+    #[must_use]
+    pub fn describe(self) -> &'static str {
+        match self {
+            EntryKind::File => "regular file",
+            EntryKind::HardLink => "hard link",
+            EntryKind::Symlink => "symlink",
+            EntryKind::CharDevice => "character device",
+            EntryKind::BlockDevice => "block device",
+            EntryKind::Directory => "directory",
+            EntryKind::Fifo => "named pipe",
+        }
+    }
+}
+
 /// One entry header, after applying any GNU long-name and PAX extension headers before it.
 #[derive(Debug, Clone)]
 pub(crate) struct TarHeader {

@@ -91,9 +91,38 @@ fn where_from(facts: &ImageFacts<'_>, path: &str, node: &Node) -> String {
         |d| format!("layer {} ({d})", node.layer),
     );
     format!(
-        "/{path} mode {:04o} uid {} gid {}, from {layer}",
-        node.mode, node.uid, node.gid
+        "{} mode {:04o} uid {} gid {}, from {layer}",
+        code(&format!("/{path}")),
+        node.mode,
+        node.uid,
+        node.gid
     )
+}
+
+/// Renders a value taken from the image as a Markdown code span that cannot break out of its
+/// line: control characters (newlines, escape sequences) become visible escapes, and the span
+/// is fenced with more backticks than the value contains in a row (CommonMark 6.1).
+#[must_use]
+pub fn code(value: &str) -> String {
+    let mut escaped = String::with_capacity(value.len());
+    for c in value.chars() {
+        match c {
+            '\n' => escaped.push_str("\\n"),
+            '\r' => escaped.push_str("\\r"),
+            '\t' => escaped.push_str("\\t"),
+            c if c.is_control() => {
+                let _ = write!(escaped, "\\u{{{:x}}}", u32::from(c));
+            }
+            c => escaped.push(c),
+        }
+    }
+    let longest_run = escaped.split(|c| c != '`').map(str::len).max().unwrap_or(0);
+    let fence = "`".repeat(longest_run + 1);
+    if longest_run == 0 {
+        format!("{fence}{escaped}{fence}")
+    } else {
+        format!("{fence} {escaped} {fence}")
+    }
 }
 
 /// Looks a user name up in `/etc/passwd` text and returns its uid.
@@ -122,7 +151,9 @@ fn non_root_user(facts: &ImageFacts<'_>) -> CheckResult {
         return result;
     }
     let user = facts.config.config.user.clone().unwrap_or_default();
-    result.evidence.push(format!("config.User = `{user}`"));
+    result
+        .evidence
+        .push(format!("config.User = {}", code(&user)));
     let name = user.split(':').next().unwrap_or_default();
     if name.is_empty() {
         result.outcome = CheckOutcome::Fail;
@@ -137,10 +168,10 @@ fn non_root_user(facts: &ImageFacts<'_>) -> CheckResult {
         match found {
             Some(uid) => result
                 .evidence
-                .push(format!("/etc/passwd maps `{name}` to uid {uid}")),
+                .push(format!("/etc/passwd maps {} to uid {uid}", code(name))),
             None => result
                 .evidence
-                .push(format!("`{name}` is not in the image's /etc/passwd")),
+                .push(format!("{} is not in the image's /etc/passwd", code(name))),
         }
         found
     });
@@ -148,6 +179,13 @@ fn non_root_user(facts: &ImageFacts<'_>) -> CheckResult {
         Some(0) => {
             result.outcome = CheckOutcome::Fail;
             result.evidence.push("uid 0 is root".into());
+        }
+        Some(uid) if uid > u64::from(u32::MAX) => {
+            result.outcome = CheckOutcome::Fail;
+            result.evidence.push(format!(
+                "uid {uid} is out of range (maximum {}); container runtimes reject it",
+                u32::MAX
+            ));
         }
         Some(uid) => {
             result.outcome = CheckOutcome::Pass;
@@ -175,19 +213,22 @@ fn base_image_pinned(facts: &ImageFacts<'_>) -> CheckResult {
     match (name, digest) {
         (_, Some(digest)) if digest.starts_with("sha256:") => {
             result.outcome = CheckOutcome::Pass;
-            result
-                .evidence
-                .push(format!("org.opencontainers.image.base.digest = `{digest}`"));
+            result.evidence.push(format!(
+                "org.opencontainers.image.base.digest = {}",
+                code(digest)
+            ));
             if let Some(name) = name {
-                result
-                    .evidence
-                    .push(format!("org.opencontainers.image.base.name = `{name}`"));
+                result.evidence.push(format!(
+                    "org.opencontainers.image.base.name = {}",
+                    code(name)
+                ));
             }
         }
         (Some(name), _) => {
             result.outcome = CheckOutcome::Fail;
             result.evidence.push(format!(
-                "org.opencontainers.image.base.name = `{name}` but no base.digest annotation pins it"
+                "org.opencontainers.image.base.name = {} but no base.digest annotation pins it",
+                code(name)
             ));
         }
         (None, _) => result.evidence.push(
@@ -226,7 +267,7 @@ fn no_shell(facts: &ImageFacts<'_>) -> CheckResult {
             let via = if resolved == path {
                 String::new()
             } else {
-                format!(" (as /{path})")
+                format!(" (as {})", code(&format!("/{path}")))
             };
             result
                 .evidence
@@ -264,7 +305,7 @@ fn healthcheck(facts: &ImageFacts<'_>) -> CheckResult {
             result.outcome = CheckOutcome::Pass;
             result
                 .evidence
-                .push(format!("config.Healthcheck = {check}"));
+                .push(format!("config.Healthcheck = {}", code(&check.to_string())));
         }
         None => result.evidence.push("config.Healthcheck is not set".into()),
     }
@@ -344,7 +385,7 @@ fn no_world_writable(facts: &ImageFacts<'_>) -> CheckResult {
 pub fn render_markdown(image: &str, results: &[CheckResult]) -> String {
     let mut out = String::new();
     out.push_str("# CIS Docker Benchmark image checks\n\n");
-    let _ = write!(out, "Image: `{image}`\n\n");
+    let _ = write!(out, "Image: {}\n\n", code(image));
     out.push_str(
         "Checks from CIS Docker Benchmark v1.6.0 section 4 (container images and build file) \
          that can be decided from the image alone. Each result lists the evidence it rests on.\n\n",
@@ -364,11 +405,24 @@ pub fn render_markdown(image: &str, results: &[CheckResult]) -> String {
         let _ = write!(out, "\n## {} — {}\n\n", r.id, r.title);
         let _ = write!(out, "Result: **{}**\n\nEvidence:\n\n", r.outcome.label());
         for line in &r.evidence {
-            let _ = writeln!(out, "- {}", line.replace('|', "\\|"));
+            let _ = writeln!(out, "- {line}");
         }
         if r.outcome == CheckOutcome::Fail {
             let _ = writeln!(out, "\nRemediation: {}", r.remediation);
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn code_spans_cannot_break_lines_or_fences() {
+        assert_eq!(code("65532"), "`65532`");
+        assert_eq!(code("root`\n\n## forged"), "`` root`\\n\\n## forged ``");
+        assert_eq!(code("a\u{1b}[2Jb"), "`a\\u{1b}[2Jb`");
+        assert!(!code("x\ny\rz").contains('\n'));
+    }
 }

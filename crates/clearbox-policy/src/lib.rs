@@ -14,4 +14,4 @@
 
 mod image_checks;
 
-pub use image_checks::{CheckOutcome, CheckResult, ImageFacts, check_image, render_markdown};
+pub use image_checks::{CheckOutcome, CheckResult, ImageFacts, check_image, code, render_markdown};

@@ -4,21 +4,36 @@
 //! such as two copies of one Python package at different paths, are shown once with a
 //! `(+N duplicates)` note, so the row count matches the number of distinct packages.
 //!
-//! Columns are aligned by character count, which is exact for Latin, Greek and Cyrillic names
+//! Names and versions come from the image, so control characters are escaped and cells are
+//! cut at 80 characters. Columns are aligned by character count, which is exact for Latin, Greek and Cyrillic names
 //! but not for double-width CJK characters.
 
 use std::fmt::Write as _;
 
-use clearbox_catalog::Catalog;
+use clearbox_catalog::{Catalog, printable};
+
+/// Widest cell, in characters. Longer names and versions, which only a malformed or hostile
+/// image has, are cut with `…` so one row cannot widen every other.
+const MAX_CELL: usize = 80;
 
 /// Formats the catalog as a table with a header line and one line per distinct package; only
 /// the header when the catalog is empty.
 #[must_use]
 pub fn to_table(catalog: &Catalog) -> String {
-    let mut rows: Vec<[&str; 3]> = catalog
+    let cells: Vec<[String; 3]> = catalog
         .packages
         .iter()
-        .map(|p| [p.name.as_str(), p.version.as_str(), p.kind.name()])
+        .map(|p| {
+            [
+                printable(&p.name, MAX_CELL),
+                printable(&p.version, MAX_CELL),
+                p.kind.name().to_owned(),
+            ]
+        })
+        .collect();
+    let mut rows: Vec<[&str; 3]> = cells
+        .iter()
+        .map(|[name, version, kind]| [name.as_str(), version.as_str(), kind.as_str()])
         .collect();
     // Case-insensitive by name first, so `Jinja2` sorts among the `j`s.
     rows.sort_unstable_by(|a, b| (a[0].to_lowercase(), a).cmp(&(b[0].to_lowercase(), b)));

@@ -125,6 +125,16 @@ pub enum MatchNote {
         /// Models in the catalog.
         packages: usize,
     },
+    /// An advisory names the package, but one of its ranges has a version the ecosystem's
+    /// scheme cannot parse, so that range could not be checked.
+    RangeSkipped {
+        /// Advisory id.
+        advisory: String,
+        /// Package name.
+        package: String,
+        /// The parser's message.
+        reason: String,
+    },
 }
 
 impl fmt::Display for MatchNote {
@@ -157,6 +167,15 @@ impl fmt::Display for MatchNote {
             MatchNote::ModelsNotMatched { packages } => write!(
                 f,
                 "{packages} models not matched: there is no advisory source for model weights"
+            ),
+            MatchNote::RangeSkipped {
+                advisory,
+                package,
+                reason,
+            } => write!(
+                f,
+                "advisory `{advisory}` names `{package}` but a range of it could not be checked: \
+                 {reason}"
             ),
         }
     }

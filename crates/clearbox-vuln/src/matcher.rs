@@ -187,7 +187,7 @@ fn strip_v(version: &str) -> &str {
 }
 
 /// A version written the way `scheme` parses it: SemVer without `v`, Go with `v`.
-fn spell(scheme: Scheme, version: &str) -> String {
+pub(crate) fn spell(scheme: Scheme, version: &str) -> String {
     match scheme {
         Scheme::Semver => strip_v(version).to_owned(),
         Scheme::Go if !version.starts_with('v') => format!("v{version}"),
@@ -238,10 +238,20 @@ fn match_package(
             records.entry(record.id.clone()).or_insert(record);
         }
     }
+    let mut skipped = Vec::new();
     let candidates: Vec<Candidate> = records
         .into_values()
-        .filter_map(|record| match_record(record, query, &mut versions))
+        .filter_map(|record| match_record(record, query, &mut versions, &mut skipped))
         .collect();
+    notes.extend(
+        skipped
+            .into_iter()
+            .map(|(advisory, reason)| MatchNote::RangeSkipped {
+                advisory,
+                package: package.name.clone(),
+                reason,
+            }),
+    );
     debug!(
         package = %package.name,
         version = %package.version,
@@ -267,10 +277,13 @@ struct Candidate {
     assessment: Assessment,
 }
 
+/// Matches one record; ranges whose versions do not parse are added to `skipped` as
+/// `(advisory id, reason)` and do not match.
 fn match_record(
     record: OsvRecord,
     query: &Query,
     versions: &mut ParsedVersions<'_>,
+    skipped: &mut Vec<(String, String)>,
 ) -> Option<Candidate> {
     let mut hits: Vec<(RangeHit, &str)> = Vec::new();
     let mut listed_in: Option<&str> = None;
@@ -287,8 +300,10 @@ fn match_record(
         }
         let before = hits.len();
         for (i, range) in affected.ranges.iter().enumerate() {
-            if let Some(hit) = evaluate_range(&record.id, i, range, ecosystem, versions) {
-                hits.push((hit, ecosystem));
+            match evaluate_range(&record.id, i, range, ecosystem, versions) {
+                Ok(Some(hit)) => hits.push((hit, ecosystem)),
+                Ok(None) => {}
+                Err(reason) => skipped.push((record.id.clone(), reason)),
             }
         }
         let listed = is_listed(affected, query, versions);
@@ -339,15 +354,17 @@ fn summarize_hits(hits: &[(RangeHit, &str)]) -> (Vec<String>, u8) {
     (fixed_versions, specificity)
 }
 
+/// Evaluates one range. `Ok(None)` when it does not apply or cannot apply (a `GIT` range, an
+/// ecosystem without a scheme); `Err` with the reason when a version in the range is invalid.
 fn evaluate_range(
     id: &str,
     index: usize,
     range: &crate::osv::Range,
     ecosystem: &str,
     versions: &mut ParsedVersions<'_>,
-) -> Option<RangeHit> {
+) -> Result<Option<RangeHit>, String> {
     let scheme = match range.kind {
-        RangeKind::Git => return None,
+        RangeKind::Git => return Ok(None),
         RangeKind::Semver => Scheme::Semver,
         RangeKind::Ecosystem => {
             let Some(scheme) = Scheme::for_ecosystem(ecosystem) else {
@@ -357,7 +374,7 @@ fn evaluate_range(
                     ecosystem,
                     "no version scheme; range skipped"
                 );
-                return None;
+                return Ok(None);
             };
             scheme
         }
@@ -366,7 +383,7 @@ fn evaluate_range(
         Ok(version) => version,
         Err(e) => {
             debug!(advisory = id, range = index, error = %e, "package version invalid for range");
-            return None;
+            return Ok(None);
         }
     };
     let result = range::evaluate(
@@ -375,13 +392,10 @@ fn evaluate_range(
         |s| scheme.parse(&spell(scheme, s)),
         Version::compare,
     );
-    match result {
-        Ok(hit) => hit,
-        Err(e) => {
-            debug!(advisory = id, range = index, error = %e, "range version invalid; range skipped");
-            None
-        }
-    }
+    result.map_err(|e| {
+        debug!(advisory = id, range = index, error = %e, "range version invalid; range skipped");
+        format!("range {index}: {e}")
+    })
 }
 
 /// Whether the version is in the entry's `versions` list: equal as text, or equal under the

@@ -368,10 +368,32 @@ impl OsvRecord {
             }
         }
         let mut warnings = Vec::new();
+        unscored_vectors("severity", &self.severity, &mut warnings);
         for (i, affected) in self.affected.iter().enumerate() {
             validate_affected(&format!("affected[{i}]"), affected, &mut warnings)?;
+            unscored_vectors(
+                &format!("affected[{i}].severity"),
+                &affected.severity,
+                &mut warnings,
+            );
         }
         Ok(Checked { modified, warnings })
+    }
+}
+
+/// Warns about CVSS vectors that cannot be scored: the severity then falls back to the record's
+/// label or becomes unknown, which a reader should not take for a low one.
+fn unscored_vectors(field: &str, scores: &[SeverityScore], warnings: &mut Vec<FieldProblem>) {
+    for (i, score) in scores.iter().enumerate() {
+        if score.kind.starts_with("CVSS_") && crate::severity::score_cvss(&score.score).is_none() {
+            warnings.push(FieldProblem::new(
+                format!("{field}[{i}].score"),
+                format!(
+                    "`{}` is not a complete CVSS vector; it is ignored for the severity",
+                    score.score.chars().take(120).collect::<String>()
+                ),
+            ));
+        }
     }
 }
 
@@ -406,9 +428,11 @@ fn validate_affected(
             "empty version",
         ));
     }
+    let ecosystem = affected.package.as_ref().map(|p| p.ecosystem.as_str());
     for (i, range) in affected.ranges.iter().enumerate() {
         let field = format!("{field}.ranges[{i}]");
         validate_range(&field, range)?;
+        unparsable_versions(&field, range, ecosystem, warnings);
         if has_repeated_version(range) {
             warnings.push(FieldProblem::new(
                 format!("{field}.events"),
@@ -417,6 +441,40 @@ fn validate_affected(
         }
     }
     Ok(())
+}
+
+/// Warns about event versions the range's scheme cannot parse: the matcher skips such a range
+/// (and says so), so the record is stored but that range never matches.
+fn unparsable_versions(
+    field: &str,
+    range: &Range,
+    ecosystem: Option<&str>,
+    warnings: &mut Vec<FieldProblem>,
+) {
+    let scheme = match range.kind {
+        RangeKind::Git => return,
+        RangeKind::Semver => clearbox_version::Scheme::Semver,
+        RangeKind::Ecosystem => match ecosystem.and_then(clearbox_version::Scheme::for_ecosystem) {
+            Some(scheme) => scheme,
+            None => return,
+        },
+    };
+    for (j, event) in range.events.iter().enumerate() {
+        let version = event.version();
+        let special = matches!(
+            (event, version),
+            (Event::Introduced(_), "0") | (Event::Limit(_), "*")
+        );
+        if special {
+            continue;
+        }
+        if let Err(e) = scheme.parse(&crate::matcher::spell(scheme, version)) {
+            warnings.push(FieldProblem::new(
+                format!("{field}.events[{j}].{}", event.key()),
+                format!("{e}; matching skips this range"),
+            ));
+        }
+    }
 }
 
 fn validate_range(field: &str, range: &Range) -> Result<(), FieldProblem> {

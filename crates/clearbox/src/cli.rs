@@ -15,7 +15,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 /// offline, in one binary.
 ///
 /// Images are named with skopeo's transports: oci:DIR[:TAG], oci-archive:FILE[:TAG],
-/// docker-archive:FILE, and dir:ROOTFS for an unpacked root filesystem.
+/// docker-archive:FILE[:REPO:TAG|:@INDEX], and dir:ROOTFS for an unpacked root filesystem.
 ///
 /// Exit codes: 0 success, 1 a policy or vulnerability gate failed, 2 usage or runtime error.
 #[derive(Debug, Parser)]
@@ -149,7 +149,9 @@ pub(crate) struct ScanArgs {
     #[arg(short, long, value_enum, default_value_t = ScanFormat::Table)]
     pub(crate) format: ScanFormat,
 
-    /// Exit 1 when a finding has this severity or higher.
+    /// Exit 1 when a finding has this severity or higher, or has no known severity (many
+    /// advisories carry no CVSS score, and nothing shows such a finding is below the
+    /// threshold).
     #[arg(long, value_name = "SEVERITY", value_parser = ["low", "medium", "high", "critical"])]
     pub(crate) fail_on: Option<String>,
 

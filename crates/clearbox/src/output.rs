@@ -2,6 +2,7 @@
 //! directory, renamed into place), so a failed run never leaves a half-written file.
 
 use std::io::Write;
+use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
 use anyhow::Context;
@@ -19,7 +20,12 @@ pub(crate) fn write_output(path: Option<&Path>, bytes: &[u8]) -> anyhow::Result<
             let mut temp = tempfile::NamedTempFile::new_in(dir).with_context(|| {
                 format!("failed to create a temporary file in `{}`", dir.display())
             })?;
+            // Temporary files are created 0600; the output is an ordinary readable file.
             temp.write_all(bytes)
+                .and_then(|()| {
+                    temp.as_file()
+                        .set_permissions(std::fs::Permissions::from_mode(0o644))
+                })
                 .and_then(|()| temp.as_file().sync_all())
                 .with_context(|| format!("failed to write `{}`", path.display()))?;
             temp.persist(path)

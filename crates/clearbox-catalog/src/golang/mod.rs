@@ -130,6 +130,14 @@ pub(crate) fn catalog(ctx: &Context<'_>, out: &mut Output) {
             ));
         }
         let Some(info) = &elf.go else { continue };
+        for problem in &info.problems {
+            out.unknowns.push(ctx.unknown(
+                path,
+                node,
+                CATALOGER,
+                format!("Go build information: {problem}"),
+            ));
+        }
         let location = ctx.location(path, node);
         let toolchain = info.go_version.clone();
         let mut push = |name: &str,
@@ -201,26 +209,39 @@ pub(crate) fn catalog(ctx: &Context<'_>, out: &mut Output) {
             );
         }
         for dep in &info.deps {
-            let module = dep.replace.as_deref().unwrap_or(dep);
-            let mut extra = BTreeMap::new();
-            if dep.replace.is_some() {
-                extra.insert(
-                    "go:replaces".to_owned(),
-                    format!("{}@{}", dep.path, dep.version),
-                );
-            }
-            if let Some(sum) = &module.sum {
-                extra.insert("go:h1-digest".to_owned(), sum.clone());
-            }
-            push(
-                &module.path,
-                &module.version,
-                PackageKind::GoModule,
-                extra,
-                false,
-            );
+            let (name, version, extra) = dependency(dep);
+            push(&name, &version, PackageKind::GoModule, extra, false);
         }
     }
+}
+
+/// The package a dependency line stands for: the replacement module when a `replace`
+/// directive names one, else the module itself. A replacement by a local directory keeps the
+/// original path with the version `(devel)`, since the directory's code has no version.
+fn dependency(dep: &Module) -> (String, String, BTreeMap<String, String>) {
+    let mut extra = BTreeMap::new();
+    let Some(replacement) = dep.replace.as_deref() else {
+        if let Some(sum) = &dep.sum {
+            extra.insert("go:h1-digest".to_owned(), sum.clone());
+        }
+        return (dep.path.clone(), dep.version.clone(), extra);
+    };
+    let local = replacement.path.starts_with('.') || replacement.path.starts_with('/');
+    if local {
+        extra.insert(
+            "go:replaced-by-directory".to_owned(),
+            replacement.path.clone(),
+        );
+        return (dep.path.clone(), "(devel)".to_owned(), extra);
+    }
+    extra.insert(
+        "go:replaces".to_owned(),
+        format!("{}@{}", dep.path, dep.version),
+    );
+    if let Some(sum) = &replacement.sum {
+        extra.insert("go:h1-digest".to_owned(), sum.clone());
+    }
+    (replacement.path.clone(), replacement.version.clone(), extra)
 }
 
 /// `go1.19.8` → `1.19.8`; `go1.22.0 X:boringcrypto` → `1.22.0`; `devel go1.23-abc` → as given.
@@ -246,6 +267,27 @@ mod tests {
         assert_eq!(stdlib_version("go1.19.8"), "1.19.8");
         assert_eq!(stdlib_version("go1.22.0 X:boringcrypto"), "1.22.0");
         assert_eq!(stdlib_version("go1.21rc2"), "1.21rc2");
+    }
+
+    #[test]
+    fn local_replacement_keeps_original_path_without_version() {
+        let dep = Module {
+            path: "golang.org/x/crypto".into(),
+            version: "v0.1.0".into(),
+            sum: None,
+            replace: Some(Box::new(Module {
+                path: "./third_party/crypto".into(),
+                version: String::new(),
+                sum: None,
+                replace: None,
+            })),
+        };
+        let (name, version, extra) = dependency(&dep);
+        assert_eq!(
+            (name.as_str(), version.as_str()),
+            ("golang.org/x/crypto", "(devel)")
+        );
+        assert_eq!(extra["go:replaced-by-directory"], "./third_party/crypto");
     }
 
     #[test]

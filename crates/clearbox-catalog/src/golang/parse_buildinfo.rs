@@ -45,7 +45,16 @@ pub struct BuildInfo {
     pub deps: Vec<Module>,
     /// Build settings, `key → value`.
     pub settings: Vec<(String, String)>,
+    /// Lines that were not used, with the reason: malformed module paths and versions, and
+    /// modules past the limit.
+    pub problems: Vec<String>,
 }
+
+/// Most modules read from one binary. Real programs list a few hundred; the cap keeps a forged
+/// build information block from flooding the SBOM.
+const MAX_MODULES: usize = 10_000;
+/// Longest module path or version accepted.
+const MAX_FIELD_LEN: usize = 1024;
 
 /// Reads the build information of an ELF file. `Ok(None)` means the file is not a Go binary.
 pub(crate) fn parse_buildinfo(file: File) -> Result<Option<BuildInfo>, String> {
@@ -206,6 +215,40 @@ fn strip_sentinels(modinfo: &[u8]) -> &[u8] {
     }
 }
 
+/// Accepts a module whose path and version could be real; the reason otherwise. Module paths
+/// are ASCII letters, digits and `-._~+/` in non-empty elements other than `.` and `..`, as
+/// Go's module path rules allow (`+` for import paths); a replacement may be a local
+/// directory starting with `./` or `../`, or an absolute one.
+fn checked(module: Module, replacement: bool) -> Result<Module, String> {
+    let shown = |s: &str| s.chars().take(80).collect::<String>();
+    let path = &module.path;
+    let local =
+        replacement && (path.starts_with("./") || path.starts_with("../") || path.starts_with('/'));
+    let path_ok = !path.is_empty()
+        && path.len() <= MAX_FIELD_LEN
+        && (local
+            || (path
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-._~+/".contains(c))
+                && path
+                    .split('/')
+                    .all(|e| !e.is_empty() && e != "." && e != "..")));
+    if !path_ok {
+        return Err(format!("invalid module path `{}`", shown(path)));
+    }
+    let version = &module.version;
+    let version_ok = version.len() <= MAX_FIELD_LEN
+        && (version.is_empty() || version.chars().all(|c| c.is_ascii_graphic()));
+    if !version_ok {
+        return Err(format!(
+            "invalid version `{}` of module `{}`",
+            shown(version),
+            shown(path)
+        ));
+    }
+    Ok(module)
+}
+
 /// Parses the module information lines.
 pub(crate) fn parse_modinfo(text: &str) -> BuildInfo {
     let mut info = BuildInfo::default();
@@ -218,17 +261,32 @@ pub(crate) fn parse_modinfo(text: &str) -> BuildInfo {
             .map(|s| (*s).to_owned()),
         replace: None,
     };
+    let mut truncated = false;
     for line in text.lines() {
         let fields: Vec<&str> = line.split('\t').collect();
         match fields.as_slice() {
             ["path", path] => info.path = Some((*path).to_owned()),
-            ["mod", rest @ ..] => info.main = Some(module(rest)),
-            ["dep", rest @ ..] => info.deps.push(module(rest)),
+            ["mod", rest @ ..] => match checked(module(rest), false) {
+                Ok(main) => info.main = Some(main),
+                Err(problem) => info.problems.push(problem),
+            },
+            ["dep", ..] if info.deps.len() >= MAX_MODULES => truncated = true,
+            ["dep", rest @ ..] => match checked(module(rest), false) {
+                Ok(dep) => info.deps.push(dep),
+                Err(problem) => info.problems.push(problem),
+            },
             ["=>", rest @ ..] => {
+                let replacement = match checked(module(rest), true) {
+                    Ok(m) => Box::new(m),
+                    Err(problem) => {
+                        info.problems.push(problem);
+                        continue;
+                    }
+                };
                 if let Some(last) = info.deps.last_mut() {
-                    last.replace = Some(Box::new(module(rest)));
+                    last.replace = Some(replacement);
                 } else if let Some(main) = info.main.as_mut() {
-                    main.replace = Some(Box::new(module(rest)));
+                    main.replace = Some(replacement);
                 }
             }
             ["build", setting] => {
@@ -240,11 +298,18 @@ pub(crate) fn parse_modinfo(text: &str) -> BuildInfo {
             _ => {}
         }
     }
+    if truncated {
+        info.problems.push(format!(
+            "more than {MAX_MODULES} dependencies; the rest are not listed"
+        ));
+    }
     info
 }
 
 #[cfg(test)]
 mod tests {
+    use std::fmt::Write as _;
+
     use super::*;
 
     #[test]
@@ -259,6 +324,39 @@ mod tests {
         assert_eq!(info.deps[0].replace.as_ref().unwrap().path, "./crypto");
         assert_eq!(info.deps[1].sum.as_deref(), Some("h1:def="));
         assert_eq!(info.settings[1], ("CGO_ENABLED".into(), "0".into()));
+    }
+
+    #[test]
+    fn malformed_module_lines_become_problems() {
+        let text = "dep\t\t\t\ndep\t../../../etc\tv1.0.0\t\ndep\tgolang.org/x/net\tv0.1.0 bad\t\n\
+            dep\tgolang.org/x/net\tv0.1.0\th1:x=\n";
+        let info = parse_modinfo(text);
+        assert_eq!(info.deps.len(), 1);
+        assert_eq!(info.deps[0].path, "golang.org/x/net");
+        assert_eq!(
+            info.problems,
+            [
+                "invalid module path ``",
+                "invalid module path `../../../etc`",
+                "invalid version `v0.1.0 bad` of module `golang.org/x/net`",
+            ]
+        );
+    }
+
+    #[test]
+    fn dependency_count_is_capped() {
+        let mut text = String::new();
+        for i in 0..MAX_MODULES + 5 {
+            let _ = writeln!(text, "dep\texample.com/m{i}\tv1.0.0\t");
+        }
+        let info = parse_modinfo(&text);
+        assert_eq!(info.deps.len(), MAX_MODULES);
+        assert_eq!(
+            info.problems,
+            [format!(
+                "more than {MAX_MODULES} dependencies; the rest are not listed"
+            )]
+        );
     }
 
     #[test]

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use std::io::{self, Read};
 
 use clearbox_oci::EntryInfo;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
 
 /// The format caps the header at 100 MB.
@@ -106,79 +106,152 @@ fn read_header(
     Ok(parse_header(&json, data_len))
 }
 
-/// Parses the JSON header and checks every tensor against the `data_len` bytes that follow.
-pub(crate) fn parse_header(json: &[u8], data_len: u64) -> Result<SafetensorsHeader, String> {
-    let value: serde_json::Value =
-        serde_json::from_slice(json).map_err(|e| format!("header is not valid JSON: {e}"))?;
-    let map = value.as_object().ok_or("header is not a JSON object")?;
-    let mut header = SafetensorsHeader::default();
-    let mut max_end = 0u64;
-    for (name, tensor) in map {
-        if name == "__metadata__" {
-            let meta = tensor
-                .as_object()
-                .ok_or("`__metadata__` is not an object")?;
-            for (k, v) in meta {
-                let v = v
-                    .as_str()
-                    .ok_or_else(|| format!("`__metadata__.{k}` is not a string"))?;
-                header.metadata.insert(k.clone(), v.to_owned());
-            }
-            continue;
-        }
-        let dtype = tensor["dtype"]
-            .as_str()
-            .ok_or_else(|| format!("tensor `{name}` has no dtype"))?;
-        let shape: Vec<u64> = tensor["shape"]
-            .as_array()
-            .ok_or_else(|| format!("tensor `{name}` has no shape"))?
-            .iter()
-            .map(|d| {
-                d.as_u64()
-                    .ok_or_else(|| format!("tensor `{name}` has a non-integer dimension"))
-            })
-            .collect::<Result<_, _>>()?;
-        let offsets = tensor["data_offsets"]
-            .as_array()
-            .filter(|o| o.len() == 2)
-            .and_then(|o| Some((o[0].as_u64()?, o[1].as_u64()?)))
-            .ok_or_else(|| format!("tensor `{name}` has no valid data_offsets"))?;
-        let elements = shape
-            .iter()
-            .try_fold(1u64, |acc, &d| acc.checked_mul(d))
-            .ok_or_else(|| format!("tensor `{name}` has a shape whose element count overflows"))?;
+/// Most problems kept per file; the count of tensors still covers every tensor.
+const MAX_PROBLEMS: usize = 20;
 
-        header.tensor_count += 1;
-        header.parameter_count = header
-            .parameter_count
-            .checked_add(elements)
-            .ok_or("parameter count overflows")?;
-        *header.dtypes.entry(dtype.to_owned()).or_default() += 1;
-        if offsets.1 < offsets.0 {
-            header
-                .problems
-                .push(format!("tensor `{name}` ends before it starts"));
-        }
-        if let Some(bits) = dtype_bits(dtype) {
-            let expected = elements.checked_mul(bits).map(|b| b.div_ceil(8));
-            if expected != Some(offsets.1.saturating_sub(offsets.0)) {
-                header.problems.push(format!(
-                    "tensor `{name}` has {} bytes of data, its {dtype} shape needs {}",
-                    offsets.1.saturating_sub(offsets.0),
-                    expected.map_or_else(|| "more than 2^64".to_owned(), |e| e.to_string())
-                ));
-            }
-        }
-        max_end = max_end.max(offsets.1);
-    }
+/// Parses the JSON header and checks every tensor against the `data_len` bytes that follow.
+///
+/// The header is read as a stream of `name → tensor` entries, each summarised and dropped, so
+/// memory does not grow with the number of tensors (a header may declare millions).
+pub(crate) fn parse_header(json: &[u8], data_len: u64) -> Result<SafetensorsHeader, String> {
+    let mut deserializer = serde_json::Deserializer::from_slice(json);
+    let summary = HeaderSummary::deserialize(&mut deserializer)
+        .map_err(|e| format!("invalid header: {e}"))?;
+    deserializer
+        .end()
+        .map_err(|e| format!("invalid header: {e}"))?;
+    let HeaderSummary {
+        mut header,
+        max_end,
+    } = summary;
     if max_end > data_len {
         header.problems.push(format!(
             "tensor data offsets run to byte {max_end}, but the file holds {data_len} bytes of \
              tensor data (truncated file?)"
         ));
     }
-    header.problems.truncate(20);
+    header.problems.truncate(MAX_PROBLEMS);
     Ok(header)
+}
+
+/// One tensor's entry in the header.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TensorEntry {
+    dtype: String,
+    shape: Vec<u64>,
+    data_offsets: (u64, u64),
+}
+
+/// The running summary of a header.
+struct HeaderSummary {
+    header: SafetensorsHeader,
+    max_end: u64,
+}
+
+impl<'de> Deserialize<'de> for HeaderSummary {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_map(HeaderVisitor)
+    }
+}
+
+struct HeaderVisitor;
+
+impl<'de> serde::de::Visitor<'de> for HeaderVisitor {
+    type Value = HeaderSummary;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON object of tensor names")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(
+        self,
+        mut map: A,
+    ) -> Result<HeaderSummary, A::Error> {
+        let mut summary = HeaderSummary {
+            header: SafetensorsHeader::default(),
+            max_end: 0,
+        };
+        // Names are remembered as 64-bit hashes only, to find duplicates in bounded memory.
+        let mut seen = std::collections::HashSet::new();
+        while let Some(name) = map.next_key::<String>()? {
+            if !seen.insert(hash_name(&name)) {
+                summary.problem(format!("tensor `{}` is named twice", shown(&name)));
+            }
+            if name == "__metadata__" {
+                summary.header.metadata = map.next_value()?;
+                continue;
+            }
+            let tensor: TensorEntry = map
+                .next_value()
+                .map_err(|e| serde::de::Error::custom(format!("tensor `{}`: {e}", shown(&name))))?;
+            summary
+                .add(&name, &tensor)
+                .map_err(serde::de::Error::custom)?;
+        }
+        Ok(summary)
+    }
+}
+
+impl HeaderSummary {
+    fn problem(&mut self, problem: String) {
+        if self.header.problems.len() < MAX_PROBLEMS {
+            self.header.problems.push(problem);
+        }
+    }
+
+    fn add(&mut self, name: &str, tensor: &TensorEntry) -> Result<(), String> {
+        let name = shown(name);
+        let elements = tensor
+            .shape
+            .iter()
+            .try_fold(1u64, |acc, &d| acc.checked_mul(d))
+            .ok_or_else(|| format!("tensor `{name}` has a shape whose element count overflows"))?;
+        let header = &mut self.header;
+        header.tensor_count += 1;
+        header.parameter_count = header
+            .parameter_count
+            .checked_add(elements)
+            .ok_or("parameter count overflows")?;
+        let dtype = &tensor.dtype;
+        let (begin, end) = tensor.data_offsets;
+        if !header.dtypes.contains_key(dtype) && dtype_bits(dtype).is_none() {
+            let problem = format!("tensor `{name}` has the unknown dtype `{}`", shown(dtype));
+            self.problem(problem);
+        }
+        *self.header.dtypes.entry(dtype.clone()).or_default() += 1;
+        if end < begin {
+            self.problem(format!("tensor `{name}` ends before it starts"));
+        }
+        if let Some(bits) = dtype_bits(dtype) {
+            let expected = elements.checked_mul(bits).map(|b| b.div_ceil(8));
+            if expected != Some(end.saturating_sub(begin)) {
+                self.problem(format!(
+                    "tensor `{name}` has {} bytes of data, its {dtype} shape needs {}",
+                    end.saturating_sub(begin),
+                    expected.map_or_else(|| "more than 2^64".to_owned(), |e| e.to_string())
+                ));
+            }
+        }
+        self.max_end = self.max_end.max(end);
+        Ok(())
+    }
+}
+
+fn hash_name(name: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    name.hash(&mut hasher);
+    hasher.finish()
+}
+
+/// A name from the file, cut short for messages.
+fn shown(name: &str) -> String {
+    let mut out: String = name.chars().take(120).collect();
+    if out.len() < name.len() {
+        out.push('…');
+    }
+    out
 }
 
 /// Bits per element of each safetensors dtype; `None` for a dtype this list does not know.
@@ -239,13 +312,27 @@ mod tests {
     }
 
     #[test]
+    fn unknown_dtypes_and_duplicate_names_are_problems() {
+        let h = header(
+            r#"{"a":{"dtype":"EVIL","shape":[1],"data_offsets":[0,1]},
+               "a":{"dtype":"F32","shape":[1],"data_offsets":[1,5]}}"#,
+            5,
+        );
+        assert_eq!(h.tensor_count, 2);
+        assert_eq!(
+            h.problems,
+            [
+                "tensor `a` has the unknown dtype `EVIL`",
+                "tensor `a` is named twice"
+            ]
+        );
+    }
+
+    #[test]
     fn malformed_headers_are_errors() {
         assert!(parse_header(b"[1]", 0).is_err());
-        assert!(
-            parse_header(br#"{"a":{"dtype":"F32"}}"#, 0)
-                .unwrap_err()
-                .contains("no shape")
-        );
+        let err = parse_header(br#"{"a":{"dtype":"F32"}}"#, 0).unwrap_err();
+        assert!(err.contains("tensor `a`: missing field `shape`"), "{err}");
         assert!(parse_header(b"{not json", 0).is_err());
     }
 }

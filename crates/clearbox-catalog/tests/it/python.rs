@@ -60,3 +60,38 @@ fn dist_info_and_record_ownership() {
         .unwrap();
     assert_eq!(unknown.reason, "core metadata has no Version field");
 }
+
+#[test]
+fn metadata_symlink_and_fifo_are_unknowns() {
+    let root = tempfile::tempdir().unwrap();
+    let site = root.path().join("usr/lib/python3/dist-packages");
+    std::fs::create_dir_all(site.join("a-1.0.dist-info")).unwrap();
+    std::fs::create_dir_all(site.join("b-1.0.dist-info")).unwrap();
+    std::os::unix::fs::symlink("/etc/passwd", site.join("a-1.0.dist-info/METADATA")).unwrap();
+    let fifo = site.join("b-1.0.dist-info/METADATA");
+    let status = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let catalog = catalog_dir(root.path());
+    assert!(catalog.packages.is_empty());
+    let reasons: Vec<(&str, &str)> = catalog
+        .unknowns
+        .iter()
+        .map(|u| (u.path.as_str(), u.reason.as_str()))
+        .collect();
+    assert_eq!(
+        reasons,
+        [
+            (
+                "/usr/lib/python3/dist-packages/a-1.0.dist-info/METADATA",
+                "symlink to `/etc/passwd` that leads to no file the catalogers read; not followed"
+            ),
+            (
+                "/usr/lib/python3/dist-packages/b-1.0.dist-info/METADATA",
+                "named pipe where a regular file was expected; not read"
+            ),
+        ]
+    );
+}

@@ -223,3 +223,20 @@ fn too_many_entries_is_rejected() {
         "{err}"
     );
 }
+
+#[test]
+fn hard_link_escaping_the_root_names_the_link() {
+    let dir = tempfile::tempdir().unwrap();
+    let tar = Layer::new()
+        .hardlink("usr/bin/hl2", "../../../../etc/shadow")
+        .bytes();
+    write_layout(dir.path(), &[(tar.clone(), Store::Gzip)]);
+    let err = scan(&layout_ref(dir.path())).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "layer {}: hard link `usr/bin/hl2` points to `../../../../etc/shadow`, which escapes the image root",
+            layer_digest(&tar, Store::Gzip)
+        )
+    );
+}

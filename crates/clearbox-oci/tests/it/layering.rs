@@ -134,3 +134,22 @@ fn entry_kinds_are_kept() {
     assert_eq!(scan.tree.get("fifo").unwrap().kind, EntryKind::Fifo);
     assert_eq!(scan.tree.get("s").unwrap().mode, 0o4755);
 }
+
+#[test]
+fn config_without_diff_ids_is_rejected() {
+    let dir = tempfile::tempdir().unwrap();
+    let tar = Layer::new().file("a", b"a", 0o644).bytes();
+    crate::support::write_layout_with(
+        dir.path(),
+        &[(tar, Store::Gzip)],
+        &serde_json::json!({}),
+        Some(&[]),
+    );
+    let err = crate::support::open(&layout_ref(dir.path()))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.ends_with("lists 1 layers but its config lists 0 diff_ids"),
+        "{err}"
+    );
+}

@@ -158,3 +158,24 @@ fn missing_layout_says_what_is_missing() {
         )
     );
 }
+
+#[test]
+fn cosign_tags_do_not_make_an_untagged_layout_ambiguous() {
+    let dir = tempfile::tempdir().unwrap();
+    let digest = write_layout(
+        dir.path(),
+        &[(Layer::new().file("a", b"a", 0o644).bytes(), Store::Gzip)],
+    );
+    // Add a second index entry tagged as cosign tags a signature.
+    let index_path = dir.path().join("index.json");
+    let mut index: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&index_path).unwrap()).unwrap();
+    let mut sig = index["manifests"][0].clone();
+    sig["annotations"]["org.opencontainers.image.ref.name"] =
+        serde_json::Value::String(format!("sha256-{}.sig", digest.hex()));
+    index["manifests"].as_array_mut().unwrap().push(sig);
+    std::fs::write(&index_path, serde_json::to_vec(&index).unwrap()).unwrap();
+    let image = open(&format!("oci:{}", dir.path().display())).unwrap();
+    assert_eq!(image.manifest_digest.as_ref(), Some(&digest));
+    assert_eq!(image.source_tags.len(), 2);
+}

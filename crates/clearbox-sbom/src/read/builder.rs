@@ -135,22 +135,34 @@ fn build_package(
     locations: Vec<Location>,
     reader: &'static str,
 ) -> Package {
-    let name = if entry.name.trim().is_empty() {
-        match &purl.namespace {
-            Some(namespace) if kind == PackageKind::GoModule => {
-                format!("{namespace}/{}", purl.name)
-            }
-            _ => purl.name.clone(),
-        }
-    } else {
-        entry.name.clone()
+    // The purl names what advisories are matched against, so it decides the name and version.
+    // The SBOM's own spelling is kept when it says the same thing (`Jinja2` for
+    // `pkg:pypi/jinja2`, `go1.22.1` for `pkg:golang/stdlib@1.22.1`); a name or version that
+    // says something else is kept only as a property. Models keep the SBOM's name, since
+    // their generic purls carry no meaningful one.
+    let purl_name = match &purl.namespace {
+        Some(namespace) if kind == PackageKind::GoModule => format!("{namespace}/{}", purl.name),
+        _ => purl.name.clone(),
     };
-    let mut version = entry
-        .version
-        .clone()
-        .filter(|v| !v.is_empty())
-        .or_else(|| purl.version.clone())
-        .unwrap_or_default();
+    let declared_name = entry.name.trim().to_owned();
+    let mut extra = Vec::new();
+    let name = if declared_name.is_empty() {
+        purl_name
+    } else if kind == PackageKind::Model || same_name(&declared_name, &purl_name, kind) {
+        declared_name
+    } else {
+        extra.push(("sbom:declared-name".to_owned(), declared_name));
+        purl_name
+    };
+    let declared_version = entry.version.clone().filter(|v| !v.is_empty());
+    let mut version = match (declared_version, &purl.version) {
+        (Some(declared), Some(from_purl)) if !same_version(&declared, from_purl) => {
+            extra.push(("sbom:declared-version".to_owned(), declared));
+            from_purl.clone()
+        }
+        (Some(declared), _) => declared,
+        (None, from_purl) => from_purl.clone().unwrap_or_default(),
+    };
 
     // Trivy writes a Debian epoch as a purl qualifier and leaves it out of the version.
     if kind == PackageKind::Deb
@@ -162,9 +174,11 @@ fn build_package(
     }
 
     let source = (kind == PackageKind::Deb).then(|| deb_source(&entry, &purl, &name, &version));
+    let mut properties = kept_properties(&entry.properties);
+    properties.extend(extra);
     Package {
         arch: purl.qualifiers.get("arch").cloned(),
-        properties: kept_properties(&entry.properties),
+        properties,
         name,
         version,
         kind,
@@ -179,6 +193,30 @@ fn build_package(
         hashes: entry.hashes,
         model: None,
     }
+}
+
+/// Whether a declared name is the purl's name spelled differently: the same after PEP 503
+/// normalisation for Python, the same ignoring case for Debian packages.
+fn same_name(declared: &str, name: &str, kind: PackageKind) -> bool {
+    match kind {
+        PackageKind::Python => clearbox_catalog::normalize_python_name(declared) == *name,
+        PackageKind::Deb => declared.eq_ignore_ascii_case(name),
+        _ => declared == name,
+    }
+}
+
+/// Whether a declared version is the purl's version spelled differently: the Go toolchain's
+/// `go` prefix, or a Debian epoch that the purl carries as a qualifier.
+fn same_version(declared: &str, from_purl: &str) -> bool {
+    declared == from_purl
+        || declared.strip_prefix("go") == Some(from_purl)
+        || from_purl.strip_prefix("go") == Some(declared)
+        || declared
+            .split_once(':')
+            .is_some_and(|(_, rest)| rest == from_purl)
+        || from_purl
+            .split_once(':')
+            .is_some_and(|(_, rest)| rest == declared)
 }
 
 /// Finds the Debian source package in the first of: the purl `upstream` qualifier

@@ -429,3 +429,27 @@ fn reject_deep_nesting() {
         "recursion limit exceeded at line 1 column 3088"
     );
 }
+
+#[test]
+fn purl_decides_name_and_version_when_they_disagree() {
+    let bom = br#"{"bomFormat":"CycloneDX","specVersion":"1.6","components":[
+        {"type":"library","name":"foo","version":"9.9.9","purl":"pkg:pypi/urllib3@1.26.4"},
+        {"type":"library","name":"Jinja2","version":"3.1.2","purl":"pkg:pypi/jinja2@3.1.2"}]}"#;
+    let (_, catalog) = clearbox_sbom::read_sbom(bom).unwrap();
+    let urllib3 = &catalog
+        .packages
+        .iter()
+        .find(|p| p.purl.name == "urllib3")
+        .unwrap();
+    assert_eq!(urllib3.name, "urllib3");
+    assert_eq!(urllib3.version, "1.26.4");
+    assert_eq!(urllib3.properties["sbom:declared-name"], "foo");
+    assert_eq!(urllib3.properties["sbom:declared-version"], "9.9.9");
+    let jinja = &catalog
+        .packages
+        .iter()
+        .find(|p| p.purl.name == "jinja2")
+        .unwrap();
+    assert_eq!(jinja.name, "Jinja2");
+    assert!(jinja.properties.is_empty());
+}

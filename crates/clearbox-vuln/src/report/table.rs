@@ -4,10 +4,15 @@
 
 use std::io::Write;
 
+use clearbox_catalog::printable;
+
 use crate::error::VulnError;
 use crate::finding::Finding;
 
 const HEADER: [&str; 5] = ["SEVERITY", "ID", "PACKAGE", "VERSION", "FIXED-IN"];
+
+/// Widest cell, in characters.
+const MAX_CELL: usize = 80;
 
 /// Writes one row per finding under a header row. `FIXED-IN` lists the fixed versions joined by
 /// `, `, or is empty when no fix is known.
@@ -15,12 +20,14 @@ pub fn write(findings: &[Finding], writer: &mut dyn Write) -> Result<(), VulnErr
     let rows: Vec<[String; 5]> = findings
         .iter()
         .map(|f| {
+            // Advisory and package fields come from files others wrote: escape control
+            // characters and cap the width before they reach a terminal.
             [
                 f.advisory.severity.name().to_owned(),
-                f.advisory.id.clone(),
-                f.package.name.clone(),
-                f.package.version.clone(),
-                f.advisory.fixed_versions.join(", "),
+                printable(&f.advisory.id, MAX_CELL),
+                printable(&f.package.name, MAX_CELL),
+                printable(&f.package.version, MAX_CELL),
+                printable(&f.advisory.fixed_versions.join(", "), MAX_CELL),
             ]
         })
         .collect();

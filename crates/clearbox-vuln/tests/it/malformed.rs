@@ -106,3 +106,58 @@ fn truncated_json_is_rejected() {
     assert!(rejected.message.contains("EOF while parsing"), "{rejected}");
     assert!(rejected.message.contains("line"), "{rejected}");
 }
+
+/// A hand-broken copy of PYSEC-2023-74 (requests): its fixed version is not PEP 440 and its
+/// CVSS vector is incomplete. The record is stored with a warning for each field, and a scan
+/// of an affected version says the range was skipped instead of passing silently.
+#[test]
+fn unparsable_range_and_vector_are_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let record = serde_json::json!({
+        "schema_version": "1.6.0", "id": "PYSEC-2023-74", "modified": "2023-06-05T19:15:00Z",
+        "severity": [{"type": "CVSS_V3", "score": "CVSS:3.1/AV:N"}],
+        "affected": [{"package": {"ecosystem": "PyPI", "name": "requests"},
+            "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "2.3.0"}, {"fixed": "!!!"}]}]}]
+    });
+    let file = dir.path().join("record.json");
+    fs::write(&file, serde_json::to_vec(&record).unwrap()).unwrap();
+    let mut db = Database::open_in_memory().unwrap();
+    let report = db.import(&file).unwrap();
+    let warnings: Vec<(String, String)> = report
+        .warnings
+        .iter()
+        .map(|w| (w.field.clone(), w.message.clone()))
+        .collect();
+    assert_eq!(warnings.len(), 2, "{warnings:?}");
+    assert_eq!(warnings[0].0, "severity[0].score");
+    assert!(
+        warnings[0].1.contains("is not a complete CVSS vector"),
+        "{}",
+        warnings[0].1
+    );
+    assert_eq!(warnings[1].0, "affected[0].ranges[0].events[1].fixed");
+    assert!(
+        warnings[1].1.contains("matching skips this range"),
+        "{}",
+        warnings[1].1
+    );
+
+    let outcome = clearbox_vuln::match_catalog_with_notes(
+        &db,
+        &crate::support::catalog(vec![crate::support::python("requests", "2.25.0")]),
+    )
+    .unwrap();
+    assert!(outcome.findings.is_empty());
+    let note = outcome
+        .notes
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert!(
+        note.contains(
+            "advisory `PYSEC-2023-74` names `requests` but a range of it could not be checked"
+        ),
+        "{note}"
+    );
+}

@@ -47,39 +47,49 @@ fn verify(dir: &std::path::Path) -> anyhow::Result<Outcome> {
     let (manifest, report) = verify_package(dir)
         .with_context(|| format!("failed to verify the evidence package `{}`", dir.display()))?;
     let mut out = std::io::stdout().lock();
-    let _ = writeln!(out, "package: {}", dir.display());
-    let _ = writeln!(out, "image: {}", manifest.image);
+    let mut line = |text: String| {
+        let _ = writeln!(out, "{text}");
+    };
+    line(format!("package: {}", dir.display()));
+    line(format!("image: {}", manifest.image));
     if let Some(digest) = &manifest.manifest_digest {
-        let _ = writeln!(out, "manifest digest: {digest}");
+        line(format!("manifest digest: {digest}"));
     }
-    let _ = writeln!(
-        out,
+    line(format!(
         "generated: {} by {}",
         manifest.generated_at, manifest.generator
-    );
+    ));
+    line(format!("manifest.json sha256: {}", report.manifest_sha256));
     for name in &report.intact {
-        let _ = writeln!(out, "ok        {name}");
+        line(format!("ok        {name}"));
     }
-    for (name, actual) in &report.modified {
-        let _ = writeln!(out, "MODIFIED  {name} (now sha256:{actual})");
+    for (name, found) in &report.modified {
+        line(format!("MODIFIED  {name} ({found})"));
     }
     for name in &report.missing {
-        let _ = writeln!(out, "MISSING   {name}");
+        line(format!("MISSING   {name}"));
     }
     for name in &report.unlisted {
-        let _ = writeln!(out, "UNLISTED  {name}");
+        line(format!("UNLISTED  {name}"));
+    }
+    for problem in &report.inconsistent {
+        line(format!("MISMATCH  {problem}"));
     }
     if report.is_intact() {
-        let _ = writeln!(out, "result: intact ({} files)", report.intact.len());
+        line(format!(
+            "result: intact ({} files match manifest.json; compare its sha256 above with the \
+             value recorded when the package was written)",
+            report.intact.len()
+        ));
         Ok(Outcome::Success)
     } else {
-        let _ = writeln!(
-            out,
-            "result: NOT intact ({} modified, {} missing, {} unlisted)",
+        line(format!(
+            "result: NOT intact ({} modified, {} missing, {} unlisted, {} mismatched)",
             report.modified.len(),
             report.missing.len(),
-            report.unlisted.len()
-        );
+            report.unlisted.len(),
+            report.inconsistent.len()
+        ));
         Ok(Outcome::GateFailed)
     }
 }

@@ -18,14 +18,17 @@ pub(crate) fn parse_reference(text: &str) -> anyhow::Result<ImageReference> {
 
 /// Builds read options from the command line.
 pub(crate) fn read_options(args: &ReadArgs) -> anyhow::Result<ReadOptions> {
-    let mut parts = args.platform.split('/');
-    let (Some(os), Some(architecture)) = (parts.next(), parts.next()) else {
-        anyhow::bail!(
-            "invalid --platform `{}`: expected OS/ARCH, such as linux/amd64",
+    let parts: Vec<&str> = args.platform.split('/').collect();
+    let (os, architecture, variant) = match parts.as_slice() {
+        [os, arch] if !os.is_empty() && !arch.is_empty() => (*os, *arch, None),
+        [os, arch, variant] if !os.is_empty() && !arch.is_empty() && !variant.is_empty() => {
+            (*os, *arch, Some((*variant).to_owned()))
+        }
+        _ => anyhow::bail!(
+            "invalid --platform `{}`: expected OS/ARCH or OS/ARCH/VARIANT, such as linux/amd64",
             args.platform
-        );
+        ),
     };
-    let variant = parts.next().map(str::to_owned);
     if args.max_layer_ratio == 0 {
         anyhow::bail!("invalid --max-layer-ratio 0: the ratio must be at least 1");
     }

@@ -1,5 +1,6 @@
 //! `clearbox scan`: match an image or an SBOM against the advisory database.
 
+use std::io::Write as _;
 use std::path::Path;
 
 use anyhow::Context;
@@ -61,14 +62,20 @@ pub(crate) fn run(args: &ScanArgs, quiet: bool) -> anyhow::Result<Outcome> {
     write_output(args.output.as_deref(), &bytes)?;
 
     if let Some(threshold) = fail_on {
+        // A finding without a known severity fails the gate too: nothing shows it is below
+        // the threshold.
         let failing = outcome
             .findings
             .iter()
-            .filter(|f| f.advisory.severity >= threshold)
+            .filter(|f| {
+                f.advisory.severity >= threshold || f.advisory.severity == Severity::Unknown
+            })
             .count();
         if failing > 0 {
-            tracing::error!(
-                "{failing} findings at or above {} severity (--fail-on)",
+            let _ = writeln!(
+                std::io::stderr(),
+                "gate failed: {failing} findings at or above {} severity or of unknown severity \
+                 (--fail-on)",
                 args.fail_on.as_deref().unwrap_or_default()
             );
             return Ok(Outcome::GateFailed);
@@ -86,6 +93,16 @@ fn load_target(args: &ScanArgs, quiet: bool) -> anyhow::Result<(ScanSource, Cata
         let (format, catalog) = clearbox_sbom::read_sbom(&bytes)
             .with_context(|| format!("`{}` is not a readable SBOM", path.display()))?;
         tracing::info!(sbom = %path.display(), format = %format, packages = catalog.packages.len(), "read SBOM");
+        // Entries that could not become packages are not scanned; say which.
+        for unknown in catalog.unknowns.iter().take(20) {
+            tracing::warn!(entry = %unknown.path, "not scanned: {}", unknown.reason);
+        }
+        if catalog.unknowns.len() > 20 {
+            tracing::warn!(
+                "{} more SBOM entries not scanned",
+                catalog.unknowns.len() - 20
+            );
+        }
         let source = ScanSource {
             kind: ScanSourceKind::Sbom,
             name: args.target.clone(),

@@ -70,8 +70,6 @@ fn escaping_layer_fails_the_evidence_run_cleanly() {
         &format!("oci:{}:latest", layout.display()),
         "--output",
         output.to_str().unwrap(),
-        "--db",
-        dir.path().join("none.db").to_str().unwrap(),
     ]);
     assert_exit(&out, 2);
     let err = stderr(&out);
@@ -82,4 +80,203 @@ fn escaping_layer_fails_the_evidence_run_cleanly() {
         "{err}"
     );
     assert!(!output.exists());
+}
+
+/// Runs the binary as the unprivileged user `nobody`, so that permissions apply even when the
+/// tests run as root.
+fn clearbox_as_nobody(args: &[&str]) -> std::process::Output {
+    std::process::Command::new("setpriv")
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
+        .arg(env!("CARGO_BIN_EXE_clearbox"))
+        .args(args)
+        .env_remove("RUST_LOG")
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn unreadable_directory_is_listed_and_the_scan_goes_on() {
+    let root = tempfile::Builder::new()
+        .prefix("clearbox-rootfs-")
+        .tempdir()
+        .unwrap();
+    std::fs::set_permissions(
+        root.path(),
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    let site = root
+        .path()
+        .join("usr/lib/python3/dist-packages/pkg-1.0.dist-info");
+    std::fs::create_dir_all(&site).unwrap();
+    std::fs::write(site.join("METADATA"), "Name: pkg\nVersion: 1.0\n").unwrap();
+    let private = root.path().join("home/private");
+    std::fs::create_dir_all(&private).unwrap();
+    for dir in [
+        root.path().join("usr"),
+        root.path().join("usr/lib"),
+        root.path().join("usr/lib/python3"),
+        root.path().join("usr/lib/python3/dist-packages"),
+        site.clone(),
+        root.path().join("home"),
+    ] {
+        std::fs::set_permissions(&dir, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+            .unwrap();
+    }
+    std::fs::set_permissions(
+        site.join("METADATA"),
+        std::os::unix::fs::PermissionsExt::from_mode(0o644),
+    )
+    .unwrap();
+    std::fs::set_permissions(
+        &private,
+        std::os::unix::fs::PermissionsExt::from_mode(0o700),
+    )
+    .unwrap();
+    // The test binary must be reachable by `nobody`; skip where the checkout is not.
+    let probe = clearbox_as_nobody(&["--version"]);
+    if !probe.status.success() {
+        let _: Option<()> =
+            clearbox_testdata::skip("the clearbox binary is not executable by user nobody here");
+        return;
+    }
+    let out = clearbox_as_nobody(&[
+        "sbom",
+        &format!("dir:{}", root.path().display()),
+        "--format",
+        "table",
+    ]);
+    assert_exit(&out, 0);
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("pkg"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(stderr(&out).contains("/home/private"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("directory not read: Permission denied"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn table_cells_are_escaped_and_capped() {
+    let root = tempfile::tempdir().unwrap();
+    let long = "x".repeat(5000);
+    let site = root.path().join("app/evil-1.0.dist-info");
+    std::fs::create_dir_all(&site).unwrap();
+    std::fs::write(
+        site.join("METADATA"),
+        format!("Name: \u{1b}[2J{long}\nVersion: 1.0\n"),
+    )
+    .unwrap();
+    let out = clearbox(&[
+        "sbom",
+        &format!("dir:{}", root.path().display()),
+        "--format",
+        "table",
+    ]);
+    assert_exit(&out, 0);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        !text.contains('\u{1b}'),
+        "the escape character reached the terminal"
+    );
+    let row = text.lines().nth(1).unwrap();
+    assert!(row.starts_with("\\u{1b}[2Jxxx"), "{row}");
+    assert!(
+        row.chars().count() < 200,
+        "{} characters",
+        row.chars().count()
+    );
+}
+
+#[test]
+fn evidence_verify_rejects_links_and_required_file_removal() {
+    let Some(image) = crate::support::example_image() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let package = dir.path().join("evidence");
+    let out = clearbox(&[
+        "evidence",
+        &crate::support::oci_ref(&image),
+        "--output",
+        package.to_str().unwrap(),
+    ]);
+    assert_exit(&out, 0);
+
+    // A symlink to an endless file is not read.
+    std::fs::remove_file(package.join("cis-compliance.md")).unwrap();
+    std::os::unix::fs::symlink("/dev/zero", package.join("cis-compliance.md")).unwrap();
+    // A required file removed together with its manifest entry is still missed.
+    std::fs::remove_file(package.join("critical-vulnerabilities.json")).unwrap();
+    let manifest_path = package.join("manifest.json");
+    let mut manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&manifest_path).unwrap()).unwrap();
+    manifest["files"]
+        .as_object_mut()
+        .unwrap()
+        .remove("critical-vulnerabilities.json");
+    std::fs::write(&manifest_path, serde_json::to_vec(&manifest).unwrap()).unwrap();
+
+    let out = clearbox(&["evidence", "verify", package.to_str().unwrap()]);
+    assert_exit(&out, 1);
+    let text = crate::support::stdout(&out);
+    assert!(
+        text.contains("MODIFIED  cis-compliance.md (not a regular file)"),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "MISSING   critical-vulnerabilities.json (required, not listed in the manifest)"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("manifest.json sha256: "), "{text}");
+}
+
+#[test]
+fn explicit_missing_database_is_an_error_for_evidence_too() {
+    let Some(image) = crate::support::example_image() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let out = clearbox(&[
+        "evidence",
+        &crate::support::oci_ref(&image),
+        "--db",
+        dir.path().join("typo.db").to_str().unwrap(),
+        "--output",
+        dir.path().join("evidence").to_str().unwrap(),
+    ]);
+    assert_exit(&out, 2);
+    assert!(
+        stderr(&out).contains("no advisory database at"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!dir.path().join("evidence").exists());
+}
+
+#[test]
+fn working_directory_is_not_an_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_clearbox"))
+        .current_dir(dir.path())
+        .args(["evidence", "dir:.", "--output", ".", "--force"])
+        .output()
+        .unwrap();
+    assert_exit(&out, 2);
+    assert!(
+        stderr(&out).contains("is the working directory or contains it"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        0,
+        "nothing is left behind"
+    );
 }

@@ -85,14 +85,8 @@ fn sarif_validates_and_gate_sets_exit_code() {
         "{}",
         stderr(&out)
     );
-    let out = clearbox(&[
-        "scan",
-        &oci_ref(&image),
-        "--db",
-        db,
-        "--fail-on",
-        "critical",
-    ]);
+    // Without a gate the scan succeeds and prints the table.
+    let out = clearbox(&["scan", &oci_ref(&image), "--db", db]);
     assert_exit(&out, 0);
     let table = stdout(&out);
     assert!(
@@ -135,4 +129,37 @@ fn db_status_reports_counts() {
     assert_eq!(count("PyPI"), Some(2651));
     assert_eq!(count("Go"), Some(4274));
     assert!(status["newest_modified"].is_string());
+}
+
+#[test]
+fn unknown_severity_fails_the_gate() {
+    let Some(image) = example_image() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("advisories.db");
+    // PYSEC-2023-175 (libwebp in Pillow 9.3.0) has no CVSS vector in the demonstration set.
+    let record = crate::support::workspace().join("examples/advisories/pypi/PYSEC-2023-175.json");
+    assert_exit(
+        &clearbox(&[
+            "db",
+            "import",
+            record.to_str().unwrap(),
+            "--db",
+            db.to_str().unwrap(),
+        ]),
+        0,
+    );
+    let out = clearbox(&[
+        "scan",
+        &oci_ref(&image),
+        "--db",
+        db.to_str().unwrap(),
+        "--fail-on",
+        "critical",
+    ]);
+    assert_exit(&out, 1);
+    assert!(
+        stderr(&out).contains("gate failed: 1 findings"),
+        "{}",
+        stderr(&out)
+    );
 }

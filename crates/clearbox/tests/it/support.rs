@@ -11,9 +11,14 @@ pub(crate) fn clearbox(args: &[&str]) -> Output {
 
 /// Runs `clearbox ARGS`, feeding `stdin` when given.
 pub(crate) fn clearbox_with_stdin(args: &[&str], stdin: Option<&str>) -> Output {
+    // The default advisory database lives under XDG_DATA_HOME; an empty directory keeps a
+    // database on the machine from changing what the tests see.
+    static DATA_HOME: OnceLock<tempfile::TempDir> = OnceLock::new();
+    let data_home = DATA_HOME.get_or_init(|| tempfile::tempdir().unwrap());
     let mut command = Command::new(env!("CARGO_BIN_EXE_clearbox"));
     command
         .args(args)
+        .env("XDG_DATA_HOME", data_home.path())
         .env_remove("RUST_LOG")
         .env_remove("CLEARBOX_DB")
         .env_remove("SOURCE_DATE_EPOCH")

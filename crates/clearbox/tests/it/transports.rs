@@ -41,3 +41,14 @@ fn docker_archive_has_no_manifest_digest() {
     // The image component is still named; without a manifest there is no digest version.
     assert_eq!(bom["metadata"]["component"]["name"], "clearbox-example-ai");
 }
+
+#[test]
+fn docker_archive_short_name_matches_normalised_tag() {
+    let Some(image) = example_image() else { return };
+    let short = purls(&format!(
+        "docker-archive:{}.docker.tar:clearbox-example-ai:latest",
+        image.display()
+    ));
+    let by_index = purls(&format!("docker-archive:{}.docker.tar:@0", image.display()));
+    assert_eq!(short, by_index);
+}

@@ -212,4 +212,35 @@ pub(crate) struct ReadArgs {
     /// (checked after the first 64 MiB), which stops decompression bombs.
     #[arg(long, default_value_t = 256, value_name = "RATIO")]
     pub(crate) max_layer_ratio: u64,
+
+    #[command(flatten)]
+    pub(crate) registry: RegistryArgs,
+}
+
+/// How to reach registries for docker:// references.
+#[derive(Debug, Clone, Args)]
+pub(crate) struct RegistryArgs {
+    /// Reach this registry over plain HTTP instead of HTTPS (repeatable). HOST matches every
+    /// port of the host. Use it only for registries on a trusted network, such as loopback.
+    #[arg(
+        long,
+        value_name = "HOST[:PORT]",
+        env = "CLEARBOX_INSECURE_REGISTRY",
+        value_delimiter = ','
+    )]
+    pub(crate) insecure_registry: Vec<String>,
+
+    /// PEM file of CA certificates to trust besides the system's, for a private registry.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) ca_file: Option<PathBuf>,
+
+    /// User name for registry logins; the password is read from stdin with --password-stdin.
+    /// Without it, credentials come from the Docker config file ($DOCKER_CONFIG/config.json or
+    /// ~/.docker/config.json).
+    #[arg(long, requires = "password_stdin")]
+    pub(crate) username: Option<String>,
+
+    /// Read the registry password from stdin (one line).
+    #[arg(long, requires = "username")]
+    pub(crate) password_stdin: bool,
 }

@@ -7,9 +7,10 @@ pub(crate) mod scan;
 pub(crate) mod version;
 
 use anyhow::Context;
+use clearbox_oci::registry::{Credentials, RegistryOptions};
 use clearbox_oci::{ImageReference, OciError, ReadOptions, spec::Platform};
 
-use crate::cli::ReadArgs;
+use crate::cli::{ReadArgs, RegistryArgs};
 
 /// Parses an image reference argument.
 pub(crate) fn parse_reference(text: &str) -> anyhow::Result<ImageReference> {
@@ -33,6 +34,7 @@ pub(crate) fn read_options(args: &ReadArgs) -> anyhow::Result<ReadOptions> {
         anyhow::bail!("invalid --max-layer-ratio 0: the ratio must be at least 1");
     }
     Ok(ReadOptions {
+        registry: registry_options(&args.registry)?,
         platform: Platform {
             os: os.to_owned(),
             architecture: architecture.to_owned(),
@@ -40,6 +42,30 @@ pub(crate) fn read_options(args: &ReadArgs) -> anyhow::Result<ReadOptions> {
         },
         max_expansion_ratio: args.max_layer_ratio,
         ..ReadOptions::default()
+    })
+}
+
+/// Builds registry options from the command line. The password is read from stdin here, once.
+pub(crate) fn registry_options(args: &RegistryArgs) -> anyhow::Result<RegistryOptions> {
+    let credentials = match &args.username {
+        Some(username) if args.password_stdin => {
+            let mut password = String::new();
+            std::io::stdin()
+                .read_line(&mut password)
+                .context("failed to read the password from stdin")?;
+            let password = password.trim_end_matches(['\r', '\n']);
+            if password.is_empty() {
+                anyhow::bail!("--password-stdin read an empty password");
+            }
+            Some(Credentials::new(username.clone(), password))
+        }
+        _ => None,
+    };
+    Ok(RegistryOptions {
+        insecure: args.insecure_registry.clone(),
+        ca_file: args.ca_file.clone(),
+        credentials,
+        ..RegistryOptions::default()
     })
 }
 
@@ -58,7 +84,8 @@ pub(crate) fn hint_for(error: &anyhow::Error) -> Option<String> {
                 OciError::InvalidReference { .. } => {
                     return Some(
                         "name images as oci:DIR[:TAG], oci-archive:FILE[:TAG], \
-                         docker-archive:FILE or dir:ROOTFS"
+                         docker-archive:FILE[:REPO:TAG|:@INDEX], dir:ROOTFS or \
+                         docker://REGISTRY/REPO[:TAG|@DIGEST]"
                             .into(),
                     );
                 }

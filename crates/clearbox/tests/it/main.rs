@@ -4,6 +4,7 @@
 mod cli;
 mod evidence;
 mod hostile;
+mod registry;
 mod sbom;
 mod scan;
 mod support;

@@ -15,12 +15,13 @@ sudo=""
 step() { printf '==> %s\n' "$*" >&2; }
 
 # Debian packages: image tools and pip for the example image, Python for the validators, a
-# registry, htpasswd and openssl for the registry tests, SoftHSM for the PKCS#11 tests.
+# registry, htpasswd and openssl for the registry tests, SoftHSM for the PKCS#11 tests, dpkg
+# (always present) and python3-rpm as the version-ordering oracles.
 # Node.js's npm, which the machine already has, fetches the SARIF schema.
 apt_packages=(
   umoci skopeo jq bc ca-certificates curl
   python3 python3-venv python3-pip
-  docker-registry apache2-utils openssl softhsm2
+  docker-registry apache2-utils openssl softhsm2 python3-rpm
 )
 missing=()
 for p in "${apt_packages[@]}"; do

@@ -1,8 +1,8 @@
-//! The cryptographic building blocks for cosign-compatible signing: keys in files and on PKCS#11
-//! tokens, cosign's image signature payload, DSSE envelopes and in-toto statements.
+//! cosign-compatible signing: keys in files and on PKCS#11 tokens, cosign's image signature
+//! payload, DSSE envelopes and in-toto statements, and (in [`cosign`]) signatures, attestations
+//! and SBOMs stored beside images in registries and OCI layouts.
 //!
-//! Storing signatures in registries and the commands that sign and verify images live in other
-//! crates; this one only produces and checks bytes.
+//! The command line lives in another crate; this one produces, stores and checks artifacts.
 //!
 //! Verification functions return [`Verified<T>`], which only this crate can construct, so code
 //! that needs a verified payload cannot be given an unchecked one by mistake.
@@ -19,6 +19,8 @@
 //! - Keys on PKCS#11 tokens named by RFC 7512 URIs, with the module loaded at run time.
 //! - cosign's simple signing payload, DSSE v1 envelopes, in-toto statements v1 (written and read)
 //!   and v0.1 (read).
+//! - cosign's `.sig`, `.att` and `.sbom` artifacts and OCI 1.1 referrers, in registries and in
+//!   OCI layouts in `cosign save`'s form; see [`cosign`].
 //!
 //! # Not yet
 //!
@@ -37,6 +39,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod cosign;
 pub mod dsse;
 pub mod intoto;
 pub mod keys;

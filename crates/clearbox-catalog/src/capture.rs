@@ -5,25 +5,35 @@
 //! per-kind limit, binaries spooled to an unnamed temporary file, model weights hashed as they
 //! stream with only their header kept.
 
-use std::io::{self, Read};
+use std::io::{self, Read, Write};
+use std::path::Path;
 
 use clearbox_oci::{ContentInspector, EntryInfo};
 
 use crate::golang::ElfFacts;
-use crate::model::{CardFrontMatter, SafetensorsFacts};
-use crate::{dpkg, golang, model, os_release, python};
+use crate::model::{CardFrontMatter, SafetensorsFacts, WeightFormat, WeightsFacts};
+use crate::package::TokenizerFacts;
+use crate::{apk, dpkg, golang, java, model, npm, os_release, python, rpm, unowned};
 
 /// How a cataloger wants a file captured.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Capture {
     /// Keep the whole file as bytes, refusing files larger than the limit.
     Text { max: u64 },
-    /// Inspect an executable: if it is ELF, read its Go build information.
+    /// Inspect an executable: if it is ELF, hash it and read its Go build information and its
+    /// `cargo auditable` dependency list.
     Elf,
+    /// Copy the file to a named temporary file, refusing files larger than the limit: for
+    /// databases and archives that are read with random access (SQLite, Berkeley DB, zip).
+    Spool { max: u64 },
     /// Hash safetensors weights and parse their header.
     Safetensors,
     /// Keep only the YAML front matter of a model card.
     ModelCard,
+    /// Hash model weights of another format and parse what the format's parser reads.
+    Weights(WeightFormat),
+    /// Count a `tokenizer.json`'s vocabulary as it streams.
+    Tokenizer,
 }
 
 /// What was captured from one file.
@@ -44,6 +54,46 @@ pub enum Fact {
     Safetensors(SafetensorsFacts),
     /// A model card's front matter, or the reason it could not be read.
     ModelCard(Result<CardFrontMatter, String>),
+    /// Model weights in a format other than safetensors.
+    Weights(Box<WeightsFacts>),
+    /// A `tokenizer.json`'s facts (with an empty path), or the reason it could not be read.
+    Tokenizer(Result<TokenizerFacts, String>),
+    /// A copy of the file on local disk.
+    Spooled(SpooledFile),
+}
+
+/// A copy of an image file in a named temporary file, deleted when dropped.
+#[derive(Debug)]
+pub struct SpooledFile {
+    file: tempfile::NamedTempFile,
+    size: u64,
+}
+
+impl SpooledFile {
+    /// Path of the copy on local disk.
+    #[must_use]
+    pub fn path(&self) -> &Path {
+        self.file.path()
+    }
+
+    /// Size of the copy in bytes.
+    #[must_use]
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+
+    /// Opens the copy for reading from its start.
+    pub fn open(&self) -> io::Result<std::fs::File> {
+        self.file.reopen()
+    }
+}
+
+/// Copies `content` to a named temporary file, at most `max` bytes.
+fn spool(content: &mut dyn Read, max: u64) -> io::Result<SpooledFile> {
+    let mut file = tempfile::NamedTempFile::new()?;
+    let size = io::copy(&mut content.take(max), file.as_file_mut())?;
+    file.as_file_mut().flush()?;
+    Ok(SpooledFile { file, size })
 }
 
 /// The content inspector that feeds every cataloger.
@@ -66,7 +116,12 @@ impl Collector {
         }
         os_release::capture(entry)
             .or_else(|| dpkg::capture(entry))
+            .or_else(|| apk::capture(entry))
+            .or_else(|| rpm::capture(entry))
+            .or_else(|| unowned::capture(entry))
             .or_else(|| python::capture(entry))
+            .or_else(|| npm::capture(entry))
+            .or_else(|| java::capture(entry))
             .or_else(|| model::capture(entry))
             .or_else(|| golang::capture(entry))
     }
@@ -100,6 +155,19 @@ impl ContentInspector for Collector {
                 entry, content,
             )?))),
             Capture::ModelCard => Ok(Some(Fact::ModelCard(model::read_front_matter(content)?))),
+            Capture::Weights(format) => model::inspect_weights(entry, format, content),
+            Capture::Tokenizer => Ok(Some(Fact::Tokenizer(model::read_tokenizer(
+                entry.size, content,
+            )?))),
+            Capture::Spool { max } => {
+                if entry.size > max {
+                    return Ok(Some(Fact::TooLarge {
+                        size: entry.size,
+                        limit: max,
+                    }));
+                }
+                Ok(Some(Fact::Spooled(spool(content, max)?)))
+            }
         }
     }
 }

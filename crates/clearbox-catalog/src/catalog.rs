@@ -10,7 +10,8 @@ use clearbox_oci::{Image, Node, OciError, Progress, ReadOptions, Scan};
 
 use crate::capture::{Collector, Fact};
 use crate::package::{Catalog, Location, Package, Unknown};
-use crate::{dpkg, golang, model, os_release, python};
+use crate::unowned::Ownership;
+use crate::{apk, dpkg, golang, java, model, npm, os_release, python, rpm, rust, unowned};
 
 /// An image's merged filesystem, its layers, and what the catalogers found in it.
 #[derive(Debug)]
@@ -53,9 +54,16 @@ pub fn catalog_scan(scan: &Scan<Fact>) -> Catalog {
 
     let distro = os_release::find(&ctx, &mut out);
     dpkg::catalog(&ctx, distro.as_ref(), &mut out);
+    apk::catalog(&ctx, distro.as_ref(), &mut out);
+    rpm::catalog(&ctx, distro.as_ref(), &mut out);
     let owners = python::catalog(&ctx, &mut out);
     model::catalog(&ctx, &owners, &mut out);
     golang::catalog(&ctx, &mut out);
+    rust::catalog(&ctx, &mut out);
+    npm::catalog(&ctx, &mut out);
+    java::catalog(&ctx, &mut out);
+    // Last: it lists the executables that none of the catalogers above accounted for.
+    unowned::catalog(&ctx, &mut out);
     report_unread_special_files(&ctx, &mut out);
     for skipped in &scan.unreadable {
         out.unknowns.push(Unknown {
@@ -141,6 +149,20 @@ impl<'a> Context<'a> {
         Some((resolved, node, fact))
     }
 
+    /// Returns the path of the file or directory that `path` names once symlinks inside the
+    /// image are followed, or `None` when nothing is there.
+    pub(crate) fn resolve(&self, path: &str) -> Option<String> {
+        self.scan.tree.resolve(path).map(|(resolved, _)| resolved)
+    }
+
+    /// Returns whether a directory exists at `path`, following symlinks inside the image.
+    pub(crate) fn is_dir(&self, path: &str) -> bool {
+        self.scan
+            .tree
+            .resolve(path)
+            .is_some_and(|(_, node)| node.is_dir())
+    }
+
     /// The location of a file for evidence: absolute path and layer `diff_id`.
     pub(crate) fn location(&self, path: &str, node: &Node) -> Location {
         // A regular file's bytes may come from a lower layer through a hard link.
@@ -175,6 +197,8 @@ impl<'a> Context<'a> {
 pub(crate) struct Output {
     pub(crate) packages: Vec<Package>,
     pub(crate) unknowns: Vec<Unknown>,
+    /// Files and directories that a package database or manifest lists as installed.
+    pub(crate) owned: Ownership,
 }
 
 impl Output {

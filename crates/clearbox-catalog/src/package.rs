@@ -13,6 +13,10 @@ use crate::purl::Purl;
 pub enum PackageKind {
     /// A Debian package from the dpkg database.
     Deb,
+    /// An Alpine package from the apk database.
+    Apk,
+    /// An RPM package from the rpm database or a CBL-Mariner container manifest.
+    Rpm,
     /// A Python distribution (`*.dist-info`, `*.egg-info`).
     Python,
     /// A Go module compiled into a binary.
@@ -21,6 +25,20 @@ pub enum PackageKind {
     GoStdlib,
     /// Machine-learning model weights.
     Model,
+    /// A language package known from its package URL only (npm, Cargo, Maven, RubyGems, NuGet,
+    /// Composer), as an SBOM lists it; the purl type names the ecosystem.
+    Library,
+    /// An npm package installed in `node_modules` or listed in a `package-lock.json`.
+    Npm,
+    /// A Java archive or an artifact shaded into one, named by its Maven coordinates.
+    Java,
+    /// A Rust crate compiled into a binary built with `cargo auditable`.
+    RustCrate,
+    /// A conda package installed in an environment (`conda-meta/*.json`).
+    Conda,
+    /// An executable ELF file that no package database, manifest or build information accounts
+    /// for.
+    File,
 }
 
 impl PackageKind {
@@ -29,10 +47,18 @@ impl PackageKind {
     pub fn name(self) -> &'static str {
         match self {
             PackageKind::Deb => "deb",
+            PackageKind::Apk => "apk",
+            PackageKind::Rpm => "rpm",
             PackageKind::Python => "python",
             PackageKind::GoModule => "go-module",
             PackageKind::GoStdlib => "go-stdlib",
             PackageKind::Model => "model",
+            PackageKind::Library => "library",
+            PackageKind::Npm => "npm",
+            PackageKind::Java => "java",
+            PackageKind::RustCrate => "rust-crate",
+            PackageKind::Conda => "conda",
+            PackageKind::File => "file",
         }
     }
 }
@@ -109,6 +135,36 @@ pub struct Package {
     pub properties: BTreeMap<String, String>,
 }
 
+impl Package {
+    /// Creates a package with the fields every cataloger sets and every other field empty.
+    pub(crate) fn new(
+        name: impl Into<String>,
+        version: impl Into<String>,
+        kind: PackageKind,
+        purl: Purl,
+        found_by: &'static str,
+        location: Location,
+    ) -> Package {
+        Package {
+            name: name.into(),
+            version: version.into(),
+            kind,
+            purl,
+            licenses: Vec::new(),
+            supplier: None,
+            description: None,
+            homepage: None,
+            source: None,
+            arch: None,
+            found_by,
+            locations: vec![location],
+            hashes: Vec::new(),
+            model: None,
+            properties: BTreeMap::new(),
+        }
+    }
+}
+
 /// What the files of a model prove about it. Every field comes from a file; nothing is guessed.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct ModelFacts {
@@ -123,19 +179,141 @@ pub struct ModelFacts {
     pub parameter_count: Option<u64>,
     /// Tensor count per data type, such as `F32 → 104`.
     pub dtypes: BTreeMap<String, u64>,
-    /// The header's free-form `__metadata__` map.
+    /// Free-form metadata the file states: the safetensors `__metadata__` map, GGUF scalar
+    /// key-value pairs, ONNX `metadata_props`, Keras `metadata.json`.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub metadata: BTreeMap<String, String>,
+    /// The model's name as the file states it, such as GGUF `general.name`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Version of the file format, such as `3` for GGUF v3 or the ONNX IR version.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub format_version: Option<String>,
+    /// Architecture the file names, such as GGUF `general.architecture` (`llama`) or the Keras
+    /// model class (`Sequential`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub architecture: Option<String>,
+    /// Quantisation the file names, such as GGUF `general.file_type` (`MOSTLY_Q4_K_M`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub quantization: Option<String>,
+    /// Context length in tokens, such as GGUF `<architecture>.context_length`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub context_length: Option<u64>,
+    /// Tool that wrote the file, such as ONNX `producer_name` and `producer_version`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub producer: Option<String>,
+    /// ONNX operator sets imported: domain (`ai.onnx` for the default one) → version.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub opsets: BTreeMap<String, u64>,
+    /// Number of nodes in the ONNX main graph.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub node_count: Option<u64>,
+    /// Graph inputs that are not initializers, as `name: type[shape]`; at most 32 are kept.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub inputs: Vec<String>,
+    /// Graph outputs, as `name: type[shape]`; at most 32 are kept.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub outputs: Vec<String>,
+    /// Named arrays of formats that hold a few (`.npz`), as `name: dtype[shape]`; at most 64.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub tensors: Vec<String>,
+    /// What loading the file would import, for formats that are Python pickles.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pickle: Option<PickleScan>,
+    /// Facts from the tokenizer: a `tokenizer.json` beside the weights, or GGUF `tokenizer.*`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tokenizer: Option<TokenizerFacts>,
+    /// Every file of the model with its size and digest, in shard order; one entry for a model
+    /// stored in one file.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub files: Vec<ModelFile>,
     /// Facts from a Hugging Face `config.json` beside the weights.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub config: Option<ModelConfig>,
     /// Facts from the model card (`README.md` front matter) beside the weights.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub card: Option<ModelCardFacts>,
+    /// Risks the files carry that are not format problems: an unsafe pickle import, a Keras
+    /// `Lambda` layer. Each is also reported as an unknown, so that audits see it.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
     /// Problems found in the file, such as a header whose offsets run past the end. A model
     /// with problems is reported as a partial result.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub problems: Vec<String>,
+}
+
+/// One file of a model.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ModelFile {
+    /// Absolute path inside the image.
+    pub path: String,
+    /// Size in bytes.
+    pub size: u64,
+    /// SHA-256 of the whole file, lowercase hexadecimal.
+    pub sha256: String,
+}
+
+/// Whether loading a pickle could run code other than rebuilding tensors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PickleVerdict {
+    /// Every opcode was read and every import is on the allowlist of tensor-rebuilding
+    /// callables.
+    Safe,
+    /// The pickle imports a callable outside the allowlist, which unpickling would call.
+    Unsafe,
+    /// The scan stopped early (malformed or truncated pickle, or a limit was hit) before it
+    /// found an import outside the allowlist; the rest is unchecked.
+    Unverified,
+}
+
+impl PickleVerdict {
+    /// The name used in properties: `safe`, `unsafe`, `unverified`.
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            PickleVerdict::Safe => "safe",
+            PickleVerdict::Unsafe => "unsafe",
+            PickleVerdict::Unverified => "unverified",
+        }
+    }
+}
+
+/// What a pickle imports, read from its opcodes without executing any.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PickleScan {
+    /// The verdict.
+    pub verdict: PickleVerdict,
+    /// Highest protocol stated by a `PROTO` opcode.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub protocol: Option<u8>,
+    /// Every distinct import (`GLOBAL`, `STACK_GLOBAL`, `INST`) as `module.name`, in order of
+    /// first use; at most 256 are kept.
+    pub imports: Vec<String>,
+    /// The imports outside the allowlist.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unsafe_imports: Vec<String>,
+    /// Why the scan stopped early, for [`PickleVerdict::Unverified`].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub incomplete: Option<String>,
+}
+
+/// Facts about a model's tokenizer.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct TokenizerFacts {
+    /// Path of the file they come from inside the image.
+    pub path: String,
+    /// Tokenizer model type, such as `WordPiece`, `BPE` (`tokenizer.json` `model.type`) or
+    /// `gpt2` (GGUF `tokenizer.ggml.model`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub model_type: Option<String>,
+    /// Entries in the vocabulary (`model.vocab`, GGUF `tokenizer.ggml.tokens`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vocab_size: Option<u64>,
+    /// Entries in `added_tokens`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub added_tokens: Option<u64>,
 }
 
 /// Facts from a Hugging Face `config.json`.

@@ -78,6 +78,9 @@ pub enum EvidenceError {
     /// The advisory database could not be used.
     #[error(transparent)]
     Vulnerabilities(#[from] clearbox_vuln::VulnError),
+    /// The verifying key could not be loaded.
+    #[error("failed to load the verifying key")]
+    Key(#[source] clearbox_attest::KeyError),
 }
 
 impl EvidenceError {
@@ -102,6 +105,9 @@ pub struct EvidenceOptions {
     pub read: ReadOptions,
     /// The version written into every file.
     pub tool_version: String,
+    /// Public key (PEM file or `pkcs11:` URI) to verify signatures and attestations with.
+    /// Without one, they are listed but reported as not verified.
+    pub key: Option<String>,
 }
 
 /// One file of the package and whether it holds the evidence it is named for.
@@ -141,6 +147,12 @@ pub fn write_evidence(
     {
         return Err(EvidenceError::DatabaseMissing(db.clone()));
     }
+    let key = options
+        .key
+        .as_deref()
+        .map(clearbox_attest::PublicKey::load)
+        .transpose()
+        .map_err(EvidenceError::Key)?;
     let staged = output_dir::StagedDir::new(&options.output, options.force)?;
 
     // Read and catalog the image.
@@ -191,7 +203,12 @@ pub fn write_evidence(
     }
 
     // Signatures, provenance and image checks.
-    summary.push(write_signature_files(&image, &mut package)?);
+    summary.push(write_signature_files(
+        &image,
+        options,
+        key.as_ref(),
+        &mut package,
+    )?);
     summary.push(write_checks(&image, &contents, &mut package)?);
 
     // README and manifest last, so the manifest covers the README.
@@ -215,29 +232,44 @@ pub fn write_evidence(
     })
 }
 
-/// Writes `signature-verification.txt` and `slsa-provenance.json` and returns the summary line.
+/// Writes `signature-verification.txt`, `slsa-provenance.json` and `attestations.json`, and
+/// returns the summary line.
 fn write_signature_files(
     image: &Image,
+    options: &EvidenceOptions,
+    key: Option<&clearbox_attest::PublicKey>,
     package: &mut Package<'_>,
 ) -> Result<String, EvidenceError> {
-    let search = attestations::search(image);
+    let evidence = attestations::collect(image, &options.read.registry, key);
+    let not_verified = if evidence.store_available {
+        "no --key was given, so the signatures found were not verified"
+    } else {
+        "this image source (an archive or a root filesystem) cannot carry signatures"
+    };
+    let checked = evidence.signatures_checked();
     package.bytes(
         "signature-verification.txt",
-        attestations::signature_report(image, &search).as_bytes(),
-        false,
-        "this version of clearbox does not verify signatures; the file lists what was searched and found",
+        attestations::signature_report(image, &evidence).as_bytes(),
+        checked,
+        not_verified,
     )?;
     package.json(
         "slsa-provenance.json",
-        &attestations::provenance_report(image, &search),
-        false,
-        "no verified SLSA provenance: this version of clearbox does not verify attestations; the file lists what was searched and found",
+        &attestations::provenance_report(image, &evidence),
+        evidence.has_provenance(),
+        if checked {
+            "no SLSA provenance attestation verified with the key"
+        } else {
+            not_verified
+        },
     )?;
-    Ok(format!(
-        "Signatures: {} found, none verified. Provenance: {} attestation tags found, none verified.",
-        search.signature_tags.len(),
-        search.attestation_tags.len()
-    ))
+    package.json(
+        "attestations.json",
+        &attestations::attestations_report(&evidence),
+        checked,
+        not_verified,
+    )?;
+    Ok(evidence.summary_line())
 }
 
 /// Writes `cis-compliance.md` and returns the summary line.

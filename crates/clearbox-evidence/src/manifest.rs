@@ -51,8 +51,9 @@ pub(crate) fn entry_for(bytes: &[u8]) -> ManifestEntry {
 
 /// Every file a package of this format holds besides the manifest. `evidence verify` requires
 /// all of them, so removing a file together with its manifest entry is still detected.
-pub const REQUIRED_FILES: [&str; 10] = [
+pub const REQUIRED_FILES: [&str; 11] = [
     "README.md",
+    "attestations.json",
     "cis-compliance.md",
     "critical-vulnerabilities.json",
     "image-metadata.json",

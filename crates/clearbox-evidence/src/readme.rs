@@ -69,7 +69,7 @@ const SUPPORT: &[Support] = &[
     },
     Support {
         file: "signature-verification.txt",
-        what: "Whether the image is signed and whether the signature was verified.",
+        what: "Whether the image is signed, and whether each signature verified with the key given (cosign-compatible, key-based; no transparency-log check).",
         supports: &[
             "EU AI Act Art. 15: protection against unauthorised alteration",
             "IM8 non-repudiation",
@@ -83,6 +83,14 @@ const SUPPORT: &[Support] = &[
             "EU AI Act Art. 17: quality management, build and design control",
             "IM8 source transparency",
             "NIST AI RMF GOVERN: accountability for the system's origin",
+        ],
+    },
+    Support {
+        file: "attestations.json",
+        what: "Every attestation found beside the image, with its predicate type and whether it verified with the key: SBOM, vulnerability, SLSA and other in-toto statements.",
+        supports: &[
+            "EU AI Act Art. 11 and Annex IV: signed statements about how the system was built",
+            "IM8 non-repudiation: each statement is signed",
         ],
     },
     Support {

@@ -147,6 +147,7 @@ pub(crate) fn scan(
             .cloned()
             .collect(),
         notes: outcome.notes.clone(),
+        ..outcome.clone()
     };
     let critical_report = ScanReport {
         outcome: &critical_outcome,

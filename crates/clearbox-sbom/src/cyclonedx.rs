@@ -265,9 +265,17 @@ fn package_component(package: &Package, ids: &PackageIds) -> Component {
         kind: match package.kind {
             PackageKind::Model => "machine-learning-model",
             PackageKind::Deb
+            | PackageKind::Apk
+            | PackageKind::Rpm
             | PackageKind::Python
             | PackageKind::GoModule
-            | PackageKind::GoStdlib => "library",
+            | PackageKind::GoStdlib
+            | PackageKind::Library
+            | PackageKind::Npm
+            | PackageKind::Java
+            | PackageKind::RustCrate
+            | PackageKind::Conda => "library",
+            PackageKind::File => "file",
         },
         bom_ref: Some(ids.bom_ref.clone()),
         supplier: package
@@ -344,15 +352,24 @@ fn license_choices(licenses: &[License]) -> Vec<LicenseChoice> {
         .collect()
 }
 
-/// Builds the model card: architecture family (`config.json` `model_type`), architecture (the
+/// Builds the model card: architecture family (`config.json` `model_type`, else the
+/// architecture the weight file names, such as GGUF `general.architecture`), architecture (the
 /// first of `architectures`), task (the card's `pipeline_tag`) and datasets (the card's
 /// `datasets`). Returns `None` when none of these is known.
+///
+/// A Keras model class (`Sequential`, `Functional`) names how the layers are wired, not an
+/// architecture family, so it stays a property.
 fn model_card(model: &ModelFacts) -> Option<ModelCard> {
     let config = model.config.as_ref();
     let card = model.card.as_ref();
     let parameters = ModelParameters {
         task: card.and_then(|c| c.pipeline_tag.clone()),
-        architecture_family: config.and_then(|c| c.model_type.clone()),
+        architecture_family: config.and_then(|c| c.model_type.clone()).or_else(|| {
+            model
+                .architecture
+                .clone()
+                .filter(|_| model.format != "keras")
+        }),
         model_architecture: config.and_then(|c| c.architectures.first().cloned()),
         datasets: card
             .map(|c| c.datasets.as_slice())
@@ -421,5 +438,25 @@ mod tests {
     #[test]
     fn model_card_absent_without_facts() {
         assert!(model_card(&ModelFacts::default()).is_none());
+    }
+
+    #[test]
+    fn model_card_family_from_gguf() {
+        let gguf = ModelFacts {
+            format: "gguf".into(),
+            architecture: Some("llama".into()),
+            ..ModelFacts::default()
+        };
+        let card = model_card(&gguf).unwrap();
+        assert_eq!(
+            card.model_parameters.architecture_family.as_deref(),
+            Some("llama")
+        );
+        let keras = ModelFacts {
+            format: "keras".into(),
+            architecture: Some("Sequential".into()),
+            ..ModelFacts::default()
+        };
+        assert!(model_card(&keras).is_none());
     }
 }

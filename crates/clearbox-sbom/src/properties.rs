@@ -8,18 +8,27 @@
 //!
 //! | name | value |
 //! | --- | --- |
-//! | `clearbox:package-type` | package kind: `deb`, `python`, `go-module`, `go-stdlib`, `model` |
+//! | `clearbox:package-type` | package kind, as `PackageKind::name` spells it: `deb`, `rpm`, `python`, `npm`, `java`, `rust-crate`, `conda`, `go-module`, `go-stdlib`, `model`, `file`, … |
 //! | `clearbox:found-by` | cataloger id |
 //! | `clearbox:location:N:path`, `clearbox:location:N:layer` | file and layer `diff_id` |
 //! | `clearbox:source-package:name`, `…:version` | Debian source package |
 //! | `clearbox:model:format`, `…:file-size`, `…:tensor-count`, `…:parameter-count` | file |
 //! | `clearbox:model:dtype:<TYPE>` | tensors of that data type |
-//! | `clearbox:model:metadata:<KEY>` | safetensors `__metadata__` entry |
+//! | `clearbox:model:metadata:<KEY>` | free-form metadata the file states (safetensors `__metadata__`, GGUF key-value pairs, ONNX `metadata_props`) |
+//! | `clearbox:model:name`, `…:format-version`, `…:architecture`, `…:quantization`, `…:context-length`, `…:producer`, `…:node-count` | facts the weight file states |
+//! | `clearbox:model:opset:<DOMAIN>` | ONNX operator set version |
+//! | `clearbox:model:input:N`, `clearbox:model:output:N`, `clearbox:model:tensor:N` | graph inputs and outputs, named arrays (`name: type[shape]`) |
+//! | `clearbox:model:pickle:verdict`, `…:pickle:protocol`, `…:pickle:import:N`, `…:pickle:unsafe-import:N`, `…:pickle:incomplete` | what loading a pickle would import: `safe`, `unsafe` or `unverified` |
+//! | `clearbox:model:tokenizer:…` | tokenizer path, type, vocabulary size, added tokens |
+//! | `clearbox:model:file:N:path`, `…:size`, `…:sha256` | each file of a model stored in several (shards) |
 //! | `clearbox:model:config:…`, `clearbox:model:card:…` | `config.json` and model card facts |
+//! | `clearbox:model:warning:N` | a risk the weights carry, such as an unsafe pickle |
 //! | `clearbox:model:problem:N` | a problem found in the weights |
 //! | `clearbox:<KEY>` | every entry of the package's own `properties` map |
 
-use clearbox_catalog::{Distro, ModelCardFacts, ModelConfig, ModelFacts, Package};
+use clearbox_catalog::{
+    Distro, ModelCardFacts, ModelConfig, ModelFacts, Package, PickleScan, TokenizerFacts,
+};
 
 /// Prefix of every property name clearbox writes.
 pub(crate) const PREFIX: &str = "clearbox:";
@@ -99,10 +108,34 @@ pub(crate) fn is_model_fact(name: &str) -> bool {
     };
     matches!(
         fact,
-        "format" | "file-size" | "tensor-count" | "parameter-count"
-    ) || ["dtype:", "metadata:", "config:", "card:", "problem:"]
-        .iter()
-        .any(|prefix| fact.starts_with(prefix))
+        "format"
+            | "file-size"
+            | "tensor-count"
+            | "parameter-count"
+            | "name"
+            | "format-version"
+            | "architecture"
+            | "quantization"
+            | "context-length"
+            | "producer"
+            | "node-count"
+    ) || [
+        "dtype:",
+        "metadata:",
+        "config:",
+        "card:",
+        "problem:",
+        "warning:",
+        "opset:",
+        "input:",
+        "output:",
+        "tensor:",
+        "pickle:",
+        "tokenizer:",
+        "file:",
+    ]
+    .iter()
+    .any(|prefix| fact.starts_with(prefix))
 }
 
 fn push_model(out: &mut Properties, model: &ModelFacts) {
@@ -120,13 +153,63 @@ fn push_model(out: &mut Properties, model: &ModelFacts) {
     for (key, value) in &model.metadata {
         out.push(format!("{MODEL}metadata:{key}"), value);
     }
+    push_file_facts(out, model);
+    if let Some(pickle) = &model.pickle {
+        push_pickle(out, pickle);
+    }
+    if let Some(tokenizer) = &model.tokenizer {
+        push_tokenizer(out, tokenizer);
+    }
+    // A model in one file has its path in the locations and its digest in the hashes.
+    if model.files.len() > 1 {
+        for (i, file) in model.files.iter().enumerate() {
+            out.push(format!("{MODEL}file:{i}:path"), &file.path);
+            out.push(format!("{MODEL}file:{i}:size"), file.size);
+            out.push(format!("{MODEL}file:{i}:sha256"), &file.sha256);
+        }
+    }
     if let Some(config) = &model.config {
         push_config(out, config);
     }
     if let Some(card) = &model.card {
         push_card(out, card);
     }
+    out.push_list(&format!("{MODEL}warning"), &model.warnings);
     out.push_list(&format!("{MODEL}problem"), &model.problems);
+}
+
+fn push_file_facts(out: &mut Properties, model: &ModelFacts) {
+    let name = |field: &str| format!("{MODEL}{field}");
+    out.push_opt(&name("name"), model.name.as_ref());
+    out.push_opt(&name("format-version"), model.format_version.as_ref());
+    out.push_opt(&name("architecture"), model.architecture.as_ref());
+    out.push_opt(&name("quantization"), model.quantization.as_ref());
+    out.push_opt(&name("context-length"), model.context_length.as_ref());
+    out.push_opt(&name("producer"), model.producer.as_ref());
+    for (domain, version) in &model.opsets {
+        out.push(format!("{MODEL}opset:{domain}"), version);
+    }
+    out.push_opt(&name("node-count"), model.node_count.as_ref());
+    out.push_list(&name("input"), &model.inputs);
+    out.push_list(&name("output"), &model.outputs);
+    out.push_list(&name("tensor"), &model.tensors);
+}
+
+fn push_pickle(out: &mut Properties, pickle: &PickleScan) {
+    let name = |field: &str| format!("{MODEL}pickle:{field}");
+    out.push(name("verdict"), pickle.verdict.name());
+    out.push_opt(&name("protocol"), pickle.protocol.as_ref());
+    out.push_list(&name("import"), &pickle.imports);
+    out.push_list(&name("unsafe-import"), &pickle.unsafe_imports);
+    out.push_opt(&name("incomplete"), pickle.incomplete.as_ref());
+}
+
+fn push_tokenizer(out: &mut Properties, tokenizer: &TokenizerFacts) {
+    let name = |field: &str| format!("{MODEL}tokenizer:{field}");
+    out.push(name("path"), &tokenizer.path);
+    out.push_opt(&name("type"), tokenizer.model_type.as_ref());
+    out.push_opt(&name("vocab-size"), tokenizer.vocab_size.as_ref());
+    out.push_opt(&name("added-tokens"), tokenizer.added_tokens.as_ref());
 }
 
 fn push_config(out: &mut Properties, config: &ModelConfig) {
@@ -246,6 +329,8 @@ mod tests {
     fn model_facts_told_from_package_properties() {
         assert!(is_model_fact("clearbox:model:tensor-count"));
         assert!(is_model_fact("clearbox:model:dtype:F32"));
+        assert!(is_model_fact("clearbox:model:pickle:verdict"));
+        assert!(is_model_fact("clearbox:model:opset:ai.onnx"));
         assert!(!is_model_fact("clearbox:model:owned-by"));
         assert!(!is_model_fact("clearbox:found-by"));
     }

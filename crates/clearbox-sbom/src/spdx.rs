@@ -324,14 +324,24 @@ fn purl_ref(purl: String) -> ExternalRef {
 /// dpkg and Python metadata do not say whether a package is a program or a library, so OS and
 /// Python packages are `LIBRARY`, the counterpart of the CycloneDX `library` type clearbox
 /// writes for them. Go modules and the standard library are linked into binaries, which is what
-/// `LIBRARY` means. SPDX 2.3 has no purpose for model weights; a model is identified by its
-/// weight file, and `FILE` is "a single file which can be independently distributed".
+/// `LIBRARY` means; so are crates, Maven artifacts and npm, conda and rpm packages, whose
+/// metadata does not say either. SPDX 2.3 has no purpose for model weights; a model is
+/// identified by its weight file, and `FILE` is "a single file which can be independently
+/// distributed", as is an executable that no package accounts for.
 fn purpose(kind: PackageKind) -> &'static str {
     match kind {
-        PackageKind::Deb | PackageKind::Python | PackageKind::GoModule | PackageKind::GoStdlib => {
-            "LIBRARY"
-        }
-        PackageKind::Model => "FILE",
+        PackageKind::Deb
+        | PackageKind::Apk
+        | PackageKind::Rpm
+        | PackageKind::Python
+        | PackageKind::GoModule
+        | PackageKind::GoStdlib
+        | PackageKind::Library
+        | PackageKind::Npm
+        | PackageKind::Java
+        | PackageKind::RustCrate
+        | PackageKind::Conda => "LIBRARY",
+        PackageKind::Model | PackageKind::File => "FILE",
     }
 }
 
@@ -386,6 +396,7 @@ fn model_summary(model: &ModelFacts) -> Vec<String> {
             .collect();
         lines.push(format!("Tensors by data type: {}.", dtypes.join(", ")));
     }
+    lines.extend(file_summary(model));
     if let Some(config) = &model.config {
         if !config.architectures.is_empty() {
             lines.push(format!(
@@ -405,8 +416,49 @@ fn model_summary(model: &ModelFacts) -> Vec<String> {
             lines.push(format!("Datasets: {}.", card.datasets.join(", ")));
         }
     }
+    for warning in &model.warnings {
+        lines.push(format!("Warning: {warning}"));
+    }
     for problem in &model.problems {
         lines.push(format!("Problem: {problem}"));
+    }
+    lines
+}
+
+/// Lists what the weight files state about themselves.
+fn file_summary(model: &ModelFacts) -> Vec<String> {
+    let mut lines = Vec::new();
+    if model.files.len() > 1 {
+        lines.push(format!("Stored in {} files.", model.files.len()));
+    }
+    let labelled = [
+        ("Name", model.name.as_ref()),
+        ("Format version", model.format_version.as_ref()),
+        (
+            "Architecture named by the file",
+            model.architecture.as_ref(),
+        ),
+        ("Quantization", model.quantization.as_ref()),
+        ("Producer", model.producer.as_ref()),
+    ];
+    for (label, value) in labelled {
+        if let Some(value) = value {
+            lines.push(format!("{label}: {value}."));
+        }
+    }
+    if let Some(context) = model.context_length {
+        lines.push(format!("Context length: {context} tokens."));
+    }
+    if !model.opsets.is_empty() {
+        let opsets: Vec<String> = model
+            .opsets
+            .iter()
+            .map(|(domain, version)| format!("{domain} {version}"))
+            .collect();
+        lines.push(format!("Operator sets: {}.", opsets.join(", ")));
+    }
+    if let Some(pickle) = &model.pickle {
+        lines.push(format!("Pickle imports: {}.", pickle.verdict.name()));
     }
     lines
 }

@@ -12,15 +12,14 @@
 //! - [`apk`]: apk-tools versions, including commit hashes and apk-tools 2's `1.2.3p1` form.
 //! - [`pep440`]: PEP 440, with every spelling the specification normalises.
 //! - [`semver`]: SemVer 2.0.0 with node-semver's leading `v`, plus node-semver's loose grammar
-//!   through [`semver::SemverVersion::parse_loose`].
+//!   through [`semver::SemverVersion::parse_loose`], and npm ranges in [`semver::range`].
 //! - [`go`]: Go module versions with and without the `v`, and Go toolchain versions.
 //! - [`maven`]: Maven 4's `ComparableVersion`. Maven 3.8 and earlier order some versions
 //!   differently (`2.9.0-1` and `2.9.0.RC1`, `3.2.0rc2` and `3.2.0-rc.1`).
 //!
 //! # Not yet
 //!
-//! - Ranges and constraints (npm ranges, PEP 440 specifiers, Maven ranges); this crate only
-//!   orders two versions.
+//! - PEP 440 specifiers and Maven ranges; only npm ranges are parsed.
 //! - RubyGems, Packagist, NuGet, Pub, CRAN and Hackage versions.
 //!
 //! # Never

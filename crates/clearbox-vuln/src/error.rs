@@ -72,6 +72,14 @@ pub enum VulnError {
         /// The source as given.
         path: PathBuf,
     },
+    /// A VEX document could not be read.
+    #[error("invalid VEX document `{document}`: {reason}")]
+    InvalidVex {
+        /// The document as named by the caller.
+        document: String,
+        /// What is wrong with it.
+        reason: String,
+    },
     /// A record stored in the database no longer parses; the database file was changed by
     /// something other than clearbox.
     #[error("stored advisory `{id}` is not a valid OSV record; import its source again")]

@@ -17,6 +17,43 @@ pub struct Finding {
     pub package: PackageRef,
     /// What was looked up and which range matched.
     pub matched: MatchDetail,
+    /// What the advisory source says about this package: only [`FindingStatus::Affected`]
+    /// findings count as vulnerable.
+    pub status: FindingStatus,
+    /// Why the status is not `affected`: the advisory field and value it came from.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status_reason: Option<String>,
+}
+
+/// A finding's status as its advisory source states it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
+pub enum FindingStatus {
+    /// The package version is in an affected range.
+    Affected,
+    /// The distribution states it will not fix the vulnerability in this release.
+    WillNotFix,
+    /// The distribution states that its package is not affected.
+    NotAffected,
+}
+
+impl FindingStatus {
+    /// The status as reports spell it: `affected`, `will-not-fix`, `not-affected`.
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            FindingStatus::Affected => "affected",
+            FindingStatus::WillNotFix => "will-not-fix",
+            FindingStatus::NotAffected => "not-affected",
+        }
+    }
+
+    /// Whether the finding counts as a vulnerability (for gates and severity counts).
+    #[must_use]
+    pub fn is_vulnerable(self) -> bool {
+        self == FindingStatus::Affected
+    }
 }
 
 /// The advisory side of a finding.
@@ -88,10 +125,10 @@ pub struct MatchDetail {
 #[serde(tag = "kind", rename_all = "kebab-case")]
 #[non_exhaustive]
 pub enum MatchNote {
-    /// The catalog has Debian packages but no `/etc/os-release`, so the Debian release, and
+    /// The catalog has OS packages but no `/etc/os-release`, so the distribution release, and
     /// with it the OSV ecosystem, is unknown.
     NoDistro {
-        /// Debian packages not matched.
+        /// OS packages not matched.
         packages: usize,
     },
     /// The catalog's distribution has no advisory ecosystem in this matcher.
@@ -101,8 +138,8 @@ pub enum MatchNote {
         /// Packages not matched.
         packages: usize,
     },
-    /// The distribution is Debian but `/etc/os-release` has no `VERSION_ID` (testing or
-    /// unstable).
+    /// `/etc/os-release` has no `VERSION_ID` (Debian testing or unstable, Alpine edge), so the
+    /// release is unknown.
     NoDistroVersion {
         /// `ID` from `/etc/os-release`.
         distro: String,
@@ -120,6 +157,26 @@ pub enum MatchNote {
         /// The parser's message.
         reason: String,
     },
+    /// The ecosystem has no version ordering here, so only versions listed one by one in
+    /// advisories can match; ranges are not checked.
+    NoVersionScheme {
+        /// The OSV ecosystem.
+        ecosystem: String,
+        /// Packages of that ecosystem.
+        packages: usize,
+    },
+    /// Packages whose purl type has no OSV ecosystem.
+    UnsupportedPurlType {
+        /// The purl type, such as `conan`.
+        purl_type: String,
+        /// Packages of that type.
+        packages: usize,
+    },
+    /// Executables that no package accounts for have no name or version to look up.
+    FilesNotMatched {
+        /// Such files in the catalog.
+        packages: usize,
+    },
     /// Model weights have no advisory source.
     ModelsNotMatched {
         /// Models in the catalog.
@@ -132,6 +189,8 @@ pub enum MatchNote {
         advisory: String,
         /// Package name.
         package: String,
+        /// Package URL.
+        purl: String,
         /// The parser's message.
         reason: String,
     },
@@ -142,8 +201,8 @@ impl fmt::Display for MatchNote {
         match self {
             MatchNote::NoDistro { packages } => write!(
                 f,
-                "{packages} Debian packages not matched: the image has no `/etc/os-release`, so \
-                 the Debian release is unknown"
+                "{packages} OS packages not matched: the image has no `/etc/os-release`, so \
+                 the distribution release is unknown"
             ),
             MatchNote::UnsupportedDistro { distro, packages } => write!(
                 f,
@@ -164,6 +223,28 @@ impl fmt::Display for MatchNote {
                 f,
                 "`{package}` {version} not matched: invalid {ecosystem} version: {reason}"
             ),
+            MatchNote::NoVersionScheme {
+                ecosystem,
+                packages,
+            } => write!(
+                f,
+                "{packages} {ecosystem} packages matched only against versions that advisories \
+                 list one by one: clearbox has no {ecosystem} version ordering, so ranges are \
+                 not checked"
+            ),
+            MatchNote::UnsupportedPurlType {
+                purl_type,
+                packages,
+            } => write!(
+                f,
+                "{packages} packages of purl type `{purl_type}` not matched: no advisory \
+                 ecosystem for that type"
+            ),
+            MatchNote::FilesNotMatched { packages } => write!(
+                f,
+                "{packages} executables not matched: no package database or build information \
+                 names them"
+            ),
             MatchNote::ModelsNotMatched { packages } => write!(
                 f,
                 "{packages} models not matched: there is no advisory source for model weights"
@@ -172,6 +253,7 @@ impl fmt::Display for MatchNote {
                 advisory,
                 package,
                 reason,
+                ..
             } => write!(
                 f,
                 "advisory `{advisory}` names `{package}` but a range of it could not be checked: \
@@ -188,4 +270,8 @@ pub struct MatchOutcome {
     pub findings: Vec<Finding>,
     /// What was not matched and why.
     pub notes: Vec<MatchNote>,
+    /// Findings that a VEX statement marked `not_affected` or `fixed`, with the statement; see
+    /// [`crate::vex::VexSet::apply`].
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub suppressed: Vec<crate::vex::Suppressed>,
 }

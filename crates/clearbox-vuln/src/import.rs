@@ -12,6 +12,10 @@
 //! zip member and field, and the import goes on. Files and members over [`MAX_RECORD_BYTES`]
 //! are rejected the same way, so an archive cannot make the importer allocate without bound.
 //!
+//! A YAML file with the top-level keys `distroversion` and `packages` is an Alpine secdb file;
+//! it becomes one record per release, package and vulnerability (see the `secdb` module), and
+//! each counts as one record.
+//!
 //! Record rules: a withdrawn record is not stored and removes a stored record with the same id
 //! and an equal or older `modified`. A record whose id is stored already replaces it when its
 //! `modified` is equal or newer and its content differs; identical content counts as
@@ -29,6 +33,7 @@ use tracing::{debug, info, warn};
 
 use crate::error::VulnError;
 use crate::osv::{self, FieldProblem};
+use crate::secdb;
 use crate::store::{self, Database, FeedCounts, Outcome};
 
 /// Largest file or zip member read as one record: 16 MiB. The limit bounds memory for a hostile
@@ -141,6 +146,8 @@ struct Document<'a> {
     member: Option<&'a str>,
     bytes: &'a [u8],
     yaml: bool,
+    /// The file's modification time (RFC 3339), for formats without their own timestamps.
+    mtime: Option<String>,
 }
 
 impl Database {
@@ -286,11 +293,16 @@ fn read_file(
     file.take(MAX_RECORD_BYTES + 1)
         .read_to_end(&mut bytes)
         .map_err(io_error)?;
+    let mtime = std::fs::metadata(path)
+        .and_then(|m| m.modified())
+        .ok()
+        .map(|time| chrono::DateTime::<Utc>::from(time).to_rfc3339_opts(SecondsFormat::Secs, true));
     import_one(Document {
         file: path,
         member: None,
         bytes: &bytes,
         yaml: has_extension(path, &["yaml", "yml"]),
+        mtime,
     })
 }
 
@@ -332,6 +344,7 @@ fn read_zip(
             member: Some(name),
             bytes: &bytes,
             yaml: false,
+            mtime: None,
         })?;
     }
     Ok(())
@@ -361,6 +374,10 @@ fn import_document(
         };
         report.rejected.push(problem(None, field));
         return Ok(());
+    }
+    if document.yaml && secdb::is_secdb(document.bytes) {
+        report.records -= 1;
+        return import_secdb(tx, feed_id, document, report);
     }
     let parsed = if document.yaml {
         osv::parse_yaml(document.bytes)
@@ -411,6 +428,51 @@ fn import_document(
         Outcome::Replaced => report.replaced += 1,
         Outcome::Unchanged => report.unchanged += 1,
         Outcome::Older => report.older += 1,
+    }
+    Ok(())
+}
+
+/// Stores the records of one Alpine secdb file.
+fn import_secdb(
+    tx: &rusqlite::Transaction<'_>,
+    feed_id: i64,
+    document: &Document<'_>,
+    report: &mut ImportReport,
+) -> Result<(), VulnError> {
+    let problem = |field: FieldProblem| RecordProblem {
+        file: document.file.to_owned(),
+        member: document.member.map(str::to_owned),
+        id: None,
+        field: field.field,
+        message: field.message,
+    };
+    let modified = document
+        .mtime
+        .clone()
+        .unwrap_or_else(|| report.imported_at.clone());
+    let (records, warnings) = match secdb::records(document.bytes, &modified) {
+        Ok(parsed) => parsed,
+        Err(field) => {
+            report.records += 1;
+            report.rejected.push(problem(field));
+            return Ok(());
+        }
+    };
+    for warning in warnings {
+        let warning = problem(warning);
+        warn!(problem = %warning, "Alpine secdb entry has a problem");
+        report.warnings.push(warning);
+    }
+    let modified = osv::normalize_time(&modified).unwrap_or(modified);
+    for record in records {
+        report.records += 1;
+        let raw = serde_json::to_string(&record).map_err(VulnError::Encode)?;
+        match store::upsert(tx, feed_id, &record, &modified, &raw)? {
+            Outcome::Inserted => report.inserted += 1,
+            Outcome::Replaced => report.replaced += 1,
+            Outcome::Unchanged => report.unchanged += 1,
+            Outcome::Older => report.older += 1,
+        }
     }
     Ok(())
 }

@@ -16,17 +16,25 @@
 //! # Supported
 //! - OSV schema 1.6 records from `.json` and `.yaml`/`.yml` files, directories of them, and
 //!   osv.dev's `all.zip` export. Records of every ecosystem are stored.
-//! - Matching for PyPI (PEP 440), Go modules and the Go standard library (`SEMVER` ranges),
-//!   and Debian source packages (`Debian:<release>`, dpkg ordering).
+//! - Alpine secdb files (`secfixes` YAML), turned into OSV records of `Alpine:<release>` (see
+//!   the `secdb` module for the mapping).
+//! - Matching by purl type for PyPI, npm, Go, crates.io and Maven (with version ordering), and
+//!   NuGet, RubyGems and Packagist by listed versions only; by distribution release and source
+//!   package for Debian, Ubuntu (with Pro), Alpine, AlmaLinux, Rocky Linux, Red Hat (CPE
+//!   streams of the release) and SUSE. The `ecosystem` module has the tables.
 //! - `introduced`, `fixed`, `last_affected` and `limit` events, and `versions` lists.
+//! - Distribution statements that a package is not affected or will not be fixed, reported as
+//!   the finding's status and never counted as vulnerable (see the `status` module).
+//! - VEX input (OpenVEX, CycloneDX) to suppress findings, and VEX output.
 //! - Severity from CVSS v4.0, v3.x and v2.0 vectors, GitHub severity labels and Ubuntu
 //!   priorities.
-//! - JSON, SARIF 2.1.0 and table reports.
+//! - JSON, SARIF 2.1.0, table, OpenVEX and CycloneDX VEX reports.
 //!
 //! # Not yet
-//! - Other ecosystems (npm, Maven, crates.io, Alpine, RPM distributions): their records import
-//!   but the matcher does not query them, because the catalog does not find those packages yet.
-//! - Debian testing and unstable (no `VERSION_ID`), and Ubuntu: reported as notes.
+//! - Version ordering for RubyGems, NuGet and Packagist: their ranges are not checked, and a
+//!   note says so.
+//! - Debian testing and unstable and Alpine edge (no usable `VERSION_ID`): reported as notes.
+//! - Red Hat's not-affected and will-not-fix states, which Red Hat publishes in CSAF VEX only.
 //! - Go symbol-level reachability (`ecosystem_specific.imports`): a module is affected when its
 //!   version is, whether or not the binary calls the vulnerable function.
 //! - Downloading feeds: the caller fetches files; this crate reads them from disk.
@@ -37,6 +45,7 @@
 
 #![forbid(unsafe_code)]
 
+mod ecosystem;
 mod error;
 mod finding;
 mod import;
@@ -44,11 +53,17 @@ mod matcher;
 mod osv;
 mod range;
 pub mod report;
+mod secdb;
 mod severity;
+mod status;
 mod store;
+pub mod vex;
 
+pub use ecosystem::{ecosystem_for_purl_type, osv_name};
 pub use error::VulnError;
-pub use finding::{AdvisoryRef, Finding, MatchDetail, MatchNote, MatchOutcome, PackageRef};
+pub use finding::{
+    AdvisoryRef, Finding, FindingStatus, MatchDetail, MatchNote, MatchOutcome, PackageRef,
+};
 pub use import::{ImportReport, MAX_RECORD_BYTES, RecordProblem, SourceKind};
 pub use matcher::{match_catalog, match_catalog_with_notes};
 pub use osv::{
@@ -57,6 +72,6 @@ pub use osv::{
 };
 pub use severity::{CvssScore, ParseSeverityError, Severity, score_cvss};
 pub use store::{
-    Database, DatabaseStatus, EcosystemCount, FeedStatus, SCHEMA_VERSION, default_db_path,
+    Database, DatabaseStatus, EcosystemCount, FeedStatus, SCHEMA_VERSION, age_of, default_db_path,
     index_name,
 };

@@ -1,19 +1,18 @@
 //! Matching a catalog's packages against the advisory database.
 //!
-//! | package kind | OSV ecosystem | name looked up | version compared |
-//! |---|---|---|---|
-//! | Python | `PyPI` | PEP 503 normalised name | as found, PEP 440 |
-//! | Go module | `Go` | module path | without the leading `v`; pseudo-versions kept |
-//! | Go standard library | `Go` | `stdlib` | as found, without a `go` prefix |
-//! | Debian | `Debian:<VERSION_ID>` and `Debian` | source package (else binary) name | source version |
-//! | model | not matched | | |
-//!
+//! The `ecosystem` module decides which ecosystems and names each package is looked up under.
 //! A version is affected when it is listed in an entry's `versions` or lies in one of its
 //! ranges (see the `range` module). `SEMVER` ranges are compared with the SemVer scheme after
 //! removing a leading `v`. `ECOSYSTEM` ranges use the ecosystem's scheme from
 //! [`Scheme::for_ecosystem`]. `GIT` ranges are skipped because they need the repository's
-//! history. A range whose versions do not parse is skipped and logged at debug; a package
-//! version that does not parse is reported as [`MatchNote::InvalidVersion`] and not matched.
+//! history. A range whose versions do not parse is skipped and reported as
+//! [`MatchNote::RangeSkipped`]; a package version that does not parse is reported as
+//! [`MatchNote::InvalidVersion`] and not matched.
+//!
+//! Distribution states: an affected entry that states the package is not affected or will not
+//! be fixed (see the `status` module) gives a finding with that status instead of
+//! `affected`. An entry with such a state and no ranges or versions (Alpine secdb's version-`0`
+//! entries) applies to every version.
 //!
 //! Merge rule: one finding per advisory id and package. When several matching records describe
 //! one vulnerability (one lists the other's id in `aliases`, or both list a common alias such
@@ -21,19 +20,24 @@
 //! the one whose matching interval ends in a `fixed` version, then one ending in
 //! `last_affected`, then one with a CVSS vector, then the smallest id. The other ids go to
 //! `aliases` and `merged_ids`. When the kept record has no severity, the severity of the next
-//! record in that order that has one is used.
+//! record in that order that has one is used. The merged finding is `affected` when any of its
+//! records says so, since one source's statement does not cancel another's.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use clearbox_catalog::{Catalog, Package, PackageKind, normalize_python_name};
+use clearbox_catalog::{Catalog, Package, PackageKind};
 use clearbox_version::{Scheme, Version, VersionError};
 use tracing::{debug, info, warn};
 
+use crate::ecosystem::{self, Lookup, NoLookup};
 use crate::error::VulnError;
-use crate::finding::{AdvisoryRef, Finding, MatchDetail, MatchNote, MatchOutcome, PackageRef};
+use crate::finding::{
+    AdvisoryRef, Finding, FindingStatus, MatchDetail, MatchNote, MatchOutcome, PackageRef,
+};
 use crate::osv::{Affected, OsvRecord, RangeKind};
 use crate::range::{self, RangeHit};
 use crate::severity::{self, Assessment, Severity};
+use crate::status::entry_status;
 use crate::store::{Database, index_name};
 
 /// Matches every package of `catalog` and returns the findings, sorted by severity (most
@@ -56,20 +60,21 @@ pub fn match_catalog_with_notes(
     catalog: &Catalog,
 ) -> Result<MatchOutcome, VulnError> {
     // Decide what to look up for each package, then match, then sort.
-    let (queries, mut notes) = plan(catalog);
+    let (lookups, mut notes) = plan(db, catalog)?;
     info!(
         packages = catalog.packages.len(),
-        matchable = queries.len(),
+        matchable = lookups.len(),
         "matching packages against advisories"
     );
     let mut findings = Vec::new();
-    for (package, query) in &queries {
-        match_package(db, package, query, &mut findings, &mut notes)?;
+    let mut cache = HashMap::new();
+    for (package, lookup) in &lookups {
+        match_package(db, package, lookup, &mut cache, &mut findings, &mut notes)?;
     }
     findings.sort_by(|a, b| {
-        b.advisory
-            .severity
-            .cmp(&a.advisory.severity)
+        a.status
+            .cmp(&b.status)
+            .then_with(|| b.advisory.severity.cmp(&a.advisory.severity))
             .then_with(|| a.package.name.cmp(&b.package.name))
             .then_with(|| a.package.version.cmp(&b.package.version))
             .then_with(|| a.advisory.id.cmp(&b.advisory.id))
@@ -80,106 +85,98 @@ pub fn match_catalog_with_notes(
         notes = notes.len(),
         "matching finished"
     );
-    Ok(MatchOutcome { findings, notes })
-}
-
-/// Lookup keys for one package.
-#[derive(Debug)]
-struct Query {
-    /// Ecosystems to look up; the first is the one reported as queried.
-    ecosystems: Vec<String>,
-    /// Name as looked up.
-    name: String,
-    /// Version as compared.
-    version: String,
-    /// Scheme the version must parse with for the package to be matched.
-    scheme: Scheme,
-}
-
-fn plan(catalog: &Catalog) -> (Vec<(&Package, Query)>, Vec<MatchNote>) {
-    let mut notes = Vec::new();
-    let count = |kind| catalog.packages.iter().filter(|p| p.kind == kind).count();
-    let debs = count(PackageKind::Deb);
-    let debian_ecosystem = debian_ecosystem(catalog, debs, &mut notes);
-    let models = count(PackageKind::Model);
-    if models > 0 {
-        notes.push(MatchNote::ModelsNotMatched { packages: models });
-    }
-    let queries = catalog
-        .packages
-        .iter()
-        .filter_map(|p| query_for(p, debian_ecosystem.as_deref()).map(|q| (p, q)))
-        .collect();
-    (queries, notes)
-}
-
-/// Derives the OSV ecosystem of the catalog's Debian release. When there is none and the catalog
-/// has Debian packages, adds a note that says why.
-fn debian_ecosystem(catalog: &Catalog, debs: usize, notes: &mut Vec<MatchNote>) -> Option<String> {
-    let note = match &catalog.distro {
-        None => MatchNote::NoDistro { packages: debs },
-        Some(distro) if distro.id == "debian" => {
-            if let Some(version_id) = &distro.version_id {
-                return Some(format!("Debian:{version_id}"));
-            }
-            MatchNote::NoDistroVersion {
-                distro: distro.id.clone(),
-                packages: debs,
-            }
-        }
-        Some(distro) => MatchNote::UnsupportedDistro {
-            distro: distro.id.clone(),
-            packages: debs,
-        },
-    };
-    if debs > 0 {
-        notes.push(note);
-    }
-    None
-}
-
-fn query_for(package: &Package, debian_ecosystem: Option<&str>) -> Option<Query> {
-    let version = package.version.as_str();
-    let (ecosystems, name, version, scheme) = match package.kind {
-        PackageKind::Python => (
-            vec!["PyPI".to_owned()],
-            normalize_python_name(&package.name),
-            version.to_owned(),
-            Scheme::Pep440,
-        ),
-        PackageKind::GoModule => (
-            vec!["Go".to_owned()],
-            package.name.clone(),
-            strip_v(version).to_owned(),
-            Scheme::Semver,
-        ),
-        PackageKind::GoStdlib => (
-            vec!["Go".to_owned()],
-            "stdlib".to_owned(),
-            version.strip_prefix("go").unwrap_or(version).to_owned(),
-            Scheme::Semver,
-        ),
-        PackageKind::Deb => {
-            let ecosystem = debian_ecosystem?;
-            let (name, version) = match &package.source {
-                Some(source) => (source.name.clone(), source.version.clone()),
-                None => (package.name.clone(), version.to_owned()),
-            };
-            (
-                vec![ecosystem.to_owned(), "Debian".to_owned()],
-                name,
-                version,
-                Scheme::Deb,
-            )
-        }
-        PackageKind::Model => return None,
-    };
-    Some(Query {
-        ecosystems,
-        name,
-        version,
-        scheme,
+    Ok(MatchOutcome {
+        findings,
+        notes,
+        suppressed: Vec::new(),
     })
+}
+
+type Plan<'a> = (Vec<(&'a Package, Lookup)>, Vec<MatchNote>);
+
+fn plan<'a>(db: &Database, catalog: &'a Catalog) -> Result<Plan<'a>, VulnError> {
+    // OS ecosystems come from the distribution; Red Hat and SUSE need the stored names.
+    let os = match &catalog.distro {
+        Some(distro) => {
+            let stored = if matches!(distro.id.as_str(), "rhel" | "sles" | "sles_sap" | "sled") {
+                db.ecosystems()?
+            } else {
+                Vec::new()
+            };
+            Some(ecosystem::os_ecosystems(distro, &stored))
+        }
+        None => None,
+    };
+
+    let mut lookups = Vec::new();
+    let mut skipped: BTreeMap<NoLookupKey, usize> = BTreeMap::new();
+    let mut schemeless: BTreeMap<String, usize> = BTreeMap::new();
+    for package in &catalog.packages {
+        match ecosystem::lookup(package, os.as_ref()) {
+            Ok(lookup) => {
+                if lookup.scheme.is_none() {
+                    *schemeless.entry(lookup.ecosystems[0].clone()).or_default() += 1;
+                }
+                lookups.push((package, lookup));
+            }
+            Err(reason) => *skipped.entry(NoLookupKey(reason)).or_default() += 1,
+        }
+    }
+
+    let mut notes: Vec<MatchNote> = skipped
+        .into_iter()
+        .map(|(NoLookupKey(reason), packages)| match reason {
+            NoLookup::Model => MatchNote::ModelsNotMatched { packages },
+            NoLookup::UnownedFile => MatchNote::FilesNotMatched { packages },
+            NoLookup::NoDistro => MatchNote::NoDistro { packages },
+            NoLookup::UnsupportedDistro(distro) => {
+                MatchNote::UnsupportedDistro { distro, packages }
+            }
+            NoLookup::NoDistroVersion(distro) => MatchNote::NoDistroVersion { distro, packages },
+            NoLookup::UnsupportedType(purl_type) => MatchNote::UnsupportedPurlType {
+                purl_type,
+                packages,
+            },
+        })
+        .collect();
+    notes.extend(
+        schemeless
+            .into_iter()
+            .map(|(ecosystem, packages)| MatchNote::NoVersionScheme {
+                ecosystem,
+                packages,
+            }),
+    );
+    Ok((lookups, notes))
+}
+
+/// Orders [`NoLookup`] reasons for grouping.
+#[derive(PartialEq, Eq)]
+struct NoLookupKey(NoLookup);
+
+impl NoLookupKey {
+    fn rank(&self) -> (u8, &str) {
+        match &self.0 {
+            NoLookup::Model => (4, ""),
+            NoLookup::UnownedFile => (5, ""),
+            NoLookup::NoDistro => (0, ""),
+            NoLookup::UnsupportedDistro(d) => (1, d),
+            NoLookup::NoDistroVersion(d) => (2, d),
+            NoLookup::UnsupportedType(t) => (3, t),
+        }
+    }
+}
+
+impl PartialOrd for NoLookupKey {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for NoLookupKey {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.rank().cmp(&other.rank())
+    }
 }
 
 fn strip_v(version: &str) -> &str {
@@ -210,48 +207,44 @@ impl ParsedVersions<'_> {
     }
 }
 
+/// Candidates per lookup, so packages that share a source package (the binaries of one
+/// Debian source) are matched once.
+type Cache = HashMap<(Vec<String>, Vec<String>, String), Vec<Candidate>>;
+
 fn match_package(
     db: &Database,
     package: &Package,
-    query: &Query,
+    lookup: &Lookup,
+    cache: &mut Cache,
     findings: &mut Vec<Finding>,
     notes: &mut Vec<MatchNote>,
 ) -> Result<(), VulnError> {
     let mut versions = ParsedVersions {
-        raw: &query.version,
+        raw: &lookup.version,
         parsed: HashMap::new(),
     };
-    if let Err(e) = versions.get(query.scheme) {
+    if let Some(scheme) = lookup.scheme
+        && let Err(e) = versions.get(scheme)
+    {
         notes.push(MatchNote::InvalidVersion {
             package: package.name.clone(),
             version: package.version.clone(),
-            ecosystem: query.ecosystems[0].clone(),
+            ecosystem: lookup.ecosystems[0].clone(),
             reason: e.to_string(),
         });
         return Ok(());
     }
 
-    // Collect the records of every ecosystem looked up, once per id.
-    let mut records = BTreeMap::new();
-    for ecosystem in &query.ecosystems {
-        for record in db.advisories_for_package(ecosystem, &query.name)? {
-            records.entry(record.id.clone()).or_insert(record);
-        }
-    }
-    let mut skipped = Vec::new();
-    let candidates: Vec<Candidate> = records
-        .into_values()
-        .filter_map(|record| match_record(record, query, &mut versions, &mut skipped))
-        .collect();
-    notes.extend(
-        skipped
-            .into_iter()
-            .map(|(advisory, reason)| MatchNote::RangeSkipped {
-                advisory,
-                package: package.name.clone(),
-                reason,
-            }),
+    let key = (
+        lookup.ecosystems.clone(),
+        lookup.names.clone(),
+        lookup.version.clone(),
     );
+    if !cache.contains_key(&key) {
+        let candidates = find_candidates(db, package, lookup, &mut versions, notes)?;
+        cache.insert(key.clone(), candidates);
+    }
+    let candidates = &cache[&key];
     debug!(
         package = %package.name,
         version = %package.version,
@@ -261,9 +254,44 @@ fn match_package(
     findings.extend(
         merge_aliases(candidates)
             .into_iter()
-            .map(|group| group.into_finding(package, query)),
+            .map(|group| group.to_finding(package, lookup)),
     );
     Ok(())
+}
+
+/// Reads the records of every ecosystem and name looked up, once per id, and keeps those that
+/// affect the version.
+fn find_candidates(
+    db: &Database,
+    package: &Package,
+    lookup: &Lookup,
+    versions: &mut ParsedVersions<'_>,
+    notes: &mut Vec<MatchNote>,
+) -> Result<Vec<Candidate>, VulnError> {
+    let mut records = BTreeMap::new();
+    for ecosystem in &lookup.ecosystems {
+        for name in &lookup.names {
+            for record in db.advisories_for_package(ecosystem, name)? {
+                records.entry(record.id.clone()).or_insert(record);
+            }
+        }
+    }
+    let mut skipped = Vec::new();
+    let candidates: Vec<Candidate> = records
+        .into_values()
+        .filter_map(|record| match_record(record, lookup, versions, &mut skipped))
+        .collect();
+    notes.extend(
+        skipped
+            .into_iter()
+            .map(|(advisory, reason)| MatchNote::RangeSkipped {
+                advisory,
+                package: package.name.clone(),
+                purl: package.purl.to_string(),
+                reason,
+            }),
+    );
+    Ok(candidates)
 }
 
 /// A record that affects the package, before alias merging.
@@ -275,57 +303,80 @@ struct Candidate {
     /// 2 when the interval ends in `fixed`, 1 in `last_affected`, 0 when open or listed.
     specificity: u8,
     assessment: Assessment,
+    /// The distribution's statement, when the matching entry has one.
+    status: Option<(FindingStatus, String)>,
+}
+
+/// What matched in one record.
+#[derive(Default)]
+struct RecordHits<'r> {
+    hits: Vec<(RangeHit, &'r str)>,
+    listed_in: Option<&'r str>,
+    /// An entry with a distribution status and nothing to evaluate.
+    stated_in: Option<&'r str>,
+    status: Option<(FindingStatus, String)>,
+    package_scores: Vec<&'r crate::osv::SeverityScore>,
 }
 
 /// Matches one record; ranges whose versions do not parse are added to `skipped` as
 /// `(advisory id, reason)` and do not match.
 fn match_record(
     record: OsvRecord,
-    query: &Query,
+    lookup: &Lookup,
     versions: &mut ParsedVersions<'_>,
     skipped: &mut Vec<(String, String)>,
 ) -> Option<Candidate> {
-    let mut hits: Vec<(RangeHit, &str)> = Vec::new();
-    let mut listed_in: Option<&str> = None;
-    let mut package_scores = Vec::new();
+    let mut found = RecordHits::default();
     for affected in &record.affected {
         let Some(package) = &affected.package else {
             continue;
         };
         let ecosystem = package.ecosystem.as_str();
-        if !query.ecosystems.iter().any(|e| e == ecosystem)
-            || index_name(ecosystem, &package.name) != query.name
+        if !lookup.ecosystems.iter().any(|e| e == ecosystem)
+            || !lookup.names.contains(&index_name(ecosystem, &package.name))
         {
             continue;
         }
-        let before = hits.len();
+        let before = found.hits.len();
         for (i, range) in affected.ranges.iter().enumerate() {
             match evaluate_range(&record.id, i, range, ecosystem, versions) {
-                Ok(Some(hit)) => hits.push((hit, ecosystem)),
+                Ok(Some(hit)) => found.hits.push((hit, ecosystem)),
                 Ok(None) => {}
                 Err(reason) => skipped.push((record.id.clone(), reason)),
             }
         }
-        let listed = is_listed(affected, query, versions);
-        if listed && listed_in.is_none() {
-            listed_in = Some(ecosystem);
+        // A range hit already decides the entry; comparing every listed version is the
+        // costliest step of matching (PyPI entries list hundreds).
+        let listed = found.hits.len() == before && is_listed(affected, lookup, versions);
+        if listed && found.listed_in.is_none() {
+            found.listed_in = Some(ecosystem);
         }
-        if hits.len() > before || listed {
-            package_scores.extend(affected.severity.iter());
+        let status = entry_status(affected);
+        let stated = status.is_some() && affected.ranges.is_empty() && affected.versions.is_empty();
+        if stated && found.stated_in.is_none() {
+            found.stated_in = Some(ecosystem);
+        }
+        if found.hits.len() > before || listed || stated {
+            found.package_scores.extend(affected.severity.iter());
+            if found.status.is_none() {
+                found.status = status;
+            }
         }
     }
 
-    let (range, ecosystem) = match (hits.first(), listed_in) {
-        (Some((hit, ecosystem)), _) => (hit.description.clone(), (*ecosystem).to_owned()),
-        (None, Some(ecosystem)) => ("listed in versions".to_owned(), ecosystem.to_owned()),
-        (None, None) => return None,
+    let (range, ecosystem) = match (found.hits.first(), found.listed_in, found.stated_in) {
+        (Some((hit, ecosystem)), _, _) => (hit.description.clone(), (*ecosystem).to_owned()),
+        (None, Some(ecosystem), _) => ("listed in versions".to_owned(), ecosystem.to_owned()),
+        (None, None, Some(ecosystem)) => ("every version".to_owned(), ecosystem.to_owned()),
+        (None, None, None) => return None,
     };
-    let (fixed_versions, specificity) = summarize_hits(&hits);
+    let (fixed_versions, specificity) = summarize_hits(&found.hits);
     let assessment = severity::assess(
-        &package_scores,
+        &found.package_scores,
         &record.severity,
         record.database_specific.as_ref(),
     );
+    let status = found.status;
     Some(Candidate {
         record,
         ecosystem,
@@ -333,6 +384,7 @@ fn match_record(
         fixed_versions,
         specificity,
         assessment,
+        status,
     })
 }
 
@@ -400,25 +452,27 @@ fn evaluate_range(
 
 /// Whether the version is in the entry's `versions` list: equal as text, or equal under the
 /// package's scheme (PEP 440 `1.0` equals `1.0.0`).
-fn is_listed(affected: &Affected, query: &Query, versions: &mut ParsedVersions<'_>) -> bool {
+fn is_listed(affected: &Affected, lookup: &Lookup, versions: &mut ParsedVersions<'_>) -> bool {
     if affected.versions.is_empty() {
         return false;
     }
-    let spelled = spell(query.scheme, &query.version);
+    let Some(scheme) = lookup.scheme else {
+        return affected.versions.contains(&lookup.version);
+    };
+    let spelled = spell(scheme, &lookup.version);
     if affected
         .versions
         .iter()
-        .any(|v| spell(query.scheme, v) == spelled)
+        .any(|v| spell(scheme, v) == spelled)
     {
         return true;
     }
-    let Ok(version) = versions.get(query.scheme) else {
+    let Ok(version) = versions.get(scheme) else {
         return false;
     };
     affected.versions.iter().any(|listed| {
-        query
-            .scheme
-            .parse(&spell(query.scheme, listed))
+        scheme
+            .parse(&spell(scheme, listed))
             .and_then(|listed| version.compare(&listed))
             .is_ok_and(std::cmp::Ordering::is_eq)
     })
@@ -426,13 +480,13 @@ fn is_listed(affected: &Affected, query: &Query, versions: &mut ParsedVersions<'
 
 /// Records describing one vulnerability: the one kept and the ones merged into it, in merge
 /// order.
-struct Group {
-    primary: Candidate,
-    others: Vec<Candidate>,
+struct Group<'c> {
+    primary: &'c Candidate,
+    others: Vec<&'c Candidate>,
 }
 
 /// Groups candidates that share an id or alias and orders each group by the merge rule.
-fn merge_aliases(candidates: Vec<Candidate>) -> Vec<Group> {
+fn merge_aliases(candidates: &[Candidate]) -> Vec<Group<'_>> {
     // Union-find over candidates, joined by any shared identifier.
     let mut parent: Vec<usize> = (0..candidates.len()).collect();
     let mut owner: HashMap<&str, usize> = HashMap::new();
@@ -454,8 +508,8 @@ fn merge_aliases(candidates: Vec<Candidate>) -> Vec<Group> {
         .map(|i| root(&mut parent, i))
         .collect();
 
-    let mut groups: BTreeMap<usize, Vec<Candidate>> = BTreeMap::new();
-    for (candidate, group) in candidates.into_iter().zip(roots) {
+    let mut groups: BTreeMap<usize, Vec<&Candidate>> = BTreeMap::new();
+    for (candidate, group) in candidates.iter().zip(roots) {
         groups.entry(group).or_default().push(candidate);
     }
     groups
@@ -516,9 +570,20 @@ fn root(parent: &mut [usize], mut i: usize) -> usize {
     i
 }
 
-impl Group {
-    fn into_finding(self, package: &Package, query: &Query) -> Finding {
+impl Group<'_> {
+    /// Builds the finding, copying the fields it reports from the records.
+    fn to_finding(&self, package: &Package, lookup: &Lookup) -> Finding {
         let Group { primary, others } = self;
+        // Affected when any member says so; otherwise the kept record's statement.
+        let (status, status_reason) =
+            if primary.status.is_none() || others.iter().any(|m| m.status.is_none()) {
+                (FindingStatus::Affected, None)
+            } else {
+                primary
+                    .status
+                    .clone()
+                    .map_or((FindingStatus::Affected, None), |(s, r)| (s, Some(r)))
+            };
         let merged_ids: Vec<String> = others.iter().map(|m| m.record.id.clone()).collect();
         let aliases: BTreeSet<String> = primary
             .record
@@ -539,34 +604,36 @@ impl Group {
         } else {
             primary.assessment.clone()
         };
-        let record = primary.record;
+        let record = &primary.record;
         Finding {
             advisory: AdvisoryRef {
-                id: record.id,
+                id: record.id.clone(),
                 aliases: aliases.into_iter().collect(),
                 merged_ids,
-                summary: record.summary,
+                summary: record.summary.clone(),
                 severity: assessment.severity,
                 cvss: assessment.cvss,
-                fixed_versions: respell_fixed(package, primary.fixed_versions),
-                published: record.published,
-                modified: record.modified,
-                references: record.references,
+                fixed_versions: respell_fixed(package, primary.fixed_versions.clone()),
+                published: record.published.clone(),
+                modified: record.modified.clone(),
+                references: record.references.clone(),
             },
             package: PackageRef {
                 name: package.name.clone(),
                 version: package.version.clone(),
-                ecosystem: query.ecosystems[0].clone(),
+                ecosystem: lookup.ecosystems[0].clone(),
                 purl: package.purl.to_string(),
                 locations: package.locations.clone(),
                 kind: package.kind,
             },
             matched: MatchDetail {
-                ecosystem: primary.ecosystem,
-                name: query.name.clone(),
-                version: query.version.clone(),
-                range: primary.range,
+                ecosystem: primary.ecosystem.clone(),
+                name: lookup.names[0].clone(),
+                version: lookup.version.clone(),
+                range: primary.range.clone(),
             },
+            status,
+            status_reason,
         }
     }
 }

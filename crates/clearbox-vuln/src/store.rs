@@ -101,6 +101,20 @@ pub struct FeedStatus {
     pub records: u64,
     /// Records rejected in that import.
     pub rejected: u64,
+    /// Advisories stored now whose latest version came from this source.
+    pub advisories: u64,
+    /// The newest `modified` time among those advisories, in UTC.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub newest_modified: Option<String>,
+}
+
+impl DatabaseStatus {
+    /// How long before `now` the newest stored record was modified; `None` for an empty
+    /// database.
+    #[must_use]
+    pub fn age(&self, now: std::time::SystemTime) -> Option<std::time::Duration> {
+        age_of(self.newest_modified.as_deref()?, now)
+    }
 }
 
 /// Advisory count for one ecosystem.
@@ -134,6 +148,15 @@ pub struct DatabaseStatus {
     pub last_import: Option<String>,
     /// Import sources, sorted by path.
     pub feeds: Vec<FeedStatus>,
+}
+
+/// How long before `now` an RFC 3339 time is; zero for a time after `now`, `None` for text
+/// that is not an RFC 3339 time.
+#[must_use]
+pub fn age_of(time: &str, now: std::time::SystemTime) -> Option<std::time::Duration> {
+    let time = chrono::DateTime::parse_from_rfc3339(time).ok()?;
+    let now = chrono::DateTime::<chrono::Utc>::from(now);
+    Some(now.signed_duration_since(time).to_std().unwrap_or_default())
 }
 
 /// An open advisory database.
@@ -261,6 +284,15 @@ impl Database {
         Ok(records)
     }
 
+    /// Lists every ecosystem that an affected entry names, sorted.
+    pub fn ecosystems(&self) -> Result<Vec<String>, VulnError> {
+        let mut statement = self
+            .conn
+            .prepare_cached("SELECT DISTINCT ecosystem FROM affected ORDER BY ecosystem")?;
+        let rows = statement.query_map([], |row| row.get(0))?;
+        Ok(rows.collect::<Result<Vec<String>, _>>()?)
+    }
+
     /// Counts advisories per ecosystem and lists the import sources.
     pub fn status(&self) -> Result<DatabaseStatus, VulnError> {
         let conn = &self.conn;
@@ -270,8 +302,9 @@ impl Database {
         let last_import: Option<String> =
             conn.query_row("SELECT max(imported_at) FROM feed", [], |r| r.get(0))?;
         let mut feeds = conn.prepare(
-            "SELECT source, kind, sha256, imported_at, records, rejected FROM feed \
-             ORDER BY source",
+            "SELECT f.source, f.kind, f.sha256, f.imported_at, f.records, f.rejected, \
+             count(a.id), max(a.modified) FROM feed f LEFT JOIN advisory a ON a.feed_id = f.id \
+             GROUP BY f.id ORDER BY f.source",
         )?;
         let feeds = feeds
             .query_map([], |row| {
@@ -282,6 +315,8 @@ impl Database {
                     imported_at: row.get(3)?,
                     records: row.get::<_, i64>(4)?.unsigned_abs(),
                     rejected: row.get::<_, i64>(5)?.unsigned_abs(),
+                    advisories: row.get::<_, i64>(6)?.unsigned_abs(),
+                    newest_modified: row.get(7)?,
                 })
             })?
             .collect::<Result<Vec<_>, _>>()?;

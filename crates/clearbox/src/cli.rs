@@ -52,6 +52,187 @@ pub(crate) enum Command {
     /// Show how clearbox orders versions.
     #[command(subcommand)]
     Version(VersionCommand),
+    /// Create cosign-compatible signing keys.
+    #[command(subcommand)]
+    Key(KeyCommand),
+    /// Sign an image as cosign does (a simple-signing payload under sha256-<hex>.sig or as an
+    /// OCI 1.1 referrer).
+    Sign(SignArgs),
+    /// Verify an image's cosign signatures with a public key; print the verified payloads.
+    Verify(VerifyArgs),
+    /// Attach a signed in-toto attestation (DSSE) to an image, as cosign attest does.
+    Attest(AttestArgs),
+    /// Verify an image's attestations with a public key; print the verified statements.
+    VerifyAttestation(VerifyAttestationArgs),
+    /// Attach artifacts to an image in a registry or layout.
+    #[command(subcommand)]
+    Attach(AttachCommand),
+    /// Download what is attached to an image.
+    #[command(subcommand)]
+    Download(DownloadCommand),
+}
+
+/// The image a signing command works on, and how to reach its registry.
+#[derive(Debug, Args)]
+pub(crate) struct TargetArgs {
+    /// The image: docker://REGISTRY/REPO[:TAG|@DIGEST] or oci:DIR[:TAG].
+    pub(crate) image: String,
+
+    #[command(flatten)]
+    pub(crate) registry: RegistryArgs,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct SignArgs {
+    #[command(flatten)]
+    pub(crate) target: TargetArgs,
+
+    /// Private key: a cosign key file (password from CLEARBOX_PASSWORD or COSIGN_PASSWORD, else
+    /// a prompt), a PKCS#8 or SEC1 PEM file, or a pkcs11: URI.
+    #[arg(long)]
+    pub(crate) key: String,
+
+    /// Add KEY=VALUE to the payload's optional claims (repeatable).
+    #[arg(short = 'a', long = "annotation", value_name = "KEY=VALUE", value_parser = parse_key_value)]
+    pub(crate) annotations: Vec<(String, String)>,
+
+    /// Repository the signature names. Default: the image's repository; required for an
+    /// oci: layout, which names none.
+    #[arg(long, value_name = "REGISTRY/REPO")]
+    pub(crate) identity: Option<String>,
+
+    /// Where to store it: legacy (cosign's sha256-<hex>.sig tag), oci-1-1 (an OCI 1.1
+    /// referrer), or auto (oci-1-1 when the registry serves the referrers API, else legacy).
+    #[arg(long, default_value = "auto", value_name = "MODE")]
+    pub(crate) registry_referrers_mode: String,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct VerifyArgs {
+    #[command(flatten)]
+    pub(crate) target: TargetArgs,
+
+    /// Public key: a PEM file or a pkcs11: URI.
+    #[arg(long)]
+    pub(crate) key: String,
+
+    /// Require the payload's optional claim KEY to equal VALUE (repeatable).
+    #[arg(short = 'a', long = "annotation", value_name = "KEY=VALUE", value_parser = parse_key_value)]
+    pub(crate) annotations: Vec<(String, String)>,
+
+    /// Require the signature to name this repository.
+    #[arg(long, value_name = "REGISTRY/REPO")]
+    pub(crate) identity: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct AttestArgs {
+    #[command(flatten)]
+    pub(crate) target: TargetArgs,
+
+    /// Private key, as for sign.
+    #[arg(long)]
+    pub(crate) key: String,
+
+    /// The predicate: a JSON file.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) predicate: PathBuf,
+
+    /// Predicate type: slsaprovenance (SLSA v0.2, as cosign), slsaprovenance02,
+    /// slsaprovenance1, spdx, spdxjson, cyclonedx, vuln, openvex, custom, link, or a URI.
+    #[arg(long = "type", value_name = "TYPE", default_value = "custom")]
+    pub(crate) predicate_type: String,
+
+    /// Subject name of the statement. Default: the image's repository; required for an oci:
+    /// layout.
+    #[arg(long, value_name = "REGISTRY/REPO")]
+    pub(crate) identity: Option<String>,
+
+    /// Where to store it: legacy, oci-1-1 or auto, as for sign.
+    #[arg(long, default_value = "auto", value_name = "MODE")]
+    pub(crate) registry_referrers_mode: String,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct VerifyAttestationArgs {
+    #[command(flatten)]
+    pub(crate) target: TargetArgs,
+
+    /// Public key: a PEM file or a pkcs11: URI.
+    #[arg(long)]
+    pub(crate) key: String,
+
+    /// Require this predicate type (names as for attest, or a URI). Default: any.
+    #[arg(long = "type", value_name = "TYPE")]
+    pub(crate) predicate_type: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum AttachCommand {
+    /// Attach an SBOM under sha256-<hex>.sbom, as cosign attach sbom does.
+    Sbom {
+        #[command(flatten)]
+        target: TargetArgs,
+
+        /// The SBOM file.
+        #[arg(long, value_name = "FILE")]
+        sbom: PathBuf,
+
+        /// SBOM type: spdx, cyclonedx or syft.
+        #[arg(long = "type", default_value = "spdx", value_name = "TYPE")]
+        sbom_type: String,
+
+        /// Input format: json, xml or text. Default: json for a .json file.
+        #[arg(long, value_name = "FORMAT")]
+        input_format: Option<String>,
+
+        /// Where to store it: legacy, oci-1-1 or auto, as for sign.
+        #[arg(long, default_value = "auto", value_name = "MODE")]
+        registry_referrers_mode: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum DownloadCommand {
+    /// Print the attached SBOMs.
+    Sbom {
+        #[command(flatten)]
+        target: TargetArgs,
+    },
+    /// Print each signature as a JSON line, in cosign's shape.
+    Signature {
+        #[command(flatten)]
+        target: TargetArgs,
+    },
+    /// Print each attestation envelope as a JSON line.
+    Attestation {
+        #[command(flatten)]
+        target: TargetArgs,
+
+        /// Only attestations of this predicate type.
+        #[arg(long, value_name = "TYPE")]
+        predicate_type: Option<String>,
+    },
+}
+
+/// Parses `KEY=VALUE`.
+fn parse_key_value(text: &str) -> Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((key, value)) if !key.is_empty() => Ok((key.to_owned(), value.to_owned())),
+        _ => Err(format!("`{text}` is not KEY=VALUE")),
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum KeyCommand {
+    /// Write an ECDSA P-256 key pair: PREFIX.key encrypted as cosign does (mode 0600) and
+    /// PREFIX.pub. The password comes from CLEARBOX_PASSWORD, else COSIGN_PASSWORD, else a
+    /// prompt on the terminal; an empty password is allowed, as in cosign.
+    Generate {
+        /// Path prefix of the two files.
+        #[arg(long, default_value = "cosign", value_name = "PREFIX")]
+        output_prefix: std::path::PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -96,6 +277,11 @@ pub(crate) struct EvidenceArgs {
     /// Advisory database [default: $XDG_DATA_HOME/clearbox/advisories.db].
     #[arg(long, env = "CLEARBOX_DB")]
     pub(crate) db: Option<PathBuf>,
+
+    /// Public key (PEM file or pkcs11: URI) to verify the image's signatures and attestations
+    /// with. Without it they are listed but reported as not verified.
+    #[arg(long)]
+    pub(crate) key: Option<String>,
 
     #[command(flatten)]
     pub(crate) read: ReadArgs,
@@ -163,8 +349,43 @@ pub(crate) struct ScanArgs {
     #[arg(short, long, value_name = "FILE")]
     pub(crate) output: Option<PathBuf>,
 
+    /// OpenVEX or CycloneDX VEX JSON file (repeatable). Findings that a statement marks
+    /// `not_affected` or `fixed` for the package are left out and listed as suppressed.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) vex: Vec<PathBuf>,
+
+    /// Warn when the newest advisory in the database is older than this: a number with `d`
+    /// (days), `h` (hours), `m` (minutes) or `s` (seconds).
+    #[arg(long, value_name = "AGE", default_value = "7d", value_parser = parse_age)]
+    pub(crate) max_db_age: std::time::Duration,
+
+    /// Exit 1 when the database is older than --max-db-age instead of only warning.
+    #[arg(long)]
+    pub(crate) fail_on_stale: bool,
+
     #[command(flatten)]
     pub(crate) read: ReadArgs,
+}
+
+/// Parses `7d`, `24h`, `30m` or `90s` into a duration.
+pub(crate) fn parse_age(text: &str) -> Result<std::time::Duration, String> {
+    let invalid = || {
+        format!("invalid age `{text}`: expected a number followed by d, h, m or s, such as `7d`")
+    };
+    let unit = text.chars().last().ok_or_else(invalid)?;
+    let number: u64 = text[..text.len() - unit.len_utf8()]
+        .parse()
+        .map_err(|_| invalid())?;
+    let seconds = match unit {
+        'd' => number.checked_mul(86_400),
+        'h' => number.checked_mul(3_600),
+        'm' => number.checked_mul(60),
+        's' => Some(number),
+        _ => None,
+    };
+    seconds
+        .map(std::time::Duration::from_secs)
+        .ok_or_else(invalid)
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -175,6 +396,10 @@ pub(crate) enum ScanFormat {
     Json,
     /// SARIF 2.1.0.
     Sarif,
+    /// OpenVEX 0.2.0: one statement per finding.
+    Openvex,
+    /// CycloneDX 1.6 VEX: one vulnerability per finding.
+    CyclonedxVex,
 }
 
 #[derive(Debug, Subcommand)]
@@ -189,7 +414,7 @@ pub(crate) enum DbCommand {
         #[arg(long, env = "CLEARBOX_DB")]
         db: Option<PathBuf>,
     },
-    /// Show record counts per ecosystem and the newest record's time.
+    /// Show record counts per ecosystem and per source, with the age of the newest record.
     Status {
         /// Advisory database [default: $XDG_DATA_HOME/clearbox/advisories.db].
         #[arg(long, env = "CLEARBOX_DB")]

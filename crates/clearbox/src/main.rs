@@ -45,6 +45,13 @@ fn run(cli: &Cli) -> anyhow::Result<Outcome> {
         Command::Scan(args) => commands::scan::run(args, cli.quiet),
         Command::Db(command) => commands::db::run(command),
         Command::Version(command) => commands::version::run(command),
+        Command::Key(command) => commands::key::run(command),
+        Command::Sign(args) => commands::sign::sign(args),
+        Command::Verify(args) => commands::sign::verify(args),
+        Command::Attest(args) => commands::sign::attest(args),
+        Command::VerifyAttestation(args) => commands::sign::verify_attestation(args),
+        Command::Attach(command) => commands::attach::attach(command),
+        Command::Download(command) => commands::attach::download(command),
     }
 }
 

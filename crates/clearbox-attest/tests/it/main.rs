@@ -1,10 +1,16 @@
 //! Integration tests: keys and signatures against cosign 2.5, skopeo 1.18, OpenSSL and `SoftHSM`,
-//! the DSSE specification's test vector, and third-party keys and envelopes from the corpus.
+//! the DSSE specification's test vector, third-party keys and envelopes from the corpus, and
+//! image signatures, attestations and referrers in OCI layouts and a real registry, checked
+//! against cosign 2.5, skopeo 1.18 and oras 1.2.
 
 mod cosign;
 mod dsse;
 mod files;
+mod fixtures;
+mod hsm_artifacts;
+mod layout_artifacts;
 mod password;
+mod registry_artifacts;
 mod softhsm;
 
 use std::path::{Path, PathBuf};

@@ -21,7 +21,7 @@ use crate::{is_child, rerun_in_child, run_ok, tool, write};
 
 const LABEL: &str = "clearbox";
 /// DER-encoded OIDs of the curves, as `CKA_EC_PARAMS` takes them.
-const P256: &[u8] = &[0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07];
+pub(crate) const P256: &[u8] = &[0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07];
 const P384: &[u8] = &[0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x22];
 
 fn no_password() -> Result<Password, KeyError> {
@@ -30,7 +30,7 @@ fn no_password() -> Result<Password, KeyError> {
 
 /// Generates an EC key pair on the token with `CKM_EC_KEY_PAIR_GEN`, labelled `object` with id
 /// `id`, on the curve `curve`.
-fn generate_on_token(hsm: &SoftHsm, object: &str, id: &[u8], curve: &[u8]) {
+pub(crate) fn generate_on_token(hsm: &SoftHsm, object: &str, id: &[u8], curve: &[u8]) {
     let pkcs11 = Pkcs11::new(hsm.module()).unwrap();
     match pkcs11.initialize(CInitializeArgs::new(CInitializeFlags::OS_LOCKING_OK)) {
         Ok(()) | Err(CryptokiError::Pkcs11(RvError::CryptokiAlreadyInitialized, _)) => {}

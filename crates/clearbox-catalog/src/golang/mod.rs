@@ -43,6 +43,10 @@ pub struct ElfFacts {
     pub go: Option<BuildInfo>,
     /// Why the build information could not be read, when the file looked like Go but failed.
     pub problem: Option<String>,
+    /// The crates a `cargo auditable` build recorded in the `.dep-v0` section.
+    pub rust: Option<crate::rust::AuditData>,
+    /// Why the `.dep-v0` section could not be read.
+    pub rust_problem: Option<String>,
 }
 
 pub(crate) fn capture(entry: &EntryInfo<'_>) -> Option<Capture> {
@@ -97,17 +101,27 @@ pub(crate) fn inspect_elf(
     }
     let sha256 = hex::encode(hasher.finalize());
 
-    let (go, problem) = match spool {
+    let (go, problem, rust, rust_problem) = match spool {
         None => (
             None,
             Some(format!("not parsed: larger than {MAX_PARSED_BINARY} bytes")),
+            None,
+            None,
         ),
         Some(mut file) => {
             file.rewind()?;
-            match parse_buildinfo(file) {
+            let second = file.try_clone()?;
+            let (go, problem) = match parse_buildinfo(file) {
                 Ok(go) => (go, None),
                 Err(reason) => (None, Some(reason)),
-            }
+            };
+            // An ELF file the Go parser rejected is reported once, by the Go cataloger.
+            let (rust, rust_problem) = match crate::rust::parse_audit_data(second) {
+                Ok(rust) => (rust, None),
+                Err(_) if problem.is_some() => (None, None),
+                Err(reason) => (None, Some(reason)),
+            };
+            (go, problem, rust, rust_problem)
         }
     };
     Ok(Some(ElfFacts {
@@ -115,6 +129,8 @@ pub(crate) fn inspect_elf(
         sha256,
         go,
         problem,
+        rust,
+        rust_problem,
     }))
 }
 

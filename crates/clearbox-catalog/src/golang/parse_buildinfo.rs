@@ -11,13 +11,18 @@
 use std::fs::File;
 
 use object::read::ReadCache;
-use object::{Object, ObjectSection};
+use object::{Object, ObjectSection, ObjectSegment, SegmentFlags};
 use serde::Serialize;
 
 const MAGIC: &[u8] = b"\xff Go buildinf:";
 const HEADER_LEN: usize = 32;
 /// Strings in a binary are never this long; a larger length means the data is not build info.
 const MAX_STRING: u64 = 16 << 20;
+/// Bytes searched at the start of a writable segment when a binary has no section headers;
+/// the Go linker puts the build information first in the data segment.
+const SEGMENT_SEARCH: u64 = 64 << 10;
+/// `PF_W`, the ELF program header flag of a writable segment.
+const PF_W: u32 = 0x2;
 
 /// A module of the build.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -105,6 +110,32 @@ fn find_header<'a>(elf: &object::File<'a, &'a ReadCache<File>>) -> Result<Option
             }));
         }
     }
+    // Without section headers (removed by size-stripping tools and some packers), look at
+    // the start of each writable loadable segment instead.
+    if elf.sections().next().is_none() {
+        for segment in elf.segments() {
+            let writable = matches!(
+                segment.flags(),
+                SegmentFlags::Elf { p_flags, .. } if p_flags.0 & PF_W != 0
+            );
+            if !writable {
+                continue;
+            }
+            let (offset, size) = segment.file_range();
+            let data = segment
+                .data_range(segment.address(), size.min(SEGMENT_SEARCH))
+                .map_err(|e| format!("unreadable segment at offset {offset:#x}: {e}"))?
+                .unwrap_or_default();
+            let found = (0..data.len().saturating_sub(HEADER_LEN))
+                .step_by(16)
+                .find(|&i| data[i..].starts_with(MAGIC));
+            if let Some(start) = found {
+                return Ok(Some(Header {
+                    bytes: data[start..].to_vec(),
+                }));
+            }
+        }
+    }
     Ok(None)
 }
 
@@ -178,7 +209,14 @@ fn read_at<'a>(
             return Ok(slice.to_vec());
         }
     }
-    Err(format!("address {addr:#x} is not inside any section"))
+    for segment in elf.segments() {
+        if let Ok(Some(slice)) = segment.data_range(addr, len) {
+            return Ok(slice.to_vec());
+        }
+    }
+    Err(format!(
+        "address {addr:#x} is not inside any section or segment"
+    ))
 }
 
 fn read_varint_string(rest: &mut &[u8]) -> Result<Vec<u8>, String> {

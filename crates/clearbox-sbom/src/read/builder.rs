@@ -116,8 +116,18 @@ fn kind(entry: &Entry, purl: &Purl) -> Option<PackageKind> {
     if entry.is_model || entry.property(PACKAGE_TYPE) == Some(PackageKind::Model.name()) {
         return Some(PackageKind::Model);
     }
+    if entry.property(PACKAGE_TYPE) == Some(PackageKind::File.name()) {
+        return Some(PackageKind::File);
+    }
     match purl.ty.as_str() {
         "deb" => Some(PackageKind::Deb),
+        "apk" => Some(PackageKind::Apk),
+        "rpm" => Some(PackageKind::Rpm),
+        "npm" => Some(PackageKind::Npm),
+        "maven" => Some(PackageKind::Java),
+        "cargo" => Some(PackageKind::RustCrate),
+        "conda" => Some(PackageKind::Conda),
+        "gem" | "nuget" | "composer" => Some(PackageKind::Library),
         "pypi" => Some(PackageKind::Python),
         "golang" if purl.name == "stdlib" && purl.namespace.is_none() => {
             Some(PackageKind::GoStdlib)
@@ -140,8 +150,13 @@ fn build_package(
     // `pkg:pypi/jinja2`, `go1.22.1` for `pkg:golang/stdlib@1.22.1`); a name or version that
     // says something else is kept only as a property. Models keep the SBOM's name, since
     // their generic purls carry no meaningful one.
+    // Go modules and scoped npm packages are named by path, Maven artifacts by
+    // `group:artifact`, as the catalogers name them.
     let purl_name = match &purl.namespace {
-        Some(namespace) if kind == PackageKind::GoModule => format!("{namespace}/{}", purl.name),
+        Some(namespace) if matches!(kind, PackageKind::GoModule | PackageKind::Npm) => {
+            format!("{namespace}/{}", purl.name)
+        }
+        Some(group) if kind == PackageKind::Java => format!("{group}:{}", purl.name),
         _ => purl.name.clone(),
     };
     let declared_name = entry.name.trim().to_owned();
@@ -164,8 +179,8 @@ fn build_package(
         (None, from_purl) => from_purl.clone().unwrap_or_default(),
     };
 
-    // Trivy writes a Debian epoch as a purl qualifier and leaves it out of the version.
-    if kind == PackageKind::Deb
+    // Trivy writes a Debian or rpm epoch as a purl qualifier and leaves it out of the version.
+    if matches!(kind, PackageKind::Deb | PackageKind::Rpm)
         && let Some(epoch) = purl.qualifiers.get("epoch")
         && !version.starts_with(&format!("{epoch}:"))
         && epoch != "0"
@@ -173,7 +188,13 @@ fn build_package(
         version = format!("{epoch}:{version}");
     }
 
-    let source = (kind == PackageKind::Deb).then(|| deb_source(&entry, &purl, &name, &version));
+    // The purl's `upstream` qualifier names the source package of apk and rpm packages too;
+    // for rpm it is the source RPM's file name.
+    let source = match kind {
+        PackageKind::Deb | PackageKind::Apk => Some(deb_source(&entry, &purl, &name, &version)),
+        PackageKind::Rpm => rpm_source(&entry, &purl, &version),
+        _ => None,
+    };
     let mut properties = kept_properties(&entry.properties);
     properties.extend(extra);
     Package {
@@ -252,6 +273,35 @@ fn deb_source(entry: &Entry, purl: &Purl, name: &str, version: &str) -> SourcePa
         return source(n, Some(v));
     }
     source(name, None)
+}
+
+/// Finds an rpm's source package in clearbox properties, else in the purl's `upstream`
+/// qualifier, a source RPM file name (`NAME-VERSION-RELEASE.src.rpm`). The source version
+/// takes the binary's epoch, as both come from one spec file.
+fn rpm_source(entry: &Entry, purl: &Purl, version: &str) -> Option<SourcePackage> {
+    if let Some(name) = entry.property(SOURCE_NAME) {
+        return Some(SourcePackage {
+            name: name.to_owned(),
+            version: entry.property(SOURCE_VERSION).unwrap_or(version).to_owned(),
+        });
+    }
+    let file = purl.qualifiers.get("upstream")?;
+    let stem = file
+        .strip_suffix(".src.rpm")
+        .or_else(|| file.strip_suffix(".nosrc.rpm"))?;
+    let (rest, release) = stem.rsplit_once('-')?;
+    let (name, source_version) = rest.rsplit_once('-')?;
+    if name.is_empty() || source_version.is_empty() || release.is_empty() {
+        return None;
+    }
+    let epoch = version.split_once(':').map(|(epoch, _)| epoch);
+    Some(SourcePackage {
+        name: name.to_owned(),
+        version: match epoch {
+            Some(epoch) => format!("{epoch}:{source_version}-{release}"),
+            None => format!("{source_version}-{release}"),
+        },
+    })
 }
 
 /// Parses the SPDX `sourceInfo` that clearbox (`built from source package X version Y`) and

@@ -346,3 +346,56 @@ fn cyclonedx_and_spdx_uuids_differ() {
             .ends_with(serial)
     );
 }
+
+#[test]
+fn cyclonedx_sharded_gguf_with_pickle_warning() {
+    let bom = bom();
+    let model = component(&bom, "Tiny");
+    assert_eq!(model["type"], "machine-learning-model");
+    // One SHA-256 per shard, in shard order, and each shard's path, size and digest.
+    assert_eq!(
+        model["hashes"],
+        json!([
+            {"alg": "SHA-256", "content": fixtures::MODEL_SHA256},
+            {"alg": "SHA-256", "content": fixtures::BROKEN_SHA256},
+        ])
+    );
+    assert_eq!(
+        property(model, "clearbox:model:file:1:sha256"),
+        Some(fixtures::BROKEN_SHA256)
+    );
+    assert_eq!(
+        property(model, "clearbox:model:file:0:path"),
+        Some("/models/tiny/tiny-00001-of-00002.gguf")
+    );
+    // The architecture the GGUF file names is the family when no config.json states one.
+    assert_eq!(
+        model["modelCard"],
+        json!({"modelParameters": {"architectureFamily": "llama"}})
+    );
+    assert_eq!(
+        property(model, "clearbox:model:quantization"),
+        Some("MOSTLY_Q4_K_M")
+    );
+    assert_eq!(
+        property(model, "clearbox:model:context-length"),
+        Some("2048")
+    );
+    assert_eq!(property(model, "clearbox:model:opset:ai.onnx"), Some("17"));
+    assert_eq!(
+        property(model, "clearbox:model:pickle:verdict"),
+        Some("unsafe")
+    );
+    assert_eq!(
+        property(model, "clearbox:model:pickle:unsafe-import:0"),
+        Some("os.system")
+    );
+    assert_eq!(
+        property(model, "clearbox:model:tokenizer:vocab-size"),
+        Some("32000")
+    );
+    assert_eq!(
+        property(model, "clearbox:model:warning:0"),
+        Some("unsafe pickle: it imports `os.system`")
+    );
+}

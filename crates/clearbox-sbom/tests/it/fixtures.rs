@@ -5,8 +5,8 @@
 use std::collections::BTreeMap;
 
 use clearbox_catalog::{
-    Catalog, Distro, FileHash, Location, ModelCardFacts, ModelConfig, ModelFacts, Package,
-    PackageKind, Purl, SourcePackage,
+    Catalog, Distro, FileHash, Location, ModelCardFacts, ModelConfig, ModelFacts, ModelFile,
+    Package, PackageKind, PickleScan, PickleVerdict, Purl, SourcePackage, TokenizerFacts,
 };
 use clearbox_sbom::Subject;
 
@@ -284,6 +284,79 @@ pub(crate) fn full_model() -> ModelFacts {
             base_models: Vec::new(),
         }),
         problems: Vec::new(),
+        ..ModelFacts::default()
+    }
+}
+
+/// A GGUF model in two shards whose second shard is an unsafe pickle, to carry every kind of
+/// model fact the encoders write.
+fn sharded_gguf() -> Package {
+    let shard = |n: u32, sha: &str| ModelFile {
+        path: format!("/models/tiny/tiny-0000{n}-of-00002.gguf"),
+        size: 4096,
+        sha256: sha.to_owned(),
+    };
+    let facts = ModelFacts {
+        format: "gguf".to_owned(),
+        file_size: 8192,
+        tensor_count: Some(3),
+        parameter_count: Some(1280),
+        dtypes: BTreeMap::from([("Q4_K".to_owned(), 2), ("F32".to_owned(), 1)]),
+        metadata: BTreeMap::from([("general.license".to_owned(), "mit".to_owned())]),
+        name: Some("Tiny".to_owned()),
+        format_version: Some("3".to_owned()),
+        architecture: Some("llama".to_owned()),
+        quantization: Some("MOSTLY_Q4_K_M".to_owned()),
+        context_length: Some(2048),
+        producer: Some("llama.cpp".to_owned()),
+        opsets: BTreeMap::from([("ai.onnx".to_owned(), 17)]),
+        node_count: Some(12),
+        inputs: strings(&["x: FLOAT[1,3]"]),
+        outputs: strings(&["y: FLOAT[1,4]"]),
+        tensors: strings(&["x: <i8[10]"]),
+        pickle: Some(PickleScan {
+            verdict: PickleVerdict::Unsafe,
+            protocol: Some(2),
+            imports: strings(&["os.system"]),
+            unsafe_imports: strings(&["os.system"]),
+            incomplete: None,
+        }),
+        tokenizer: Some(TokenizerFacts {
+            path: "/models/tiny/tokenizer.json".to_owned(),
+            model_type: Some("BPE".to_owned()),
+            vocab_size: Some(32000),
+            added_tokens: Some(3),
+        }),
+        files: vec![shard(1, MODEL_SHA256), shard(2, BROKEN_SHA256)],
+        warnings: strings(&["unsafe pickle: it imports `os.system`"]),
+        ..ModelFacts::default()
+    };
+    Package {
+        licenses: strings(&["MIT"]),
+        found_by: "model-file-cataloger",
+        locations: facts
+            .files
+            .iter()
+            .map(|f| location(&f.path, APP_LAYER))
+            .collect(),
+        hashes: facts
+            .files
+            .iter()
+            .map(|f| FileHash {
+                algorithm: "SHA256",
+                value: f.sha256.clone(),
+            })
+            .collect(),
+        model: Some(facts),
+        ..base(
+            "Tiny",
+            "",
+            PackageKind::Model,
+            Purl::new("generic", None, "Tiny", None).with_qualifier(
+                "checksum",
+                &format!("sha256:{MODEL_SHA256},sha256:{BROKEN_SHA256}"),
+            ),
+        )
     }
 }
 
@@ -340,7 +413,7 @@ fn models() -> Vec<Package> {
                 .with_qualifier("checksum", &format!("sha256:{BROKEN_SHA256}")),
         )
     };
-    vec![full, broken]
+    vec![full, broken, sharded_gguf()]
 }
 
 /// The whole catalog, sorted by kind, name, version and first location like a real one.

@@ -2,6 +2,7 @@
 //! syft, trivy and cdxgen output, and round trips.
 
 mod cyclonedx;
+mod ecosystems;
 mod fixtures;
 mod read;
 mod round_trip;

@@ -2,7 +2,7 @@
 
 use std::error::Error as _;
 
-use clearbox_catalog::{Catalog, Package, SourcePackage, Unknown};
+use clearbox_catalog::{Catalog, Package, PackageKind, SourcePackage, Unknown};
 use clearbox_sbom::{SbomError, SbomFormat, read_sbom};
 
 fn read_fixture(name: &str) -> (SbomFormat, Catalog) {
@@ -52,6 +52,7 @@ fn syft_spdx() {
             "python Jinja2 3.1.2 pkg:pypi/jinja2@3.1.2",
             "go-module golang.org/x/net v0.22.0 pkg:golang/golang.org/x/net@v0.22.0",
             "go-stdlib stdlib go1.22.1 pkg:golang/stdlib@1.22.1",
+            "npm lodash 4.17.21 pkg:npm/lodash@4.17.21",
         ]
     );
     let distro = catalog.distro.as_ref().unwrap();
@@ -83,16 +84,8 @@ fn syft_spdx() {
         Some(&source("zlib", "1:1.2.13.dfsg-1"))
     );
     assert!(package(&catalog, "Jinja2").source.is_none());
-
-    assert_eq!(
-        catalog.unknowns,
-        [Unknown {
-            path: "packages[6]".to_owned(),
-            layer: None,
-            cataloger: "spdx-json-reader",
-            reason: "`lodash` has package URL type `npm`, which clearbox does not read yet: `pkg:npm/lodash@4.17.21`".to_owned(),
-        }]
-    );
+    assert_eq!(package(&catalog, "lodash").kind, PackageKind::Npm);
+    assert!(catalog.unknowns.is_empty(), "{:?}", catalog.unknowns);
 }
 
 #[test]
@@ -232,6 +225,7 @@ fn cdxgen_nested_components() {
             "python requests 2.31.0 pkg:pypi/requests@2.31.0",
             "python urllib3 2.2.1 pkg:pypi/urllib3@2.2.1",
             "model all-MiniLM-L6-v2 8b3219a92973c328a8e22fadcfa821b5dc75636a pkg:huggingface/sentence-transformers/all-MiniLM-L6-v2@8b3219a92973c328a8e22fadcfa821b5dc75636a",
+            "npm left-pad 1.3.0 pkg:npm/left-pad@1.3.0",
         ]
     );
     assert!(catalog.distro.is_none());
@@ -262,11 +256,9 @@ fn cdxgen_nested_components() {
         ["apache-2.0"]
     );
 
-    assert_eq!(catalog.unknowns.len(), 1);
-    assert_eq!(
-        catalog.unknowns[0].path,
-        "components[0].components[0].components[0]"
-    );
+    // The deepest component, `left-pad`, is read as an npm package.
+    assert!(catalog.unknowns.is_empty(), "{:?}", catalog.unknowns);
+    assert_eq!(package(&catalog, "left-pad").kind, PackageKind::Npm);
 }
 
 #[test]

@@ -22,6 +22,7 @@ libc6                                2.36-9+deb12u10                           d
 libexpat1                            2.5.0-1+deb12u1                           deb
 naïve-ünïcode                        0.1                                       python
 stdlib                               go1.22.1                                  go-stdlib
+Tiny                                                                           model
 tzdata                               2024a-0+deb12u1                           deb
 zlib1g                               1:1.2.13.dfsg-1                           deb
 "

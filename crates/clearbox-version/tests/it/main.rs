@@ -13,6 +13,7 @@ mod apk;
 mod deb;
 mod go;
 mod maven;
+mod oracle;
 mod pep440;
 mod rpm;
 mod semver;

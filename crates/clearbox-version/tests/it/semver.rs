@@ -67,3 +67,33 @@ fn semver_corpus_validity() {
     }
     tally.finish();
 }
+
+/// node-semver's range-include and range-exclude fixtures; the options column names `loose` and
+/// `includePrerelease`.
+#[test]
+fn npm_range_corpus() {
+    use clearbox_version::semver::range::{RangeOptions, satisfies};
+
+    let Some(rows) = read_rows("npm-semver-ranges.tsv") else {
+        return;
+    };
+    let mut tally = Tally::new("npm-semver-ranges.tsv");
+    for row in &rows {
+        let (range, version) = (row.field(0), row.field(1));
+        let expected = row.field(2) == "true";
+        let options = RangeOptions {
+            loose: row.field(3).split(';').any(|o| o == "loose"),
+            include_prerelease: row.field(3).split(';').any(|o| o == "includePrerelease"),
+        };
+        let found = satisfies(version, range, options);
+        if found == expected {
+            tally.agreed += 1;
+        } else {
+            tally.fail(
+                row.line,
+                format!("`{version}` in `{range}` ({options:?}): expected {expected}, got {found}"),
+            );
+        }
+    }
+    tally.finish();
+}

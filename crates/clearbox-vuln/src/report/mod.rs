@@ -6,6 +6,7 @@
 pub mod json;
 pub mod sarif;
 pub mod table;
+pub mod vex;
 
 use std::fmt;
 use std::io::Write;
@@ -68,11 +69,12 @@ pub struct SeverityCounts {
 }
 
 impl SeverityCounts {
-    /// Counts `findings` by severity.
+    /// Counts `findings` by severity; findings that a distribution states are not affected or
+    /// will not be fixed are not counted.
     #[must_use]
     pub fn of(findings: &[Finding]) -> SeverityCounts {
         let mut counts = SeverityCounts::default();
-        for finding in findings {
+        for finding in findings.iter().filter(|f| f.status.is_vulnerable()) {
             let slot = match finding.advisory.severity {
                 Severity::Critical => &mut counts.critical,
                 Severity::High => &mut counts.high,

@@ -4,7 +4,9 @@
 //! summary, `help` lists the fixed versions, and `properties.security-severity` is the CVSS
 //! base score as a string (the property GitHub code scanning reads), present only when a score
 //! is known. Each finding is a result:
-//! - `level`: critical and high are `error`, medium `warning`, low and unknown `note`;
+//! - `level`: critical and high are `error`, medium `warning`, low and unknown `note`, and
+//!   `none` for a finding that the distribution states is not affected or will not be fixed
+//!   (its status is in `properties.status`);
 //! - `locations`: one per evidence file of the package, as a path relative to the image root
 //!   (no leading `/`, percent-encoded where RFC 3986 requires). Each has a logical location
 //!   with the package URL, and a package without files gets the logical location alone;
@@ -148,7 +150,8 @@ fn result(finding: &Finding, rule_index: usize) -> Value {
     json!({
         "ruleId": advisory.id,
         "ruleIndex": rule_index,
-        "level": level(advisory.severity),
+        "level": if finding.status.is_vulnerable() { level(advisory.severity) } else { "none" },
+        "properties": { "status": finding.status.name() },
         "message": { "text": message },
         "locations": locations,
         "partialFingerprints": {

@@ -1,4 +1,4 @@
-//! A text table of findings: `SEVERITY ID PACKAGE VERSION FIXED-IN`, columns padded to the
+//! A text table of findings: `SEVERITY ID PACKAGE VERSION FIXED-IN STATUS`, columns padded to the
 //! widest cell and separated by two spaces. Widths count `char`s, so wide Unicode characters
 //! in a package name can misalign a row; names from the supported ecosystems are ASCII.
 
@@ -9,7 +9,7 @@ use clearbox_catalog::printable;
 use crate::error::VulnError;
 use crate::finding::Finding;
 
-const HEADER: [&str; 5] = ["SEVERITY", "ID", "PACKAGE", "VERSION", "FIXED-IN"];
+const HEADER: [&str; 6] = ["SEVERITY", "ID", "PACKAGE", "VERSION", "FIXED-IN", "STATUS"];
 
 /// Widest cell, in characters.
 const MAX_CELL: usize = 80;
@@ -17,7 +17,7 @@ const MAX_CELL: usize = 80;
 /// Writes one row per finding under a header row. `FIXED-IN` lists the fixed versions joined by
 /// `, `, or is empty when no fix is known.
 pub fn write(findings: &[Finding], writer: &mut dyn Write) -> Result<(), VulnError> {
-    let rows: Vec<[String; 5]> = findings
+    let rows: Vec<[String; 6]> = findings
         .iter()
         .map(|f| {
             // Advisory and package fields come from files others wrote: escape control
@@ -28,6 +28,7 @@ pub fn write(findings: &[Finding], writer: &mut dyn Write) -> Result<(), VulnErr
                 printable(&f.package.name, MAX_CELL),
                 printable(&f.package.version, MAX_CELL),
                 printable(&f.advisory.fixed_versions.join(", "), MAX_CELL),
+                f.status.name().to_owned(),
             ]
         })
         .collect();
@@ -45,8 +46,8 @@ pub fn write(findings: &[Finding], writer: &mut dyn Write) -> Result<(), VulnErr
 }
 
 fn write_row(
-    row: &[String; 5],
-    widths: &[usize; 5],
+    row: &[String; 6],
+    widths: &[usize; 6],
     writer: &mut dyn Write,
 ) -> Result<(), VulnError> {
     let mut line = String::new();

@@ -109,8 +109,8 @@ fn other_distro_is_a_note() {
     let (_dir, db) = db_with(&corpus, &["fixtures-harvested/Debian"]);
     let mut catalog = debian_catalog("7", vec![deb("nginx", "1.2.1-2.2+wheezy2", None)]);
     catalog.distro = Some(Distro {
-        id: "ubuntu".to_owned(),
-        version_id: Some("22.04".to_owned()),
+        id: "arch".to_owned(),
+        version_id: Some("20240101".to_owned()),
         codename: None,
         pretty_name: None,
     });
@@ -119,7 +119,7 @@ fn other_distro_is_a_note() {
     assert_eq!(
         outcome.notes,
         [MatchNote::UnsupportedDistro {
-            distro: "ubuntu".to_owned(),
+            distro: "arch".to_owned(),
             packages: 1
         }]
     );

@@ -8,12 +8,16 @@
 )]
 
 mod debian;
+mod distros;
 mod ecosystems;
 mod example;
 mod import;
+mod languages;
 mod malformed;
 mod merge;
 mod reports;
+mod secdb;
 mod severity;
 mod support;
+mod vex;
 mod zip_import;

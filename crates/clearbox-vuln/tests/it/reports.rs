@@ -209,7 +209,15 @@ fn json_report_fields() {
         .iter()
         .map(|k| counts[k].as_u64().unwrap())
         .sum();
-    assert_eq!(total as usize, outcome.findings.len());
+    // Counts leave out findings that the distribution states are not affected (the Debian
+    // record of `unixodbc` has `urgency: unimportant`).
+    let vulnerable = outcome
+        .findings
+        .iter()
+        .filter(|f| f.status.is_vulnerable())
+        .count();
+    assert_eq!(total as usize, vulnerable);
+    assert!(vulnerable < outcome.findings.len());
     assert_eq!(doc["notes"], serde_json::json!([]));
 }
 

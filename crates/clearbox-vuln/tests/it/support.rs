@@ -164,6 +164,56 @@ pub(crate) fn deb(name: &str, version: &str, source: Option<(&str, &str)>) -> Pa
     package
 }
 
+/// Builds an OS package of `kind` (`deb`, `apk` or `rpm` purl type) with a source package.
+pub(crate) fn os_package(
+    kind: PackageKind,
+    name: &str,
+    version: &str,
+    source: Option<&str>,
+) -> Package {
+    let ty = kind.name();
+    let mut package = package(
+        name,
+        version,
+        kind,
+        Purl::new(ty, Some("test"), name, Some(version)),
+        "/var/lib/test/db",
+    );
+    package.source = source.map(|source| SourcePackage {
+        name: source.to_owned(),
+        version: version.to_owned(),
+    });
+    package
+}
+
+/// Builds a language package known only by its purl, as an SBOM lists it.
+pub(crate) fn library(purl: &str) -> Package {
+    let purl: Purl = purl.parse().expect("test purl parses");
+    let version = purl.version.clone().unwrap_or_default();
+    let name = purl.name.clone();
+    package(
+        &name,
+        &version,
+        PackageKind::Library,
+        purl,
+        "/app/sbom.json",
+    )
+}
+
+/// A catalog of one distribution release.
+pub(crate) fn distro_catalog(id: &str, version_id: &str, packages: Vec<Package>) -> Catalog {
+    Catalog {
+        distro: Some(Distro {
+            id: id.to_owned(),
+            version_id: Some(version_id.to_owned()),
+            codename: None,
+            pretty_name: None,
+        }),
+        packages,
+        unknowns: Vec::new(),
+    }
+}
+
 pub(crate) fn catalog(packages: Vec<Package>) -> Catalog {
     Catalog {
         distro: None,

@@ -100,8 +100,12 @@ fn write_status_table(status: &DatabaseStatus, out: &mut dyn Write) -> std::io::
     writeln!(out, "advisories:      {}", status.advisories)?;
     writeln!(
         out,
-        "newest modified: {}",
-        status.newest_modified.as_deref().unwrap_or("-")
+        "newest modified: {} ({})",
+        status.newest_modified.as_deref().unwrap_or("-"),
+        status
+            .newest_modified
+            .as_deref()
+            .map_or_else(|| "-".to_owned(), age_in_days)
     )?;
     writeln!(
         out,
@@ -124,12 +128,31 @@ fn write_status_table(status: &DatabaseStatus, out: &mut dyn Write) -> std::io::
         writeln!(out)?;
         writeln!(out, "SOURCES")?;
         for feed in &status.feeds {
+            let age = feed
+                .newest_modified
+                .as_deref()
+                .map_or_else(|| "-".to_owned(), age_in_days);
             writeln!(
                 out,
-                "{} ({}, {} records, {} rejected, imported {})",
-                feed.source, feed.kind, feed.records, feed.rejected, feed.imported_at
+                "{} ({}, {} advisories stored, newest modified {} ({age}), {} records read, {} \
+                 rejected, imported {})",
+                feed.source,
+                feed.kind,
+                feed.advisories,
+                feed.newest_modified.as_deref().unwrap_or("-"),
+                feed.records,
+                feed.rejected,
+                feed.imported_at
             )?;
         }
     }
     Ok(())
+}
+
+/// Writes how long ago an RFC 3339 time was, in whole days: `412 days old`.
+fn age_in_days(time: &str) -> String {
+    match clearbox_vuln::age_of(time, std::time::SystemTime::now()) {
+        Some(age) => format!("{} days old", age.as_secs() / 86_400),
+        None => "age unknown".to_owned(),
+    }
 }

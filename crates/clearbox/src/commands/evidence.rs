@@ -25,6 +25,7 @@ pub(crate) fn run(args: &EvidenceArgs, quiet: bool) -> anyhow::Result<Outcome> {
         db_path: args.db.clone(),
         read: read_options(&args.read)?,
         tool_version: env!("CARGO_PKG_VERSION").to_owned(),
+        key: args.key.clone(),
     };
     let progress = LayerBars::for_stderr(quiet);
     let summary = write_evidence(&reference, &options, progress.as_ref())

@@ -1,9 +1,12 @@
 //! One module per command.
 
+pub(crate) mod attach;
 pub(crate) mod db;
 pub(crate) mod evidence;
+pub(crate) mod key;
 pub(crate) mod sbom;
 pub(crate) mod scan;
+pub(crate) mod sign;
 pub(crate) mod version;
 
 use anyhow::Context;

@@ -13,11 +13,27 @@ fn help_lists_exactly_the_commands_that_exist() {
         .skip_while(|l| !l.starts_with("Commands:"))
         .skip(1)
         .take_while(|l| l.starts_with("  "))
+        // Continuation lines of a wrapped description are indented further.
+        .filter(|l| !l[2..].starts_with(' '))
         .map(|l| l.split_whitespace().next().unwrap())
         .collect();
     assert_eq!(
         commands,
-        ["evidence", "sbom", "scan", "db", "version", "help"]
+        [
+            "evidence",
+            "sbom",
+            "scan",
+            "db",
+            "version",
+            "key",
+            "sign",
+            "verify",
+            "attest",
+            "verify-attestation",
+            "attach",
+            "download",
+            "help"
+        ]
     );
 }
 

@@ -12,8 +12,9 @@ use crate::support::{
     validate_cyclonedx, validate_sarif, validate_spdx, venv, workspace,
 };
 
-const FILES: [&str; 11] = [
+const FILES: [&str; 12] = [
     "README.md",
+    "attestations.json",
     "cis-compliance.md",
     "critical-vulnerabilities.json",
     "image-metadata.json",
@@ -92,7 +93,30 @@ fn check_metadata(image: &Path, package: &Path) {
     assert_eq!(metadata["manifest_digest"], index["manifests"][0]["digest"]);
     assert_eq!(metadata["user"], "65532:65532");
     assert_eq!(metadata["created"], "2025-01-01T00:00:00Z");
-    assert_eq!(metadata["unreadable_files"], serde_json::json!([]));
+    // numpy's own test data holds two pickles that import `__builtin__.xrange`; they are the
+    // only files the catalogers flag, and they are flagged, not hidden.
+    let flagged: Vec<&str> = metadata["unreadable_files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        flagged,
+        [
+            "/usr/lib/python3/dist-packages/numpy/lib/tests/data/py2-objarr.npz",
+            "/usr/lib/python3/dist-packages/numpy/lib/tests/data/py3-objarr.npz"
+        ]
+    );
+    for unknown in metadata["unreadable_files"].as_array().unwrap() {
+        assert!(
+            unknown["reason"]
+                .as_str()
+                .unwrap()
+                .contains("unsafe pickle"),
+            "{unknown}"
+        );
+    }
     assert_eq!(
         metadata["labels"]["org.opencontainers.image.title"],
         "clearbox-example-ai"
@@ -311,10 +335,13 @@ fn check_checks_and_gaps(package: &Path) {
     assert!(cis.contains("runs as uid 65532"));
     let signatures = std::fs::read_to_string(package.join("signature-verification.txt")).unwrap();
     assert!(signatures.contains("Result:           NOT VERIFIED"));
-    assert!(signatures.contains("Found: no signatures."));
+    assert!(
+        signatures.contains("Found: 0 signature manifests, 0 attestation manifests"),
+        "{signatures}"
+    );
     let provenance = read_json(&package.join("slsa-provenance.json"));
     assert_eq!(provenance["status"], "not-found");
-    assert_eq!(provenance["provenance"], Value::Null);
+    assert_eq!(provenance["provenance"], serde_json::json!([]));
     let readme = std::fs::read_to_string(package.join("README.md")).unwrap();
     assert!(readme.contains("| `signature-verification.txt` | **not produced** |"));
     assert!(readme.contains("EU AI Act Art. 15"));
@@ -345,7 +372,7 @@ fn check_manifest(package: &Path) {
     let out = clearbox(&["evidence", "verify", dir]);
     assert_exit(&out, 0);
     assert!(
-        stdout(&out).contains("result: intact (10 files match manifest.json"),
+        stdout(&out).contains("result: intact (11 files match manifest.json"),
         "{}",
         stdout(&out)
     );
@@ -460,4 +487,139 @@ fn evidence_refuses_non_empty_output_and_leaves_nothing_on_failure() {
         .filter(|n| n.starts_with(".clearbox-evidence-"))
         .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+/// A copy of the example layout signed and attested with a fresh key, and another key's
+/// public half.
+struct SignedLayout {
+    reference: String,
+    public: String,
+    other_public: String,
+}
+
+fn signed_layout(image: &Path, dir: &Path) -> SignedLayout {
+    let layout = dir.join("layout");
+    let copy = Command::new("cp")
+        .arg("-a")
+        .arg(image)
+        .arg(&layout)
+        .status()
+        .unwrap();
+    assert!(copy.success());
+    let reference = oci_ref(&layout);
+    let password = [("CLEARBOX_PASSWORD", "pw")];
+    let env_run = |args: &[&str]| crate::support::clearbox_env(args, &password);
+    for name in ["signer", "other"] {
+        let prefix = dir.join(name);
+        assert_exit(
+            &env_run(&[
+                "key",
+                "generate",
+                "--output-prefix",
+                prefix.to_str().unwrap(),
+            ]),
+            0,
+        );
+    }
+    let key = dir.join("signer.key").display().to_string();
+    let identity = "registry.example/ai/app";
+    assert_exit(
+        &env_run(&["sign", &reference, "--key", &key, "--identity", identity]),
+        0,
+    );
+    let predicate = dir.join("provenance.json");
+    std::fs::write(
+        &predicate,
+        r#"{"buildDefinition":{"buildType":"https://example.invalid/build","externalParameters":{"source":"git+https://example.invalid/app@refs/heads/main"}},"runDetails":{"builder":{"id":"https://example.invalid/builder"}}}"#,
+    )
+    .unwrap();
+    assert_exit(
+        &env_run(&[
+            "attest",
+            &reference,
+            "--key",
+            &key,
+            "--identity",
+            identity,
+            "--type",
+            "slsaprovenance1",
+            "--predicate",
+            predicate.to_str().unwrap(),
+        ]),
+        0,
+    );
+    SignedLayout {
+        reference,
+        public: dir.join("signer.pub").display().to_string(),
+        other_public: dir.join("other.pub").display().to_string(),
+    }
+}
+
+/// Signs and attests a copy of the example layout, then checks that the package reports the
+/// verified signature and provenance, and a failure with another key.
+#[test]
+fn evidence_with_key_reports_verified_signature_and_provenance() {
+    let Some(image) = example_image() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let SignedLayout {
+        reference,
+        public,
+        other_public,
+    } = signed_layout(&image, dir.path());
+
+    let package = dir.path().join("evidence");
+    let out = clearbox(&[
+        "evidence",
+        &reference,
+        "--key",
+        &public,
+        "--output",
+        package.to_str().unwrap(),
+    ]);
+    assert_exit(&out, 0);
+    let signatures = std::fs::read_to_string(package.join("signature-verification.txt")).unwrap();
+    assert!(
+        signatures.contains("Result:           VERIFIED (1 signatures verified)"),
+        "{signatures}"
+    );
+    assert!(
+        signatures.contains("registry.example/ai/app"),
+        "{signatures}"
+    );
+    let provenance = read_json(&package.join("slsa-provenance.json"));
+    assert_eq!(provenance["status"], "verified");
+    assert_eq!(
+        provenance["provenance"][0]["predicate"]["runDetails"]["builder"]["id"],
+        "https://example.invalid/builder"
+    );
+    let attestations = read_json(&package.join("attestations.json"));
+    assert_eq!(
+        attestations["verified"][0]["predicateType"],
+        "https://slsa.dev/provenance/v1"
+    );
+    let readme = std::fs::read_to_string(package.join("README.md")).unwrap();
+    assert!(
+        readme.contains("| `signature-verification.txt` | produced |"),
+        "{readme}"
+    );
+
+    // Another key: the package still gets written, saying the verification failed.
+    let failed = dir.path().join("failed");
+    let out = clearbox(&[
+        "evidence",
+        &reference,
+        "--key",
+        &other_public,
+        "--output",
+        failed.to_str().unwrap(),
+    ]);
+    assert_exit(&out, 0);
+    let signatures = std::fs::read_to_string(failed.join("signature-verification.txt")).unwrap();
+    assert!(
+        signatures.contains("Result:           FAILED"),
+        "{signatures}"
+    );
+    let provenance = read_json(&failed.join("slsa-provenance.json"));
+    assert_eq!(provenance["status"], "not-verified");
+    assert_eq!(provenance["provenance"], serde_json::json!([]));
 }

@@ -7,5 +7,7 @@ mod hostile;
 mod registry;
 mod sbom;
 mod scan;
+mod signing;
 mod support;
 mod transports;
+mod vuln;

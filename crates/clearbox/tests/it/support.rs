@@ -11,6 +11,15 @@ pub(crate) fn clearbox(args: &[&str]) -> Output {
 
 /// Runs `clearbox ARGS`, feeding `stdin` when given.
 pub(crate) fn clearbox_with_stdin(args: &[&str], stdin: Option<&str>) -> Output {
+    clearbox_full(args, stdin, &[])
+}
+
+/// Runs `clearbox ARGS` with extra environment variables.
+pub(crate) fn clearbox_env(args: &[&str], env: &[(&str, &str)]) -> Output {
+    clearbox_full(args, None, env)
+}
+
+fn clearbox_full(args: &[&str], stdin: Option<&str>, env: &[(&str, &str)]) -> Output {
     // The default advisory database lives under XDG_DATA_HOME; an empty directory keeps a
     // database on the machine from changing what the tests see.
     static DATA_HOME: OnceLock<tempfile::TempDir> = OnceLock::new();
@@ -22,6 +31,7 @@ pub(crate) fn clearbox_with_stdin(args: &[&str], stdin: Option<&str>) -> Output 
         .env_remove("RUST_LOG")
         .env_remove("CLEARBOX_DB")
         .env_remove("SOURCE_DATE_EPOCH")
+        .envs(env.iter().copied())
         .stdin(if stdin.is_some() {
             Stdio::piped()
         } else {

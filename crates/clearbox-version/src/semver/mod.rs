@@ -16,12 +16,18 @@
 //!
 //! Numbers may have any length. node-semver rejects numbers above 2^53 - 1 and strings longer
 //! than 256 characters, but nothing in SemVer limits them.
+//!
+//! npm ranges (`^1.2.3 || >=2 <3`) are in [`range`].
 
 use std::cmp::Ordering;
 use std::fmt;
 
 use crate::number::Number;
 use crate::{Scheme, VersionError};
+
+pub mod range;
+
+pub use range::{NpmRange, RangeOptions};
 
 /// A parsed semantic version.
 #[derive(Debug, Clone)]

@@ -1,0 +1,313 @@
+//! Errors of the cosign operations, and the reasons a single signature or attestation is
+//! rejected: one variant per numbered verification check.
+
+use std::fmt;
+
+use clearbox_oci::Digest;
+
+use super::store::{ReferrerSource, StoreError};
+use crate::dsse::DsseError;
+use crate::intoto::StatementError;
+use crate::keys::KeyError;
+use crate::simple_signing::PayloadError;
+
+/// An error of a cosign operation (sign, verify, attest, attach, download, discover).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum CosignError {
+    /// Reading or writing the store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// An artifact manifest to be extended or read is not a valid OCI manifest.
+    #[error("invalid artifact manifest {digest} ({source_of}): {reason}")]
+    InvalidManifest {
+        /// The manifest's digest.
+        digest: Digest,
+        /// The place it was found.
+        source_of: ReferrerSource,
+        /// The problem.
+        reason: String,
+    },
+    /// No repository name for the signature payload or statement subject.
+    #[error(
+        "{location} does not name a repository for the signature to claim; pass the identity \
+         (such as `registry.example/team/app`) explicitly"
+    )]
+    IdentityRequired {
+        /// The store.
+        location: String,
+    },
+    /// Building or signing the simple signing payload failed.
+    #[error("failed to sign the image")]
+    Payload(#[source] PayloadError),
+    /// Building the in-toto statement failed.
+    #[error("invalid attestation statement")]
+    Statement(#[source] StatementError),
+    /// Signing the DSSE envelope failed.
+    #[error("failed to sign the attestation")]
+    Envelope(#[source] DsseError),
+    /// The image has no signature manifest, under the cosign tag or as a referrer.
+    #[error("no signatures found for {image}; searched {}", searched.join(", "))]
+    NoSignatures {
+        /// The image, as `LOCATION@DIGEST`.
+        image: String,
+        /// The places searched.
+        searched: Vec<String>,
+    },
+    /// Signatures exist, but none passes every check.
+    #[error(
+        "none of the {} signature(s) of {image} is valid: {}",
+        rejected.len(),
+        join_rejections(rejected)
+    )]
+    NoValidSignatures {
+        /// The image, as `LOCATION@DIGEST`.
+        image: String,
+        /// Each signature with the check it failed.
+        rejected: Vec<Rejected<SignatureCheckError>>,
+    },
+    /// The image has no attestation manifest, under the cosign tag or as a referrer.
+    #[error("no attestations found for {image}; searched {}", searched.join(", "))]
+    NoAttestations {
+        /// The image, as `LOCATION@DIGEST`.
+        image: String,
+        /// The places searched.
+        searched: Vec<String>,
+    },
+    /// Attestations exist, but none passes every check.
+    #[error(
+        "none of the {} attestation(s) of {image} is valid: {}",
+        rejected.len(),
+        join_rejections(rejected)
+    )]
+    NoValidAttestations {
+        /// The image, as `LOCATION@DIGEST`.
+        image: String,
+        /// Each attestation with the check it failed.
+        rejected: Vec<Rejected<AttestationCheckError>>,
+    },
+    /// The image has no SBOM attached.
+    #[error("no SBOM is attached to {image}; searched {}", searched.join(", "))]
+    NoSbom {
+        /// The image, as `LOCATION@DIGEST`.
+        image: String,
+        /// The places searched.
+        searched: Vec<String>,
+    },
+}
+
+/// The location of one signature, attestation or SBOM: a layer of an artifact manifest.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ArtifactLocation {
+    /// The artifact manifest.
+    pub manifest: Digest,
+    /// The layer, from 0; `None` when the manifest itself is unusable.
+    pub layer: Option<usize>,
+    /// The place the manifest was found.
+    pub source: ReferrerSource,
+}
+
+impl fmt::Display for ArtifactLocation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.layer {
+            Some(layer) => write!(f, "layer {layer} of {} ({})", self.manifest, self.source),
+            None => write!(f, "{} ({})", self.manifest, self.source),
+        }
+    }
+}
+
+/// An artifact that failed a check, with the reason.
+#[derive(Debug)]
+pub struct Rejected<E> {
+    /// The artifact's location.
+    pub location: ArtifactLocation,
+    /// The check it failed.
+    pub error: E,
+}
+
+fn join_rejections<E: fmt::Display>(rejected: &[Rejected<E>]) -> String {
+    rejected
+        .iter()
+        .map(|r| format!("{}: {}", r.location, r.error))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// The reason one signature was rejected. The variants follow the checks of
+/// [`verify_signatures`](super::verify_signatures), in order.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SignatureCheckError {
+    /// The artifact manifest is not a valid OCI manifest.
+    #[error("invalid signature manifest: {reason}")]
+    InvalidManifest {
+        /// The problem.
+        reason: String,
+    },
+    /// The layer is not a simple signing payload.
+    #[error("layer media type `{found}` is not a cosign signature payload")]
+    UnexpectedMediaType {
+        /// The media type found.
+        found: String,
+    },
+    /// The payload blob could not be read.
+    #[error("the payload blob cannot be read")]
+    PayloadUnreadable(#[source] StoreError),
+    /// The payload blob does not hash to the layer's digest.
+    #[error(
+        "the payload does not match its descriptor: expected {expected}, content hashes to \
+         {actual}"
+    )]
+    PayloadDigestMismatch {
+        /// The digest in the manifest.
+        expected: Digest,
+        /// The digest of the bytes read.
+        actual: Digest,
+    },
+    /// The payload blob has another size than the layer's descriptor.
+    #[error("the payload is {actual} bytes but its descriptor says {expected}")]
+    PayloadSizeMismatch {
+        /// The size in the manifest.
+        expected: u64,
+        /// The size read.
+        actual: u64,
+    },
+    /// The layer has no `dev.cosignproject.cosign/signature` annotation, or an empty one.
+    #[error("the layer has no signature (annotation `dev.cosignproject.cosign/signature`)")]
+    MissingSignature,
+    /// The signature annotation is not base64.
+    #[error("the signature annotation is not valid base64: {reason}")]
+    InvalidSignatureEncoding {
+        /// The decoder's message.
+        reason: String,
+    },
+    /// The signature does not verify over the payload bytes with the key, or is not an ECDSA
+    /// P-256 signature.
+    #[error("the signature does not verify over the payload with the public key {fingerprint}")]
+    SignatureMismatch {
+        /// The key's fingerprint.
+        fingerprint: String,
+        /// The key error (mismatch or malformed signature).
+        #[source]
+        source: KeyError,
+    },
+    /// The signed payload is not a valid simple signing document.
+    #[error("the signed payload is invalid")]
+    InvalidPayload(#[source] PayloadError),
+    /// The payload names another image.
+    #[error("the signature is for {claimed}, not for this image {expected}")]
+    ManifestDigestMismatch {
+        /// `docker-manifest-digest` in the payload.
+        claimed: String,
+        /// The image's digest.
+        expected: Digest,
+    },
+    /// The payload claims another repository than the one required.
+    #[error("the signature claims `{claimed}`, not the required identity `{expected}`")]
+    IdentityMismatch {
+        /// `docker-reference` in the payload, tag removed.
+        claimed: String,
+        /// The required repository.
+        expected: String,
+    },
+    /// A required annotation is missing or has another value.
+    #[error(
+        "annotation `{key}` is {}, required `{expected}`",
+        found.as_ref().map_or_else(|| "missing".to_owned(), |f| format!("`{f}`"))
+    )]
+    AnnotationMismatch {
+        /// The annotation.
+        key: String,
+        /// The required value.
+        expected: String,
+        /// The value in the payload, if any.
+        found: Option<String>,
+    },
+}
+
+/// The reason one attestation was rejected. The variants follow the checks of
+/// [`verify_attestations`](super::verify_attestations), in order.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum AttestationCheckError {
+    /// The artifact manifest is not a valid OCI manifest.
+    #[error("invalid attestation manifest: {reason}")]
+    InvalidManifest {
+        /// The problem.
+        reason: String,
+    },
+    /// The layer is not a DSSE envelope.
+    #[error("layer media type `{found}` is not a DSSE envelope")]
+    UnexpectedMediaType {
+        /// The media type found.
+        found: String,
+    },
+    /// The envelope blob could not be read.
+    #[error("the envelope blob cannot be read")]
+    EnvelopeUnreadable(#[source] StoreError),
+    /// The envelope blob does not hash to the layer's digest.
+    #[error(
+        "the envelope does not match its descriptor: expected {expected}, content hashes to \
+         {actual}"
+    )]
+    EnvelopeDigestMismatch {
+        /// The digest in the manifest.
+        expected: Digest,
+        /// The digest of the bytes read.
+        actual: Digest,
+    },
+    /// The envelope blob has another size than the layer's descriptor.
+    #[error("the envelope is {actual} bytes but its descriptor says {expected}")]
+    EnvelopeSizeMismatch {
+        /// The size in the manifest.
+        expected: u64,
+        /// The size read.
+        actual: u64,
+    },
+    /// The envelope is not DSSE JSON.
+    #[error("the layer is not a valid DSSE envelope")]
+    InvalidEnvelope(#[source] DsseError),
+    /// The envelope's payload type is not `application/vnd.in-toto+json`.
+    #[error("the envelope's payload type is `{found}`, not `application/vnd.in-toto+json`")]
+    PayloadTypeMismatch {
+        /// The payload type found.
+        found: String,
+    },
+    /// No signature of the envelope verifies over the PAE with the key, or the envelope's
+    /// signatures or payload are not base64.
+    #[error("the envelope's signature does not verify")]
+    SignatureMismatch(#[source] DsseError),
+    /// The signed statement is not a valid in-toto statement.
+    #[error("the signed statement is invalid")]
+    InvalidStatement(#[source] StatementError),
+    /// No subject of the statement has the image's digest.
+    #[error(
+        "the statement is about {}, not about this image {expected}",
+        if found.is_empty() { "no sha256 digest".to_owned() } else { found.join(", ") }
+    )]
+    SubjectMismatch {
+        /// The image's digest.
+        expected: Digest,
+        /// The subjects' sha256 digests.
+        found: Vec<String>,
+    },
+    /// The statement's predicate type is not the required one.
+    #[error("the predicate type is `{found}`, required `{expected}`")]
+    PredicateTypeMismatch {
+        /// The required predicate type.
+        expected: String,
+        /// The statement's predicate type.
+        found: String,
+    },
+    /// The layer's unsigned `predicateType` annotation disagrees with the signed statement.
+    #[error(
+        "the layer annotation says predicate type `{annotation}` but the signed statement says \
+         `{statement}`"
+    )]
+    PredicateTypeAnnotationMismatch {
+        /// The annotation.
+        annotation: String,
+        /// The statement's predicate type.
+        statement: String,
+    },
+}

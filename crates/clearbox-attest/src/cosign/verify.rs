@@ -1,0 +1,263 @@
+//! Verifying an image's cosign signatures with a public key.
+//!
+//! Checks, for each signature layer found (the variants of [`SignatureCheckError`] follow the
+//! same order):
+//!
+//! 1. a signature manifest exists, under `sha256-<hex>.sig` or as a referrer of type
+//!    `application/vnd.dev.cosign.artifact.sig.v1+json`, and parses;
+//! 2. the layer is a simple signing payload, and the payload blob hashes to the layer's
+//!    digest and has its size;
+//! 3. the `dev.cosignproject.cosign/signature` annotation is base64 and verifies over the exact
+//!    payload bytes with the key (nothing is parsed before this passes);
+//! 4. the payload is a valid simple signing document of cosign's type;
+//! 5. its `docker-manifest-digest` is the image's digest;
+//! 6. its `docker-reference`, without tag, is the required identity, when one is required;
+//! 7. its `optional` object has every required annotation with the required value.
+//!
+//! The image passes when at least one signature passes every check, as in cosign. Signatures
+//! that fail are returned with the check they failed. Transparency-log entries, certificates and
+//! timestamps are never checked, and the result lists them as not checked.
+
+use std::collections::BTreeMap;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use clearbox_oci::Digest;
+use serde_json::Value;
+use tracing::debug;
+
+use super::error::{ArtifactLocation, CosignError, Rejected, SignatureCheckError};
+use super::format::{
+    ArtifactDescriptor, ArtifactKind, SIGNATURE_ANNOTATION, SIMPLE_SIGNING_MEDIA_TYPE,
+};
+use super::referrers::artifact_manifests;
+use super::store::{ArtifactStore, MAX_ARTIFACT_BYTES, StoreError};
+use crate::Verified;
+use crate::keys::PublicKey;
+use crate::simple_signing::{self, PayloadError, SimpleSigning};
+
+/// Checks that [`verify_signatures`] and [`verify_attestations`](super::verify_attestations)
+/// never make, listed in every result.
+pub const SIGNATURE_CHECKS_NOT_MADE: [&str; 2] = [
+    "transparency log (Rekor) inclusion: not checked, key-based signatures only",
+    "signing certificate and timestamp: not checked, key-based signatures only",
+];
+
+/// Requirements beyond a valid signature by the key over this image's digest.
+#[derive(Debug, Clone, Default)]
+pub struct VerifyOptions {
+    /// The repository the signature must claim (`docker-reference` with any tag removed), such
+    /// as `registry.example/team/app`. Default: not checked, as cosign does not check it.
+    pub identity: Option<String>,
+    /// Annotations the payload's `optional` object must have, with these string values, as
+    /// cosign's `verify -a key=value` requires. Default: none.
+    pub annotations: BTreeMap<String, String>,
+}
+
+/// A signature that passed every check.
+#[derive(Debug, Clone)]
+pub struct VerifiedSignature {
+    /// The verified payload.
+    pub payload: Verified<SimpleSigning>,
+    /// The signature's location.
+    pub location: ArtifactLocation,
+}
+
+/// The result of [`verify_signatures`]: at least one verified signature.
+#[derive(Debug)]
+pub struct SignatureVerification {
+    /// The image's digest.
+    pub image: Digest,
+    /// The signatures that passed every check; never empty.
+    pub verified: Vec<VerifiedSignature>,
+    /// The signatures that failed a check.
+    pub rejected: Vec<Rejected<SignatureCheckError>>,
+    /// Whether the identity was checked (only when [`VerifyOptions::identity`] is set).
+    pub identity_checked: bool,
+    /// The checks not made; see [`SIGNATURE_CHECKS_NOT_MADE`].
+    pub not_checked: Vec<&'static str>,
+}
+
+/// Verifies the store's image's signatures with `key`; see the module documentation for the
+/// checks. Fails with [`CosignError::NoSignatures`] when there is none and with
+/// [`CosignError::NoValidSignatures`] (listing each signature's failure) when none passes.
+pub fn verify_signatures(
+    store: &dyn ArtifactStore,
+    key: &PublicKey,
+    options: &VerifyOptions,
+) -> Result<SignatureVerification, CosignError> {
+    let image = store.subject().digest.clone();
+    let image_name = format!("{}@{image}", store.location());
+
+    // 1. Signature manifests.
+    let (manifests, searched) = artifact_manifests(store, ArtifactKind::Signatures)?;
+
+    let mut verified = Vec::new();
+    let mut rejected = Vec::new();
+    for found in manifests {
+        let manifest_location = ArtifactLocation {
+            manifest: found.stored.digest.clone(),
+            layer: None,
+            source: found.source.clone(),
+        };
+        let manifest = match found.parsed {
+            Ok(manifest) => manifest,
+            Err(reason) => {
+                rejected.push(Rejected {
+                    location: manifest_location,
+                    error: SignatureCheckError::InvalidManifest { reason },
+                });
+                continue;
+            }
+        };
+        debug!(manifest = %found.stored.digest, layers = manifest.layers.len(), "signature manifest found");
+        for (index, layer) in manifest.layers.iter().enumerate() {
+            let location = ArtifactLocation {
+                layer: Some(index),
+                ..manifest_location.clone()
+            };
+            match check_signature(store, layer, key, &image, options) {
+                Ok(payload) => {
+                    debug!(%location, "signature verified");
+                    verified.push(VerifiedSignature { payload, location });
+                }
+                Err(error) => {
+                    debug!(%location, %error, "signature rejected");
+                    rejected.push(Rejected { location, error });
+                }
+            }
+        }
+    }
+
+    // No manifest, or manifests without layers: nothing to check.
+    if verified.is_empty() && rejected.is_empty() {
+        return Err(CosignError::NoSignatures {
+            image: image_name,
+            searched,
+        });
+    }
+    if verified.is_empty() {
+        return Err(CosignError::NoValidSignatures {
+            image: image_name,
+            rejected,
+        });
+    }
+    Ok(SignatureVerification {
+        image,
+        verified,
+        rejected,
+        identity_checked: options.identity.is_some(),
+        not_checked: SIGNATURE_CHECKS_NOT_MADE.to_vec(),
+    })
+}
+
+/// Runs checks 2 to 7 on one layer.
+fn check_signature(
+    store: &dyn ArtifactStore,
+    layer: &ArtifactDescriptor,
+    key: &PublicKey,
+    image: &Digest,
+    options: &VerifyOptions,
+) -> Result<Verified<SimpleSigning>, SignatureCheckError> {
+    // 2. A simple signing payload whose blob matches the descriptor.
+    if layer.media_type != SIMPLE_SIGNING_MEDIA_TYPE {
+        return Err(SignatureCheckError::UnexpectedMediaType {
+            found: layer.media_type.clone(),
+        });
+    }
+    let payload = store
+        .blob(&layer.digest, MAX_ARTIFACT_BYTES)
+        .map_err(|error| match error {
+            StoreError::DigestMismatch {
+                expected, actual, ..
+            } => SignatureCheckError::PayloadDigestMismatch { expected, actual },
+            other => SignatureCheckError::PayloadUnreadable(other),
+        })?;
+    if payload.len() as u64 != layer.size {
+        return Err(SignatureCheckError::PayloadSizeMismatch {
+            expected: layer.size,
+            actual: payload.len() as u64,
+        });
+    }
+
+    // 3-4. The signature over the exact bytes, then the payload's shape.
+    let signature = layer
+        .annotations
+        .get(SIGNATURE_ANNOTATION)
+        .filter(|text| !text.is_empty())
+        .ok_or(SignatureCheckError::MissingSignature)?;
+    let signature =
+        STANDARD
+            .decode(signature)
+            .map_err(|e| SignatureCheckError::InvalidSignatureEncoding {
+                reason: e.to_string(),
+            })?;
+    let verified =
+        simple_signing::verify(&payload, &signature, key).map_err(|error| match error {
+            PayloadError::Key(source) => SignatureCheckError::SignatureMismatch {
+                fingerprint: key.fingerprint(),
+                source,
+            },
+            other => SignatureCheckError::InvalidPayload(other),
+        })?;
+
+    // 5. This image's digest.
+    if verified.manifest_digest() != image.to_string() {
+        return Err(SignatureCheckError::ManifestDigestMismatch {
+            claimed: verified.manifest_digest().to_owned(),
+            expected: image.clone(),
+        });
+    }
+
+    // 6. The identity, when required.
+    if let Some(expected) = &options.identity {
+        let claimed = repository_of(verified.docker_reference());
+        if claimed != expected.as_str() {
+            return Err(SignatureCheckError::IdentityMismatch {
+                claimed: claimed.to_owned(),
+                expected: expected.clone(),
+            });
+        }
+    }
+
+    // 7. Required annotations.
+    for (name, expected) in &options.annotations {
+        let found = verified
+            .annotations()
+            .and_then(|annotations| annotations.get(name));
+        if found.and_then(Value::as_str) != Some(expected.as_str()) {
+            return Err(SignatureCheckError::AnnotationMismatch {
+                key: name.clone(),
+                expected: expected.clone(),
+                found: found.map(|value| match value {
+                    Value::String(text) => text.clone(),
+                    other => other.to_string(),
+                }),
+            });
+        }
+    }
+    Ok(verified)
+}
+
+/// Removes the tag from a `docker-reference`: skopeo writes `host/repo:tag`, cosign `host/repo`.
+fn repository_of(reference: &str) -> &str {
+    match reference.rfind(':') {
+        Some(colon) if !reference[colon..].contains('/') => &reference[..colon],
+        _ => reference,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn repository_drops_tag_not_port() {
+        assert_eq!(repository_of("127.0.0.1:5000/app:v1"), "127.0.0.1:5000/app");
+        assert_eq!(repository_of("127.0.0.1:5000/app"), "127.0.0.1:5000/app");
+        assert_eq!(
+            repository_of("registry.example/app"),
+            "registry.example/app"
+        );
+    }
+}

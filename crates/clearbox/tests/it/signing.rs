@@ -1,0 +1,285 @@
+//! Signing commands end to end against a real registry, checked by the real cosign.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use clearbox_testdata::registry::{RegistryConfig, RegistryServer};
+
+use crate::support::{
+    assert_exit, clearbox_env, example_image, oci_ref, stderr, stdout, workspace,
+};
+
+const PASSWORD: (&str, &str) = ("CLEARBOX_PASSWORD", "correct horse");
+
+fn cosign() -> Option<PathBuf> {
+    let path = workspace().join("tools/bin/cosign");
+    if path.is_file() {
+        Some(path)
+    } else {
+        clearbox_testdata::skip("tools/bin/cosign is missing; run scripts/setup.sh")
+    }
+}
+
+fn key_pair(dir: &Path, name: &str) -> (String, String) {
+    let prefix = dir.join(name);
+    let out = clearbox_env(
+        &[
+            "key",
+            "generate",
+            "--output-prefix",
+            prefix.to_str().unwrap(),
+        ],
+        &[PASSWORD],
+    );
+    assert_exit(&out, 0);
+    (
+        format!("{}.key", prefix.display()),
+        format!("{}.pub", prefix.display()),
+    )
+}
+
+/// The key pair, image reference and registry a signing test works against.
+struct Session {
+    host: String,
+    reference: String,
+    key: String,
+    public: String,
+    dir: tempfile::TempDir,
+}
+
+impl Session {
+    fn run(&self, args: &[&str]) -> std::process::Output {
+        let mut full: Vec<&str> = args.to_vec();
+        full.extend(["--insecure-registry", &self.host]);
+        clearbox_env(&full, &[PASSWORD])
+    }
+
+    fn cosign(&self, cosign: &Path, args: &[&str]) {
+        let out = Command::new(cosign)
+            .args(args)
+            .args([
+                "--key",
+                &self.public,
+                "--insecure-ignore-tlog",
+                "--allow-insecure-registry",
+            ])
+            .arg(format!("{}/ai/app:v1", self.host))
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "cosign {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+#[test]
+fn sign_verify_attest_against_cosign() {
+    let (Some(image), Some(cosign)) = (example_image(), cosign()) else {
+        return;
+    };
+    let Some(server) = RegistryServer::start(RegistryConfig {
+        tls: false,
+        htpasswd: None,
+        token_auth: None,
+    }) else {
+        return;
+    };
+    if server
+        .push_layout(&oci_ref(&image), "ai/app:v1", None)
+        .is_none()
+    {
+        return;
+    }
+    let host = server.host_port();
+    let dir = tempfile::tempdir().unwrap();
+    let (key, public) = key_pair(dir.path(), "ours");
+    let session = Session {
+        reference: format!("docker://{host}/ai/app:v1"),
+        host,
+        key,
+        public,
+        dir,
+    };
+    check_signature(&session, &cosign, &image);
+    check_attestation(&session, &cosign);
+    check_attached_sbom(&session);
+}
+
+/// Sign with an annotation; cosign accepts the signature, and so do we, with the payload
+/// naming the image digest.
+fn check_signature(session: &Session, cosign: &Path, image: &Path) {
+    let reference = session.reference.as_str();
+    assert_exit(
+        &session.run(&["sign", reference, "--key", &session.key, "-a", "team=ml"]),
+        0,
+    );
+    session.cosign(cosign, &["verify", "-a", "team=ml"]);
+
+    let out = session.run(&[
+        "verify",
+        reference,
+        "--key",
+        &session.public,
+        "-a",
+        "team=ml",
+    ]);
+    assert_exit(&out, 0);
+    let payloads: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let index = crate::support::read_json(&image.join("index.json"));
+    assert_eq!(
+        payloads[0]["critical"]["image"]["docker-manifest-digest"],
+        index["manifests"][0]["digest"]
+    );
+    assert_eq!(payloads[0]["optional"]["team"], "ml");
+
+    // Another key, a missing annotation: exit 1 with the reason.
+    let (_, other_public) = key_pair(session.dir.path(), "other");
+    let out = session.run(&["verify", reference, "--key", &other_public]);
+    assert_exit(&out, 1);
+    assert!(
+        stderr(&out).contains("verification failed"),
+        "{}",
+        stderr(&out)
+    );
+    let out = session.run(&[
+        "verify",
+        reference,
+        "--key",
+        &session.public,
+        "-a",
+        "team=web",
+    ]);
+    assert_exit(&out, 1);
+}
+
+/// An SLSA v1 attestation, verified by us and by cosign; asking for another type fails.
+fn check_attestation(session: &Session, cosign: &Path) {
+    let reference = session.reference.as_str();
+    let predicate = session.dir.path().join("provenance.json");
+    std::fs::write(&predicate, r#"{"buildDefinition":{"buildType":"https://example.invalid/build","externalParameters":{}},"runDetails":{"builder":{"id":"https://example.invalid/builder"}}}"#).unwrap();
+    assert_exit(
+        &session.run(&[
+            "attest",
+            reference,
+            "--key",
+            &session.key,
+            "--type",
+            "slsaprovenance1",
+            "--predicate",
+            predicate.to_str().unwrap(),
+        ]),
+        0,
+    );
+    let verify = |kind: &str| {
+        session.run(&[
+            "verify-attestation",
+            reference,
+            "--key",
+            &session.public,
+            "--type",
+            kind,
+        ])
+    };
+    let out = verify("slsaprovenance1");
+    assert_exit(&out, 0);
+    let envelope: serde_json::Value =
+        serde_json::from_str(stdout(&out).lines().next().unwrap()).unwrap();
+    assert_eq!(envelope["payloadType"], "application/vnd.in-toto+json");
+    session.cosign(cosign, &["verify-attestation", "--type", "slsaprovenance1"]);
+    assert_exit(&verify("vuln"), 1);
+}
+
+/// An SBOM attached and downloaded byte for byte; signatures downloaded in cosign's shape.
+fn check_attached_sbom(session: &Session) {
+    let reference = session.reference.as_str();
+    let sbom = session.dir.path().join("sbom.spdx.json");
+    std::fs::write(&sbom, b"{\"spdxVersion\":\"SPDX-2.3\"}").unwrap();
+    assert_exit(
+        &session.run(&[
+            "attach",
+            "sbom",
+            reference,
+            "--sbom",
+            sbom.to_str().unwrap(),
+        ]),
+        0,
+    );
+    let out = session.run(&["download", "sbom", reference]);
+    assert_exit(&out, 0);
+    assert_eq!(out.stdout, std::fs::read(&sbom).unwrap());
+    let out = session.run(&["download", "signature", reference]);
+    assert_exit(&out, 0);
+    let line: serde_json::Value =
+        serde_json::from_str(stdout(&out).lines().next().unwrap()).unwrap();
+    assert!(
+        line["Base64Signature"]
+            .as_str()
+            .is_some_and(|s| !s.is_empty())
+    );
+}
+
+#[test]
+fn cosign_signature_verified_by_clearbox() {
+    let (Some(image), Some(cosign)) = (example_image(), cosign()) else {
+        return;
+    };
+    let Some(server) = RegistryServer::start(RegistryConfig {
+        tls: false,
+        htpasswd: None,
+        token_auth: None,
+    }) else {
+        return;
+    };
+    if server
+        .push_layout(&oci_ref(&image), "ai/app:v2", None)
+        .is_none()
+    {
+        return;
+    }
+    let host = server.host_port();
+    let dir = tempfile::tempdir().unwrap();
+    let status = Command::new(&cosign)
+        .current_dir(dir.path())
+        .env("COSIGN_PASSWORD", "pw")
+        .args(["generate-key-pair"])
+        .output()
+        .unwrap();
+    assert!(
+        status.status.success(),
+        "{}",
+        String::from_utf8_lossy(&status.stderr)
+    );
+    let signed = Command::new(&cosign)
+        .env("COSIGN_PASSWORD", "pw")
+        .args(["sign", "--key"])
+        .arg(dir.path().join("cosign.key"))
+        .args(["--tlog-upload=false", "--allow-insecure-registry", "--yes"])
+        .arg(format!("{host}/ai/app:v2"))
+        .output()
+        .unwrap();
+    assert!(
+        signed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&signed.stderr)
+    );
+    let public = dir.path().join("cosign.pub");
+    let out = clearbox_env(
+        &[
+            "verify",
+            &format!("docker://{host}/ai/app:v2"),
+            "--key",
+            public.to_str().unwrap(),
+            "--insecure-registry",
+            &host,
+        ],
+        &[],
+    );
+    assert_exit(&out, 0);
+    assert!(
+        stderr(&out).contains("1 of 1 signatures verified"),
+        "{}",
+        stderr(&out)
+    );
+}

@@ -326,8 +326,8 @@ fn choose_descriptor(
             .iter()
             .filter(|d| d.annotations.get(ANNOTATION_REF_NAME).map(String::as_str) == Some(tag))
             .collect(),
-        // Without a tag, signatures and attestations stored beside the image under cosign's
-        // tags do not count as images.
+        // Without a tag, signatures and attestations stored beside the image do not count as
+        // images: under cosign's tags, or marked by the `kind` annotation `cosign save` writes.
         None => index
             .manifests
             .iter()
@@ -335,6 +335,10 @@ fn choose_descriptor(
                 !d.annotations
                     .get(ANNOTATION_REF_NAME)
                     .is_some_and(|t| is_cosign_artifact_tag(t))
+                    && !d
+                        .annotations
+                        .get(COSIGN_KIND)
+                        .is_some_and(|k| is_cosign_artifact_kind(k))
             })
             .collect(),
     };
@@ -357,6 +361,18 @@ fn choose_descriptor(
             list_or_none(tags)
         ))),
     }
+}
+
+/// The annotation `cosign save` puts on each `index.json` entry instead of a tag.
+const COSIGN_KIND: &str = "kind";
+
+/// `kind` values `cosign save` gives to the signature and attestation manifests (the image
+/// itself is `dev.cosignproject.cosign/image` or `/imageIndex`).
+fn is_cosign_artifact_kind(kind: &str) -> bool {
+    matches!(
+        kind,
+        "dev.cosignproject.cosign/sigs" | "dev.cosignproject.cosign/atts"
+    )
 }
 
 /// Cosign's tags for artefacts about an image: `sha256-<hex>.sig`, `.att` and `.sbom`.

@@ -179,3 +179,19 @@ fn cosign_tags_do_not_make_an_untagged_layout_ambiguous() {
     assert_eq!(image.manifest_digest.as_ref(), Some(&digest));
     assert_eq!(image.source_tags.len(), 2);
 }
+
+/// A layout written by `cosign save` marks its entries with `kind` instead of tags; the
+/// attestation entry is not a second image.
+#[test]
+fn cosign_saved_layout_without_tags_opens_the_image() {
+    let Some(corpus) = corpus() else { return };
+    let layout = corpus.join(
+        "attest/slsa-verifier/cli-testdata/gha_generic_container/v2.1.0/container_workflow_dispatch",
+    );
+    let image = open(&format!("oci:{}", layout.display())).unwrap();
+    // The index's linux/amd64 manifest, not the attestation manifest.
+    assert_eq!(
+        image.manifest_digest.as_ref().map(ToString::to_string).as_deref(),
+        Some("sha256:d1fc0de9c6a33e502c488221644de1736c53d8ddb59b0e41b4946fb26af50e69")
+    );
+}

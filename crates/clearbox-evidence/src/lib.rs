@@ -43,6 +43,17 @@ pub enum EvidenceError {
     /// The output directory exists and has files in it.
     #[error("output directory `{}` is not empty; choose another or pass --force to replace it", .0.display())]
     OutputNotEmpty(PathBuf),
+    /// `--force` was given for a directory that is not an earlier evidence package.
+    #[error("output directory `{}` is not an evidence package, so --force does not replace it: {reason}; choose another directory or empty it yourself", dir.display())]
+    OutputNotPackage {
+        /// The output directory.
+        dir: PathBuf,
+        /// What makes it something other than a package.
+        reason: String,
+    },
+    /// The output path is a symbolic link.
+    #[error("output `{}` is a symbolic link; give the directory's real path", .0.display())]
+    OutputIsSymlink(PathBuf),
     /// The output directory is the working directory or one of its ancestors.
     #[error("output directory `{}` is the working directory or contains it; choose a directory below it", .0.display())]
     OutputIsWorkingDirectory(PathBuf),

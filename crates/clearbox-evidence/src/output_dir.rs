@@ -5,10 +5,11 @@
 //! beside the target; nothing else changes, and the staging directory can be deleted.
 
 use std::fs;
-use std::io::Write;
+use std::io::{Read as _, Write};
 use std::path::{Path, PathBuf};
 
 use crate::EvidenceError;
+use crate::manifest::{EvidenceManifest, MANIFEST_FILE, MANIFEST_FORMAT};
 
 /// A directory being filled, not yet visible at its final path.
 pub(crate) struct StagedDir {
@@ -28,12 +29,18 @@ impl StagedDir {
         {
             return Err(EvidenceError::OutputIsWorkingDirectory(target.to_owned()));
         }
+        if fs::symlink_metadata(target).is_ok_and(|m| m.file_type().is_symlink()) {
+            return Err(EvidenceError::OutputIsSymlink(target.to_owned()));
+        }
         if target.exists() {
             if !target.is_dir() {
                 return Err(EvidenceError::OutputNotDirectory(target.to_owned()));
             }
-            if !force && !is_empty_dir(target)? {
-                return Err(EvidenceError::OutputNotEmpty(target.to_owned()));
+            if !is_empty_dir(target)? {
+                if !force {
+                    return Err(EvidenceError::OutputNotEmpty(target.to_owned()));
+                }
+                check_replaceable(target)?;
             }
         }
         let parent = match target.parent() {
@@ -68,8 +75,9 @@ impl StagedDir {
     ///
     /// Without `force` this is one `rename(2)`, which replaces only a missing or empty target
     /// and fails on a non-empty one, so files that appeared in the target during the run are
-    /// never touched. With `force` the old target is moved aside, the new one moved in, and
-    /// the old one deleted; a failed move puts the old target back.
+    /// never touched. With `force` the old target is moved aside, checked again to be an
+    /// earlier package and nothing else, the new one moved in, and the old one deleted; a
+    /// failed check or move puts the old target back.
     pub(crate) fn commit(self) -> Result<PathBuf, EvidenceError> {
         let staging = self.staging.keep();
         let result = if self.force && self.target.exists() {
@@ -97,9 +105,82 @@ fn is_empty_dir(dir: &Path) -> Result<bool, EvidenceError> {
         .is_none())
 }
 
+/// Accepts an existing output directory for `--force` only when it is an earlier evidence
+/// package: a `manifest.json` of this format, and no entry that the manifest does not list.
+/// So `--force` never deletes the image, key or database a user keeps in the same folder.
+fn check_replaceable(dir: &Path) -> Result<(), EvidenceError> {
+    let not_package = |reason: String| EvidenceError::OutputNotPackage {
+        dir: dir.to_owned(),
+        reason,
+    };
+    let manifest_path = dir.join(MANIFEST_FILE);
+    let manifest = match read_small_file(&manifest_path) {
+        Ok(bytes) => bytes,
+        Err(reason) => return Err(not_package(reason)),
+    };
+    let manifest: EvidenceManifest = match serde_json::from_slice(&manifest) {
+        Ok(m) => m,
+        Err(e) => return Err(not_package(format!("`{MANIFEST_FILE}` is not valid: {e}"))),
+    };
+    if manifest.format != MANIFEST_FORMAT {
+        return Err(not_package(format!(
+            "`{MANIFEST_FILE}` has format `{}`, not `{MANIFEST_FORMAT}`",
+            manifest.format.escape_debug()
+        )));
+    }
+    let mut unlisted = Vec::new();
+    for entry in fs::read_dir(dir).map_err(|e| EvidenceError::io(dir, e))? {
+        let entry = entry.map_err(|e| EvidenceError::io(dir, e))?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let regular = entry.file_type().is_ok_and(|t| t.is_file());
+        if !regular || (name != MANIFEST_FILE && !manifest.files.contains_key(&name)) {
+            unlisted.push(name.escape_debug().to_string());
+        }
+    }
+    if unlisted.is_empty() {
+        Ok(())
+    } else {
+        unlisted.sort();
+        Err(not_package(format!(
+            "it holds entries the package does not list: {}",
+            unlisted.join(", ")
+        )))
+    }
+}
+
+/// Reads a manifest of at most 16 MiB from a regular file, or says why it cannot.
+fn read_small_file(path: &Path) -> Result<Vec<u8>, String> {
+    const LIMIT: u64 = 16 << 20;
+    let name = MANIFEST_FILE;
+    let meta = fs::symlink_metadata(path).map_err(|_| format!("it has no `{name}`"))?;
+    if !meta.is_file() {
+        return Err(format!("`{name}` is not a regular file"));
+    }
+    let file = fs::File::open(path).map_err(|e| format!("`{name}` cannot be read: {e}"))?;
+    let mut bytes = Vec::new();
+    file.take(LIMIT + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| format!("`{name}` cannot be read: {e}"))?;
+    if bytes.len() as u64 > LIMIT {
+        return Err(format!("`{name}` is larger than {LIMIT} bytes"));
+    }
+    Ok(bytes)
+}
+
 fn replace(staging: &Path, target: &Path) -> Result<(), EvidenceError> {
     let aside = staging.with_extension("previous");
     fs::rename(target, &aside).map_err(|e| EvidenceError::io(target, e))?;
+    // Files may have appeared in the target since the first check.
+    if let Err(e) = check_replaceable(&aside) {
+        let _ = fs::rename(&aside, target);
+        return Err(match e {
+            EvidenceError::OutputNotPackage { reason, .. } => EvidenceError::OutputNotPackage {
+                dir: target.to_owned(),
+                reason,
+            },
+            other => other,
+        });
+    }
     if let Err(e) = fs::rename(staging, target) {
         let _ = fs::rename(&aside, target);
         return Err(EvidenceError::io(target, e));

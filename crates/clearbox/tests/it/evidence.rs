@@ -439,7 +439,7 @@ fn evidence_without_advisory_database_says_scan_did_not_run() {
 }
 
 #[test]
-fn evidence_refuses_non_empty_output_and_leaves_nothing_on_failure() {
+fn evidence_refuses_non_empty_output_and_force_replaces_only_a_package() {
     let Some(image) = example_image() else { return };
     let out_dir = tempfile::tempdir().unwrap();
     let target = out_dir.path().join("evidence");
@@ -466,11 +466,61 @@ fn evidence_refuses_non_empty_output_and_leaves_nothing_on_failure() {
         "mine"
     );
 
+    // --force replaces only an earlier package, never a folder holding other files.
     let mut forced = args.to_vec();
     forced.push("--force");
+    let out = clearbox(&forced);
+    assert_exit(&out, 2);
+    assert!(
+        stderr(&out).contains(&format!(
+            "output directory `{}` is not an evidence package, so --force does not replace it: it has no `manifest.json`",
+            target.display()
+        )),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(
+        std::fs::read_to_string(target.join("keep.txt")).unwrap(),
+        "mine"
+    );
+    std::fs::remove_file(target.join("keep.txt")).unwrap();
+    assert_exit(&clearbox(&args), 0);
     assert_exit(&clearbox(&forced), 0);
-    assert!(!target.join("keep.txt").exists());
     assert!(target.join("manifest.json").exists());
+
+    // A file the package does not list stops the replacement and survives it.
+    std::fs::write(target.join("advisories.db"), "kept").unwrap();
+    let out = clearbox(&forced);
+    assert_exit(&out, 2);
+    assert!(
+        stderr(&out).contains("it holds entries the package does not list: advisories.db"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(
+        std::fs::read_to_string(target.join("advisories.db")).unwrap(),
+        "kept"
+    );
+
+    // A symbolic link as the output is refused rather than followed.
+    let link = out_dir.path().join("link");
+    std::os::unix::fs::symlink(&target, &link).unwrap();
+    let out = clearbox(&[
+        "evidence",
+        &oci_ref(&image),
+        "--output",
+        link.to_str().unwrap(),
+        "--force",
+    ]);
+    assert_exit(&out, 2);
+    assert!(
+        stderr(&out).contains(&format!(
+            "output `{}` is a symbolic link; give the directory's real path",
+            link.display()
+        )),
+        "{}",
+        stderr(&out)
+    );
 
     // A failed run leaves neither the target nor a staging directory behind.
     let fresh = out_dir.path().join("fresh");

@@ -32,6 +32,23 @@ pub enum VulnError {
         /// The schema version this build writes.
         supported: i64,
     },
+    /// A database of an older schema version could not be migrated to the current one.
+    #[error(
+        "cannot migrate advisory database `{}` from schema version {found} to {supported}; \
+         import the advisory sources into a new database",
+        path.display()
+    )]
+    Migrate {
+        /// Database path.
+        path: PathBuf,
+        /// `PRAGMA user_version` of the file.
+        found: i64,
+        /// The schema version this build writes.
+        supported: i64,
+        /// Why the migration failed; the file is left as it was.
+        #[source]
+        source: Box<VulnError>,
+    },
     /// The file is an SQLite database, but not one clearbox created.
     #[error(
         "`{}` is an SQLite database without a clearbox schema; use another path for the \

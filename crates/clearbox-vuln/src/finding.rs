@@ -3,7 +3,7 @@
 use std::fmt;
 
 use clearbox_catalog::{Location, PackageKind};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::osv::Reference;
 use crate::severity::{CvssScore, Severity};
@@ -26,7 +26,7 @@ pub struct Finding {
 }
 
 /// A finding's status as its advisory source states it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 #[non_exhaustive]
 pub enum FindingStatus {

@@ -45,11 +45,13 @@
 
 #![forbid(unsafe_code)]
 
+mod compact;
 mod ecosystem;
 mod error;
 mod finding;
 mod import;
 mod matcher;
+mod migrate;
 mod osv;
 mod range;
 pub mod report;

@@ -9,6 +9,9 @@
 //! [`MatchNote::RangeSkipped`]; a package version that does not parse is reported as
 //! [`MatchNote::InvalidVersion`] and not matched.
 //!
+//! Matching reads the compact form of each record that the database stores per package (see
+//! the `compact` module) and never parses whole records.
+//!
 //! Distribution states: an affected entry that states the package is not affected or will not
 //! be fixed (see the `status` module) gives a finding with that status instead of
 //! `affected`. An entry with such a state and no ranges or versions (Alpine secdb's version-`0`
@@ -23,21 +26,22 @@
 //! record in that order that has one is used. The merged finding is `affected` when any of its
 //! records says so, since one source's statement does not cancel another's.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::borrow::Cow;
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use clearbox_catalog::{Catalog, Package, PackageKind};
 use clearbox_version::{Scheme, Version, VersionError};
 use tracing::{debug, info, warn};
 
+use crate::compact::{MatchEntry, ReportFields, Text};
 use crate::ecosystem::{self, Lookup, NoLookup};
 use crate::error::VulnError;
 use crate::finding::{
     AdvisoryRef, Finding, FindingStatus, MatchDetail, MatchNote, MatchOutcome, PackageRef,
 };
-use crate::osv::{Affected, OsvRecord, RangeKind};
+use crate::osv::{RangeKind, SeverityScore};
 use crate::range::{self, RangeHit};
 use crate::severity::{self, Assessment, Severity};
-use crate::status::entry_status;
 use crate::store::{Database, index_name};
 
 /// Matches every package of `catalog` and returns the findings, sorted by severity (most
@@ -59,6 +63,11 @@ pub fn match_catalog_with_notes(
     db: &Database,
     catalog: &Catalog,
 ) -> Result<MatchOutcome, VulnError> {
+    // One read transaction for the whole match: every lookup sees the same database state
+    // while an import commits, and SQLite takes its file locks once instead of per lookup.
+    // Nothing is written, so dropping it at the end only releases the locks.
+    let _snapshot = db.conn.unchecked_transaction()?;
+
     // Decide what to look up for each package, then match, then sort.
     let (lookups, mut notes) = plan(db, catalog)?;
     info!(
@@ -184,11 +193,11 @@ fn strip_v(version: &str) -> &str {
 }
 
 /// A version written the way `scheme` parses it: SemVer without `v`, Go with `v`.
-pub(crate) fn spell(scheme: Scheme, version: &str) -> String {
+pub(crate) fn spell(scheme: Scheme, version: &str) -> Cow<'_, str> {
     match scheme {
-        Scheme::Semver => strip_v(version).to_owned(),
-        Scheme::Go if !version.starts_with('v') => format!("v{version}"),
-        _ => version.to_owned(),
+        Scheme::Semver => Cow::Borrowed(strip_v(version)),
+        Scheme::Go if !version.starts_with('v') => Cow::Owned(format!("v{version}")),
+        _ => Cow::Borrowed(version),
     }
 }
 
@@ -259,8 +268,17 @@ fn match_package(
     Ok(())
 }
 
-/// Reads the records of every ecosystem and name looked up, once per id, and keeps those that
-/// affect the version.
+/// The stored rows of one advisory for one lookup.
+struct StoredAdvisory<'l> {
+    /// [`ReportFields`] as JSON.
+    report: String,
+    /// The entries of each package row (a JSON array of [`MatchEntry`]) with the row's
+    /// ecosystem.
+    rows: Vec<(&'l str, String)>,
+}
+
+/// Reads the package rows of every ecosystem and name looked up, groups them by advisory id,
+/// and keeps the advisories that affect the version.
 fn find_candidates(
     db: &Database,
     package: &Package,
@@ -268,19 +286,34 @@ fn find_candidates(
     versions: &mut ParsedVersions<'_>,
     notes: &mut Vec<MatchNote>,
 ) -> Result<Vec<Candidate>, VulnError> {
-    let mut records = BTreeMap::new();
+    let mut advisories: BTreeMap<String, StoredAdvisory<'_>> = BTreeMap::new();
+    let mut queried = HashSet::new();
     for ecosystem in &lookup.ecosystems {
         for name in &lookup.names {
-            for record in db.advisories_for_package(ecosystem, name)? {
-                records.entry(record.id.clone()).or_insert(record);
+            let name = index_name(ecosystem, name);
+            if !queried.insert((ecosystem.as_str(), name.clone())) {
+                continue;
+            }
+            for row in db.package_rows(ecosystem, &name)? {
+                let report = row.report;
+                advisories
+                    .entry(row.advisory_id)
+                    .or_insert_with(|| StoredAdvisory {
+                        report,
+                        rows: Vec::new(),
+                    })
+                    .rows
+                    .push((ecosystem, row.entries));
             }
         }
     }
     let mut skipped = Vec::new();
-    let candidates: Vec<Candidate> = records
-        .into_values()
-        .filter_map(|record| match_record(record, lookup, versions, &mut skipped))
-        .collect();
+    let mut candidates = Vec::new();
+    for (id, advisory) in advisories {
+        if let Some(candidate) = match_advisory(id, &advisory, lookup, versions, &mut skipped)? {
+            candidates.push(candidate);
+        }
+    }
     notes.extend(
         skipped
             .into_iter()
@@ -294,9 +327,10 @@ fn find_candidates(
     Ok(candidates)
 }
 
-/// A record that affects the package, before alias merging.
+/// An advisory that affects the package, before alias merging.
 struct Candidate {
-    record: OsvRecord,
+    id: String,
+    report: ReportFields,
     ecosystem: String,
     range: String,
     fixed_versions: Vec<String>,
@@ -307,85 +341,101 @@ struct Candidate {
     status: Option<(FindingStatus, String)>,
 }
 
-/// What matched in one record.
+/// What matched in one advisory's entries.
 #[derive(Default)]
-struct RecordHits<'r> {
-    hits: Vec<(RangeHit, &'r str)>,
-    listed_in: Option<&'r str>,
+struct EntryHits<'e> {
+    hits: Vec<(RangeHit, &'e str)>,
+    listed_in: Option<&'e str>,
     /// An entry with a distribution status and nothing to evaluate.
-    stated_in: Option<&'r str>,
+    stated_in: Option<&'e str>,
     status: Option<(FindingStatus, String)>,
-    package_scores: Vec<&'r crate::osv::SeverityScore>,
+    package_scores: Vec<&'e SeverityScore>,
 }
 
-/// Matches one record; ranges whose versions do not parse are added to `skipped` as
-/// `(advisory id, reason)` and do not match.
-fn match_record(
-    record: OsvRecord,
+/// Matches one advisory; ranges whose versions do not parse are added to `skipped` as
+/// `(advisory id, reason)` and do not match. The report fields are parsed only for a match.
+fn match_advisory(
+    id: String,
+    advisory: &StoredAdvisory<'_>,
     lookup: &Lookup,
     versions: &mut ParsedVersions<'_>,
     skipped: &mut Vec<(String, String)>,
-) -> Option<Candidate> {
-    let mut found = RecordHits::default();
-    for affected in &record.affected {
-        let Some(package) = &affected.package else {
-            continue;
-        };
-        let ecosystem = package.ecosystem.as_str();
-        if !lookup.ecosystems.iter().any(|e| e == ecosystem)
-            || !lookup.names.contains(&index_name(ecosystem, &package.name))
-        {
-            continue;
-        }
-        let before = found.hits.len();
-        for (i, range) in affected.ranges.iter().enumerate() {
-            match evaluate_range(&record.id, i, range, ecosystem, versions) {
-                Ok(Some(hit)) => found.hits.push((hit, ecosystem)),
-                Ok(None) => {}
-                Err(reason) => skipped.push((record.id.clone(), reason)),
-            }
-        }
-        // A range hit already decides the entry; comparing every listed version is the
-        // costliest step of matching (PyPI entries list hundreds).
-        let listed = found.hits.len() == before && is_listed(affected, lookup, versions);
-        if listed && found.listed_in.is_none() {
-            found.listed_in = Some(ecosystem);
-        }
-        let status = entry_status(affected);
-        let stated = status.is_some() && affected.ranges.is_empty() && affected.versions.is_empty();
-        if stated && found.stated_in.is_none() {
-            found.stated_in = Some(ecosystem);
-        }
-        if found.hits.len() > before || listed || stated {
-            found.package_scores.extend(affected.severity.iter());
-            if found.status.is_none() {
-                found.status = status;
-            }
-        }
-    }
+) -> Result<Option<Candidate>, VulnError> {
+    let corrupt = |source| VulnError::CorruptRecord {
+        id: id.clone(),
+        source,
+    };
 
+    // Parse the entries of every row and put them back in record order.
+    let mut entries: Vec<(&str, MatchEntry<'_>)> = Vec::new();
+    for (ecosystem, text) in &advisory.rows {
+        let parsed: Vec<MatchEntry<'_>> = serde_json::from_str(text).map_err(corrupt)?;
+        entries.extend(parsed.into_iter().map(|entry| (*ecosystem, entry)));
+    }
+    entries.sort_by_key(|(_, entry)| entry.index);
+
+    let found = match_entries(&id, &entries, lookup, versions, skipped);
     let (range, ecosystem) = match (found.hits.first(), found.listed_in, found.stated_in) {
         (Some((hit, ecosystem)), _, _) => (hit.description.clone(), (*ecosystem).to_owned()),
         (None, Some(ecosystem), _) => ("listed in versions".to_owned(), ecosystem.to_owned()),
         (None, None, Some(ecosystem)) => ("every version".to_owned(), ecosystem.to_owned()),
-        (None, None, None) => return None,
+        (None, None, None) => return Ok(None),
     };
     let (fixed_versions, specificity) = summarize_hits(&found.hits);
-    let assessment = severity::assess(
+    let report: ReportFields = serde_json::from_str(&advisory.report).map_err(corrupt)?;
+    let assessment = severity::assess_with_label(
         &found.package_scores,
-        &record.severity,
-        record.database_specific.as_ref(),
+        &report.severity,
+        report.severity_label.as_deref(),
     );
-    let status = found.status;
-    Some(Candidate {
-        record,
+    Ok(Some(Candidate {
+        id,
+        report,
         ecosystem,
         range,
         fixed_versions,
         specificity,
         assessment,
-        status,
-    })
+        status: found.status,
+    }))
+}
+
+/// Evaluates the entries of one advisory in record order.
+fn match_entries<'e>(
+    id: &str,
+    entries: &'e [(&'e str, MatchEntry<'e>)],
+    lookup: &Lookup,
+    versions: &mut ParsedVersions<'_>,
+    skipped: &mut Vec<(String, String)>,
+) -> EntryHits<'e> {
+    let mut found = EntryHits::default();
+    for (ecosystem, entry) in entries {
+        let before = found.hits.len();
+        for (i, range) in entry.ranges.iter().enumerate() {
+            match evaluate_range(id, i, range, ecosystem, versions) {
+                Ok(Some(hit)) => found.hits.push((hit, ecosystem)),
+                Ok(None) => {}
+                Err(reason) => skipped.push((id.to_owned(), reason)),
+            }
+        }
+        // A range hit already decides the entry; comparing every listed version is the
+        // costliest step of matching (PyPI entries list hundreds).
+        let listed = found.hits.len() == before && is_listed(&entry.versions, lookup, versions);
+        if listed && found.listed_in.is_none() {
+            found.listed_in = Some(ecosystem);
+        }
+        let stated = entry.status.is_some() && entry.ranges.is_empty() && entry.versions.is_empty();
+        if stated && found.stated_in.is_none() {
+            found.stated_in = Some(ecosystem);
+        }
+        if found.hits.len() > before || listed || stated {
+            found.package_scores.extend(entry.severity.iter());
+            if found.status.is_none() {
+                found.status.clone_from(&entry.status);
+            }
+        }
+    }
+    found
 }
 
 /// Collects the distinct fixed versions of the matching ranges and the merge rule's
@@ -450,27 +500,23 @@ fn evaluate_range(
     })
 }
 
-/// Whether the version is in the entry's `versions` list: equal as text, or equal under the
+/// Whether the version is in an entry's `versions` list: equal as text, or equal under the
 /// package's scheme (PEP 440 `1.0` equals `1.0.0`).
-fn is_listed(affected: &Affected, lookup: &Lookup, versions: &mut ParsedVersions<'_>) -> bool {
-    if affected.versions.is_empty() {
+fn is_listed(listed: &[Text<'_>], lookup: &Lookup, versions: &mut ParsedVersions<'_>) -> bool {
+    if listed.is_empty() {
         return false;
     }
     let Some(scheme) = lookup.scheme else {
-        return affected.versions.contains(&lookup.version);
+        return listed.iter().any(|v| **v == lookup.version);
     };
     let spelled = spell(scheme, &lookup.version);
-    if affected
-        .versions
-        .iter()
-        .any(|v| spell(scheme, v) == spelled)
-    {
+    if listed.iter().any(|v| spell(scheme, v) == spelled) {
         return true;
     }
     let Ok(version) = versions.get(scheme) else {
         return false;
     };
-    affected.versions.iter().any(|listed| {
+    listed.iter().any(|listed| {
         scheme
             .parse(&spell(scheme, listed))
             .and_then(|listed| version.compare(&listed))
@@ -491,8 +537,7 @@ fn merge_aliases(candidates: &[Candidate]) -> Vec<Group<'_>> {
     let mut parent: Vec<usize> = (0..candidates.len()).collect();
     let mut owner: HashMap<&str, usize> = HashMap::new();
     for (i, candidate) in candidates.iter().enumerate() {
-        let record = &candidate.record;
-        for identifier in std::iter::once(&record.id).chain(&record.aliases) {
+        for identifier in std::iter::once(&candidate.id).chain(&candidate.report.aliases) {
             match owner.get(identifier.as_str()) {
                 Some(&j) => {
                     let (a, b) = (root(&mut parent, i), root(&mut parent, j));
@@ -524,12 +569,12 @@ fn merge_aliases(candidates: &[Candidate]) -> Vec<Group<'_>> {
                             .is_some()
                             .cmp(&a.assessment.cvss.is_some())
                     })
-                    .then_with(|| a.record.id.cmp(&b.record.id))
+                    .then_with(|| a.id.cmp(&b.id))
             });
             if members.len() > 1 {
                 debug!(
-                    primary = %members[0].record.id,
-                    merged = ?members[1..].iter().map(|m| &m.record.id).collect::<Vec<_>>(),
+                    primary = %members[0].id,
+                    merged = ?members[1..].iter().map(|m| &m.id).collect::<Vec<_>>(),
                     "merged aliased advisories"
                 );
             }
@@ -584,14 +629,14 @@ impl Group<'_> {
                     .clone()
                     .map_or((FindingStatus::Affected, None), |(s, r)| (s, Some(r)))
             };
-        let merged_ids: Vec<String> = others.iter().map(|m| m.record.id.clone()).collect();
+        let merged_ids: Vec<String> = others.iter().map(|m| m.id.clone()).collect();
         let aliases: BTreeSet<String> = primary
-            .record
+            .report
             .aliases
             .iter()
-            .chain(others.iter().flat_map(|m| &m.record.aliases))
+            .chain(others.iter().flat_map(|m| &m.report.aliases))
             .chain(&merged_ids)
-            .filter(|a| **a != primary.record.id)
+            .filter(|a| **a != primary.id)
             .cloned()
             .collect();
         let assessment = if primary.assessment.severity == Severity::Unknown {
@@ -604,10 +649,10 @@ impl Group<'_> {
         } else {
             primary.assessment.clone()
         };
-        let record = &primary.record;
+        let record = &primary.report;
         Finding {
             advisory: AdvisoryRef {
-                id: record.id.clone(),
+                id: primary.id.clone(),
                 aliases: aliases.into_iter().collect(),
                 merged_ids,
                 summary: record.summary.clone(),

@@ -222,10 +222,24 @@ fn v4_base_vector(vector: &str) -> String {
 
 /// Picks the severity for an advisory from the matched package's scores, the record's scores
 /// and the record's `database_specific`, in the order the module documentation gives.
+#[cfg(test)]
 pub(crate) fn assess(
     package_scores: &[&SeverityScore],
     record_scores: &[SeverityScore],
     database_specific: Option<&serde_json::Value>,
+) -> Assessment {
+    let label = database_specific
+        .and_then(|d| d.get("severity"))
+        .and_then(serde_json::Value::as_str);
+    assess_with_label(package_scores, record_scores, label)
+}
+
+/// Picks the severity like [`assess`], given the record's `database_specific.severity` label
+/// instead of the whole object.
+pub(crate) fn assess_with_label(
+    package_scores: &[&SeverityScore],
+    record_scores: &[SeverityScore],
+    label: Option<&str>,
 ) -> Assessment {
     let scores: Vec<&SeverityScore> = package_scores
         .iter()
@@ -251,16 +265,12 @@ pub(crate) fn assess(
     }
 
     // Step 4: labels.
-    let label = database_specific
-        .and_then(|d| d.get("severity"))
-        .and_then(serde_json::Value::as_str)
-        .and_then(Severity::from_label)
-        .or_else(|| {
-            scores
-                .iter()
-                .filter(|s| s.kind == "Ubuntu")
-                .find_map(|s| Severity::from_label(&s.score))
-        });
+    let label = label.and_then(Severity::from_label).or_else(|| {
+        scores
+            .iter()
+            .filter(|s| s.kind == "Ubuntu")
+            .find_map(|s| Severity::from_label(&s.score))
+    });
     Assessment {
         severity: label.unwrap_or_default(),
         cvss: None,

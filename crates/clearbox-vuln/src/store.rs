@@ -1,35 +1,43 @@
-//! The advisory database: an SQLite file holding OSV records and an index of the packages they
-//! affect.
+//! The advisory database: an SQLite file holding OSV records, an index of the packages they
+//! affect, and the compact forms of each record that matching reads (see the `compact` module).
 //!
-//! Schema version 1 (`PRAGMA user_version`):
+//! Schema version 2 (`PRAGMA user_version`):
 //!
 //! ```sql
 //! feed(id, source UNIQUE, kind, sha256, imported_at, records, inserted, replaced,
 //!      unchanged, older, withdrawn, rejected)
-//! advisory(id PRIMARY KEY, modified, published, raw, feed_id → feed)
-//! affected(advisory_id → advisory ON DELETE CASCADE, ecosystem, ecosystem_base, name,
-//!          PRIMARY KEY (advisory_id, ecosystem, name))
-//! INDEX affected_package ON affected(ecosystem, name)
+//! advisory(id PRIMARY KEY, modified, published, feed_id → feed, report, raw)
+//! affected(ecosystem, name, advisory_id → advisory ON DELETE CASCADE, ecosystem_base, entries,
+//!          PRIMARY KEY (ecosystem, name, advisory_id))
+//! INDEX affected_advisory ON affected(advisory_id)
 //! ```
 //!
 //! `advisory.raw` is the record as JSON: the file's own bytes for JSON sources and the parsed
-//! record written back as JSON for YAML sources. `advisory.modified` is the record's `modified`
-//! time in UTC with nine fractional digits, so text comparison is time comparison.
-//! `affected.name` is normalised per ecosystem (see [`index_name`]). A newer schema version in
-//! the file is an error; there is no downgrade path.
+//! record written back as JSON for YAML sources. `advisory.report` holds the fields a finding
+//! reports and `affected.entries` the record's affected entries for that package, both as the
+//! `compact` module writes them. `advisory.modified` is the record's `modified` time in UTC
+//! with nine fractional digits, so text comparison is time comparison. `affected.name` is
+//! normalised per ecosystem (see [`index_name`]). The `affected` primary key starts with the
+//! package, so a lookup reads one contiguous run of rows.
+//!
+//! Version 1 had no `report` and `entries` columns and keyed `affected` by advisory first.
+//! Opening a version 1 file migrates it in place (see the `migrate` module). A newer schema
+//! version in the file is an error; there is no downgrade path.
 
 use std::path::{Path, PathBuf};
 
+use rusqlite::config::DbConfig;
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use serde::Serialize;
 
+use crate::compact::{self, ReportFields};
 use crate::error::VulnError;
 use crate::osv::{OsvRecord, ecosystem_base};
 
 /// The schema version this build creates and reads.
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
 
-const SCHEMA: &str = "
+const FEED_TABLE: &str = "
 CREATE TABLE feed (
     id INTEGER PRIMARY KEY,
     source TEXT NOT NULL UNIQUE,
@@ -44,21 +52,29 @@ CREATE TABLE feed (
     withdrawn INTEGER NOT NULL,
     rejected INTEGER NOT NULL
 );
+";
+
+/// The tables that hold records, which the schema migration rebuilds.
+// NOTE: `report` comes before `raw` so that reading it does not walk the overflow pages of a
+// large record.
+pub(crate) const RECORD_TABLES: &str = "
 CREATE TABLE advisory (
     id TEXT PRIMARY KEY,
     modified TEXT NOT NULL,
     published TEXT,
-    raw TEXT NOT NULL,
-    feed_id INTEGER NOT NULL REFERENCES feed(id)
+    feed_id INTEGER NOT NULL REFERENCES feed(id),
+    report TEXT NOT NULL,
+    raw TEXT NOT NULL
 );
 CREATE TABLE affected (
-    advisory_id TEXT NOT NULL REFERENCES advisory(id) ON DELETE CASCADE,
     ecosystem TEXT NOT NULL,
-    ecosystem_base TEXT NOT NULL,
     name TEXT NOT NULL,
-    PRIMARY KEY (advisory_id, ecosystem, name)
+    advisory_id TEXT NOT NULL REFERENCES advisory(id) ON DELETE CASCADE,
+    ecosystem_base TEXT NOT NULL,
+    entries TEXT NOT NULL,
+    PRIMARY KEY (ecosystem, name, advisory_id)
 ) WITHOUT ROWID;
-CREATE INDEX affected_package ON affected(ecosystem, name);
+CREATE INDEX affected_advisory ON affected(advisory_id);
 ";
 
 /// Normalises a package name for the index: PEP 503 for `PyPI`, unchanged for every other
@@ -159,6 +175,15 @@ pub fn age_of(time: &str, now: std::time::SystemTime) -> Option<std::time::Durat
     Some(now.signed_duration_since(time).to_std().unwrap_or_default())
 }
 
+/// The stored match data of one advisory for one package.
+pub(crate) struct PackageRow {
+    pub(crate) advisory_id: String,
+    /// A JSON array of [`compact::MatchEntry`].
+    pub(crate) entries: String,
+    /// A [`ReportFields`] as JSON.
+    pub(crate) report: String,
+}
+
 /// An open advisory database.
 #[derive(Debug)]
 pub struct Database {
@@ -218,29 +243,47 @@ impl Database {
         Database::prepare(conn, None)
     }
 
-    fn prepare(conn: Connection, path: Option<PathBuf>) -> Result<Database, VulnError> {
+    fn prepare(mut conn: Connection, path: Option<PathBuf>) -> Result<Database, VulnError> {
         let shown_path = || path.clone().unwrap_or_else(|| PathBuf::from(":memory:"));
         conn.pragma_update(None, "foreign_keys", true)?;
+        // Without the query planner stability guarantee, SQLite marks the package lookup (a
+        // join) as depending on its bound values, and `sqlite3_clear_bindings`, which rusqlite
+        // calls when a cached statement goes back to its cache, then forces a new prepare on
+        // the next run of the statement.
+        conn.set_db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)?;
         let version: i64 = conn.query_row("PRAGMA user_version", [], |row| row.get(0))?;
-        if version > SCHEMA_VERSION {
-            return Err(VulnError::NewerSchema {
-                path: shown_path(),
-                found: version,
-                supported: SCHEMA_VERSION,
-            });
-        }
-        if version == 0 {
-            let tables: i64 = conn.query_row(
-                "SELECT count(*) FROM sqlite_master WHERE type = 'table'",
-                [],
-                |row| row.get(0),
-            )?;
-            if tables > 0 {
-                return Err(VulnError::ForeignDatabase { path: shown_path() });
+        match version {
+            SCHEMA_VERSION => {}
+            0 => {
+                let tables: i64 = conn.query_row(
+                    "SELECT count(*) FROM sqlite_master WHERE type = 'table'",
+                    [],
+                    |row| row.get(0),
+                )?;
+                if tables > 0 {
+                    return Err(VulnError::ForeignDatabase { path: shown_path() });
+                }
+                conn.execute_batch(&format!(
+                    "BEGIN; {FEED_TABLE} {RECORD_TABLES} PRAGMA user_version = {SCHEMA_VERSION}; \
+                     COMMIT;"
+                ))?;
             }
-            conn.execute_batch(&format!(
-                "BEGIN; {SCHEMA} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
-            ))?;
+            1 => {
+                crate::migrate::from_v1(&mut conn).map_err(|source| VulnError::Migrate {
+                    path: shown_path(),
+                    found: version,
+                    supported: SCHEMA_VERSION,
+                    source: Box::new(source),
+                })?;
+            }
+            found if found > SCHEMA_VERSION => {
+                return Err(VulnError::NewerSchema {
+                    path: shown_path(),
+                    found,
+                    supported: SCHEMA_VERSION,
+                });
+            }
+            _ => return Err(VulnError::ForeignDatabase { path: shown_path() }),
         }
         Ok(Database { conn, path })
     }
@@ -284,11 +327,39 @@ impl Database {
         Ok(records)
     }
 
+    /// Returns the compact forms of every advisory with an affected package named `name` (in
+    /// index form) in `ecosystem`, in no particular order.
+    pub(crate) fn package_rows(
+        &self,
+        ecosystem: &str,
+        name: &str,
+    ) -> Result<Vec<PackageRow>, VulnError> {
+        let mut statement = self.conn.prepare_cached(
+            "SELECT f.advisory_id, f.entries, a.report FROM affected f \
+             JOIN advisory a ON a.id = f.advisory_id WHERE f.ecosystem = ?1 AND f.name = ?2",
+        )?;
+        let rows = statement.query_map(params![ecosystem, name], |row| {
+            Ok(PackageRow {
+                advisory_id: row.get(0)?,
+                entries: row.get(1)?,
+                report: row.get(2)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    }
+
     /// Lists every ecosystem that an affected entry names, sorted.
     pub fn ecosystems(&self) -> Result<Vec<String>, VulnError> {
-        let mut statement = self
-            .conn
-            .prepare_cached("SELECT DISTINCT ecosystem FROM affected ORDER BY ecosystem")?;
+        // Seek from one ecosystem to the next in the primary key instead of reading every
+        // package row.
+        let mut statement = self.conn.prepare_cached(
+            "WITH RECURSIVE next(ecosystem) AS ( \
+                 SELECT min(ecosystem) FROM affected \
+                 UNION ALL \
+                 SELECT (SELECT min(ecosystem) FROM affected WHERE ecosystem > next.ecosystem) \
+                 FROM next WHERE next.ecosystem IS NOT NULL) \
+             SELECT ecosystem FROM next WHERE ecosystem IS NOT NULL",
+        )?;
         let rows = statement.query_map([], |row| row.get(0))?;
         Ok(rows.collect::<Result<Vec<String>, _>>()?)
     }
@@ -349,7 +420,7 @@ impl Database {
     }
 }
 
-fn parse_stored(id: &str, raw: &str) -> Result<OsvRecord, VulnError> {
+pub(crate) fn parse_stored(id: &str, raw: &str) -> Result<OsvRecord, VulnError> {
     serde_json::from_str(raw).map_err(|source| VulnError::CorruptRecord {
         id: id.to_owned(),
         source,
@@ -366,11 +437,8 @@ pub(crate) fn upsert(
     raw: &str,
 ) -> Result<Outcome, VulnError> {
     let stored: Option<(String, String)> = tx
-        .query_row(
-            "SELECT modified, raw FROM advisory WHERE id = ?1",
-            [&record.id],
-            |row| Ok((row.get(0)?, row.get(1)?)),
-        )
+        .prepare_cached("SELECT modified, raw FROM advisory WHERE id = ?1")?
+        .query_row([&record.id], |row| Ok((row.get(0)?, row.get(1)?)))
         .optional()?;
     let outcome = match &stored {
         None => Outcome::Inserted,
@@ -385,37 +453,76 @@ pub(crate) fn upsert(
         .as_deref()
         .and_then(crate::osv::normalize_time);
     if outcome == Outcome::Replaced {
-        tx.execute("DELETE FROM affected WHERE advisory_id = ?1", [&record.id])?;
+        tx.prepare_cached("DELETE FROM affected WHERE advisory_id = ?1")?
+            .execute([&record.id])?;
     }
-    tx.execute(
-        "INSERT INTO advisory (id, modified, published, raw, feed_id) \
-         VALUES (?1, ?2, ?3, ?4, ?5) \
+    let row = AdvisoryRow {
+        modified,
+        published: published.as_deref(),
+        feed_id,
+        raw,
+    };
+    insert_advisory(tx, record, &row)?;
+    Ok(outcome)
+}
+
+/// The stored columns of an advisory that do not come from the record alone.
+pub(crate) struct AdvisoryRow<'a> {
+    /// The normalised `modified` time.
+    pub(crate) modified: &'a str,
+    /// The normalised `published` time.
+    pub(crate) published: Option<&'a str>,
+    pub(crate) feed_id: i64,
+    /// The record as JSON.
+    pub(crate) raw: &'a str,
+}
+
+/// Writes the advisory row of `record` with its compact forms, replacing a stored row with the
+/// same id, and one package row per affected package. The caller removes the package rows of a
+/// replaced record first.
+pub(crate) fn insert_advisory(
+    tx: &Transaction<'_>,
+    record: &OsvRecord,
+    row: &AdvisoryRow<'_>,
+) -> Result<(), VulnError> {
+    let report = serde_json::to_string(&ReportFields::of(record)).map_err(VulnError::Encode)?;
+    tx.prepare_cached(
+        "INSERT INTO advisory (id, modified, published, feed_id, report, raw) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6) \
          ON CONFLICT(id) DO UPDATE SET modified = excluded.modified, \
-         published = excluded.published, raw = excluded.raw, feed_id = excluded.feed_id",
-        params![record.id, modified, published, raw, feed_id],
-    )?;
+         published = excluded.published, feed_id = excluded.feed_id, \
+         report = excluded.report, raw = excluded.raw",
+    )?
+    .execute(params![
+        record.id,
+        row.modified,
+        row.published,
+        row.feed_id,
+        report,
+        row.raw
+    ])?;
     let mut insert = tx.prepare_cached(
-        "INSERT OR IGNORE INTO affected (advisory_id, ecosystem, ecosystem_base, name) \
-         VALUES (?1, ?2, ?3, ?4)",
+        "INSERT INTO affected (ecosystem, name, advisory_id, ecosystem_base, entries) \
+         VALUES (?1, ?2, ?3, ?4, ?5)",
     )?;
-    for package in record.affected.iter().filter_map(|a| a.package.as_ref()) {
+    for package in compact::package_entries(record).map_err(VulnError::Encode)? {
         insert.execute(params![
-            record.id,
             package.ecosystem,
-            package.ecosystem_base(),
-            index_name(&package.ecosystem, &package.name),
+            package.name,
+            record.id,
+            package.ecosystem_base,
+            package.entries,
         ])?;
     }
-    Ok(outcome)
+    Ok(())
 }
 
 /// Removes a stored record that a withdrawn record with an equal or newer `modified` replaces.
 /// Returns whether a row was removed.
 pub(crate) fn withdraw(tx: &Transaction<'_>, id: &str, modified: &str) -> Result<bool, VulnError> {
-    let removed = tx.execute(
-        "DELETE FROM advisory WHERE id = ?1 AND modified <= ?2",
-        params![id, modified],
-    )?;
+    let removed = tx
+        .prepare_cached("DELETE FROM advisory WHERE id = ?1 AND modified <= ?2")?
+        .execute(params![id, modified])?;
     Ok(removed > 0)
 }
 
@@ -514,7 +621,7 @@ mod tests {
         drop(conn);
         let err = Database::open(&path).unwrap_err();
         assert!(
-            matches!(err, VulnError::NewerSchema { found: 2, .. }),
+            matches!(err, VulnError::NewerSchema { found, .. } if found == SCHEMA_VERSION + 1),
             "{err}"
         );
     }

@@ -202,7 +202,10 @@ fn json_report_fields() {
 
     assert_eq!(doc["source"]["type"], "image");
     assert_eq!(doc["source"]["name"], "oci:example:latest");
-    assert_eq!(doc["database"]["schema_version"], 1);
+    assert_eq!(
+        doc["database"]["schema_version"],
+        clearbox_vuln::SCHEMA_VERSION
+    );
     assert!(doc["database"].get("path").is_none());
     let counts = &doc["counts"];
     let total: u64 = ["critical", "high", "medium", "low", "unknown"]

@@ -8,12 +8,14 @@
 //!
 //! Each package records its source package and version: Debian advisories are filed against
 //! source packages, and a binary rebuilt without source changes (`+b1`) keeps the source
-//! version.
+//! version. A package whose version or source version dpkg would reject is not listed; it is
+//! reported as an unknown instead.
 
 mod parse_copyright;
 mod parse_status;
 
 use clearbox_oci::EntryInfo;
+use clearbox_version::deb::DebVersion;
 
 use crate::capture::{Capture, Fact, parent};
 use crate::catalog::{Context, Output};
@@ -67,11 +69,26 @@ pub(crate) fn catalog(ctx: &Context<'_>, distro: Option<&Distro>, out: &mut Outp
                 .push(ctx.unknown(path, node, CATALOGER, problem));
         }
         for entry in entries.into_iter().filter(StatusEntry::is_installed) {
+            if let Err(problem) = check_versions(&entry) {
+                out.unknowns
+                    .push(ctx.unknown(path, node, CATALOGER, problem));
+                continue;
+            }
             let licenses = licenses_of(ctx, &entry.package, out);
             out.packages
                 .push(package(&entry, licenses, distro, ctx.location(path, node)));
         }
     }
+}
+
+/// Rejects a package whose version or source version dpkg itself rejects: dpkg wrote no such
+/// paragraph, and advisory matching could not order the version.
+fn check_versions(entry: &StatusEntry) -> Result<(), String> {
+    let (_, source_version) = entry.source();
+    for version in [entry.version.as_str(), source_version.as_str()] {
+        DebVersion::parse(version).map_err(|e| format!("package `{}`: {e}", entry.package))?;
+    }
+    Ok(())
 }
 
 fn licenses_of(ctx: &Context<'_>, package: &str, out: &mut Output) -> Vec<String> {

@@ -16,12 +16,19 @@ pub(crate) struct StatusEntry {
 }
 
 impl StatusEntry {
-    /// True when dpkg lists the package as installed. Distroless `status.d` files sometimes
-    /// omit `Status`; their packages are installed by construction.
+    /// True when the package's files are on disk: every package state except `not-installed`
+    /// and `config-files` (only conffiles left after removal). `Status` is `WANT FLAG STATE`,
+    /// so a package selected for removal (`deinstall ok installed`) is still installed, and so
+    /// is one whose triggers have not run yet (`install ok triggers-pending`). Distroless
+    /// `status.d` files sometimes omit `Status`; their packages are installed by construction,
+    /// and an empty `Status` is read the same way.
     pub(crate) fn is_installed(&self) -> bool {
         match &self.status {
             None => true,
-            Some(status) => status.split_whitespace().last() == Some("installed"),
+            Some(status) => !matches!(
+                status.split_whitespace().last(),
+                Some("not-installed" | "config-files")
+            ),
         }
     }
 
@@ -138,6 +145,35 @@ mod tests {
         );
         assert!(entries[0].is_installed());
         assert!(!entries[1].is_installed());
+    }
+
+    #[test]
+    fn installed_states() {
+        let entry = |status: &str| StatusEntry {
+            status: Some(status.to_owned()),
+            ..StatusEntry::default()
+        };
+        for status in [
+            "install ok installed",
+            "deinstall ok installed",
+            "hold ok installed",
+            "install ok triggers-pending",
+            "install ok triggers-awaited",
+            "install ok half-configured",
+            "install ok unpacked",
+            "install reinstreq half-installed",
+        ] {
+            assert!(entry(status).is_installed(), "{status}");
+        }
+        for status in [
+            "deinstall ok config-files",
+            "purge ok not-installed",
+            "unknown ok not-installed",
+        ] {
+            assert!(!entry(status).is_installed(), "{status}");
+        }
+        assert!(StatusEntry::default().is_installed());
+        assert!(entry("").is_installed());
     }
 
     #[test]

@@ -9,6 +9,7 @@
 //! previous `dep`) and `build`.
 
 use std::fs::File;
+use std::os::unix::fs::FileExt;
 
 use object::read::ReadCache;
 use object::{Object, ObjectSection, ObjectSegment, SegmentFlags};
@@ -18,9 +19,11 @@ const MAGIC: &[u8] = b"\xff Go buildinf:";
 const HEADER_LEN: usize = 32;
 /// Strings in a binary are never this long; a larger length means the data is not build info.
 const MAX_STRING: u64 = 16 << 20;
-/// Bytes searched at the start of a writable segment when a binary has no section headers;
-/// the Go linker puts the build information first in the data segment.
-const SEGMENT_SEARCH: u64 = 64 << 10;
+/// Bytes read at a time when a writable segment is searched for the build information.
+const SEARCH_CHUNK: usize = 1 << 20;
+/// Maximum bytes kept after the magic: the header and two strings of the largest accepted
+/// length, each with its varint length.
+const MAX_BLOCK: u64 = HEADER_LEN as u64 + 2 * (10 + MAX_STRING);
 /// `PF_W`, the ELF program header flag of a writable segment.
 const PF_W: u32 = 0x2;
 
@@ -63,9 +66,14 @@ const MAX_FIELD_LEN: usize = 1024;
 
 /// Reads the build information of an ELF file. `Ok(None)` means the file is not a Go binary.
 pub(crate) fn parse_buildinfo(file: File) -> Result<Option<BuildInfo>, String> {
+    // A second handle for searching segments chunk by chunk: reads through the cache stay in
+    // memory for as long as the cache lives.
+    let raw = file
+        .try_clone()
+        .map_err(|e| format!("failed to reopen the file: {e}"))?;
     let cache = ReadCache::new(file);
     let elf = object::File::parse(&cache).map_err(|e| format!("invalid ELF file: {e}"))?;
-    let Some(header) = find_header(&elf)? else {
+    let Some(header) = find_header(&elf, &raw)? else {
         return Ok(None);
     };
     let (go_version, modinfo) = read_strings(&elf, &header)?;
@@ -78,11 +86,15 @@ pub(crate) fn parse_buildinfo(file: File) -> Result<Option<BuildInfo>, String> {
 }
 
 /// The 32-byte header and the section data that follows it.
+#[derive(Debug)]
 struct Header {
     bytes: Vec<u8>,
 }
 
-fn find_header<'a>(elf: &object::File<'a, &'a ReadCache<File>>) -> Result<Option<Header>, String> {
+fn find_header<'a>(
+    elf: &object::File<'a, &'a ReadCache<File>>,
+    raw: &File,
+) -> Result<Option<Header>, String> {
     if let Some(section) = elf.section_by_name(".go.buildinfo") {
         let data = section
             .data()
@@ -110,8 +122,10 @@ fn find_header<'a>(elf: &object::File<'a, &'a ReadCache<File>>) -> Result<Option
             }));
         }
     }
-    // Without section headers (removed by size-stripping tools and some packers), look at
-    // the start of each writable loadable segment instead.
+    // Without section headers (removed by size-stripping tools and some packers), search the
+    // writable loadable segments. The build information is not always near the start: in a
+    // position-independent executable linked by the system linker, `.data.rel.ro`, `.got` and
+    // `.data` come first, over a megabyte in Debian's `age`.
     if elf.sections().next().is_none() {
         for segment in elf.segments() {
             let writable = matches!(
@@ -122,21 +136,72 @@ fn find_header<'a>(elf: &object::File<'a, &'a ReadCache<File>>) -> Result<Option
                 continue;
             }
             let (offset, size) = segment.file_range();
-            let data = segment
-                .data_range(segment.address(), size.min(SEGMENT_SEARCH))
-                .map_err(|e| format!("unreadable segment at offset {offset:#x}: {e}"))?
-                .unwrap_or_default();
-            let found = (0..data.len().saturating_sub(HEADER_LEN))
-                .step_by(16)
-                .find(|&i| data[i..].starts_with(MAGIC));
-            if let Some(start) = found {
-                return Ok(Some(Header {
-                    bytes: data[start..].to_vec(),
-                }));
+            if let Some(header) = search_segment(raw, offset, size, segment.address())? {
+                return Ok(Some(header));
             }
         }
     }
     Ok(None)
+}
+
+/// Searches the `size` bytes of a segment at file `offset`, loaded at `address`, for the magic
+/// at a 16-byte aligned address (the linker aligns the block so), reading one chunk at a time.
+fn search_segment(
+    file: &File,
+    offset: u64,
+    size: u64,
+    address: u64,
+) -> Result<Option<Header>, String> {
+    // Each read overlaps the next by the magic's length, so a magic across a chunk boundary is
+    // still found.
+    let mut chunk = vec![0; SEARCH_CHUNK + MAGIC.len()];
+    let mut pos = 0;
+    while pos < size {
+        let want = (size - pos).min(chunk.len() as u64) as usize;
+        let read = read_full_at(file, &mut chunk[..want], offset.saturating_add(pos))?;
+        let first = ((16 - (address.wrapping_add(pos) % 16)) % 16) as usize;
+        let found = (first..read.saturating_sub(MAGIC.len() - 1))
+            .step_by(16)
+            .find(|&i| chunk[i..read].starts_with(MAGIC) && pos + (i + HEADER_LEN) as u64 <= size);
+        if let Some(i) = found {
+            let start = pos + i as u64;
+            let mut bytes = vec![0; (size - start).min(MAX_BLOCK) as usize];
+            let read = read_full_at(file, &mut bytes, offset.saturating_add(start))?;
+            if read < HEADER_LEN {
+                return Err(format!(
+                    "build info header at offset {:#x} is cut off by the end of the file",
+                    offset.saturating_add(start)
+                ));
+            }
+            bytes.truncate(read);
+            return Ok(Some(Header { bytes }));
+        }
+        if read < want {
+            break;
+        }
+        pos += SEARCH_CHUNK as u64;
+    }
+    Ok(None)
+}
+
+/// Reads into `buf` from file offset `at` until it is full or the file ends; returns the
+/// number of bytes read.
+fn read_full_at(file: &File, buf: &mut [u8], at: u64) -> Result<usize, String> {
+    let mut done = 0;
+    while done < buf.len() {
+        match file.read_at(&mut buf[done..], at.saturating_add(done as u64)) {
+            Ok(0) => break,
+            Ok(n) => done += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => {
+                return Err(format!(
+                    "failed to read at offset {:#x}: {e}",
+                    at.saturating_add(done as u64)
+                ));
+            }
+        }
+    }
+    Ok(done)
 }
 
 /// The toolchain version and the module information, as raw bytes: the module information
@@ -154,6 +219,9 @@ fn read_strings<'a>(
         let modinfo = read_varint_string(&mut rest)?;
         return Ok((version, modinfo));
     }
+    // NOTE: the pointers are read as the file stores them; relocations are not applied, so a
+    // position-independent binary of Go 1.17 or older whose pointer slots are left for the
+    // dynamic loader to fill is not read.
     if ptr_size != 4 && ptr_size != 8 {
         return Err(format!(
             "build info pointer size {ptr_size} is neither 4 nor 8"
@@ -405,6 +473,43 @@ mod tests {
         wrapped.extend_from_slice(b"\xf92C1\x86\x18 r\x00\x82B\x10A\x16\xd8\xf2");
         assert_eq!(strip_sentinels(&wrapped), inner);
         assert_eq!(strip_sentinels(b"short"), b"short");
+    }
+
+    /// A file of `len` zero bytes with the magic and a header's worth of bytes at `at`.
+    fn file_with_magic(len: usize, at: usize) -> File {
+        let mut bytes = vec![0u8; len];
+        bytes[at..at + MAGIC.len()].copy_from_slice(MAGIC);
+        let mut file = tempfile::tempfile().unwrap();
+        std::io::Write::write_all(&mut file, &bytes).unwrap();
+        file
+    }
+
+    #[test]
+    fn segment_search_across_chunks() {
+        let len = 3 * SEARCH_CHUNK;
+        // A segment loaded at address 8 has its 16-byte aligned addresses at file offsets
+        // 8 mod 16, so this magic is aligned and runs across the first chunk boundary.
+        let at = SEARCH_CHUNK - 8;
+        let file = file_with_magic(len, at);
+        let header = search_segment(&file, 0, len as u64, 8).unwrap().unwrap();
+        assert!(header.bytes.starts_with(MAGIC));
+        assert_eq!(header.bytes.len(), len - at);
+        // Loaded at address 0, the same bytes are not aligned.
+        assert!(search_segment(&file, 0, len as u64, 0).unwrap().is_none());
+        // In the last chunk.
+        let file = file_with_magic(len, 2 * SEARCH_CHUNK + 32);
+        let header = search_segment(&file, 0, len as u64, 0).unwrap().unwrap();
+        assert_eq!(header.bytes.len(), SEARCH_CHUNK - 32);
+    }
+
+    #[test]
+    fn segment_search_needs_a_whole_header() {
+        let file = file_with_magic(4096, 4096 - 16);
+        assert!(search_segment(&file, 0, 4096, 0).unwrap().is_none());
+        // The segment claims more bytes than the file has.
+        let file = file_with_magic(4096, 4096 - 16);
+        let error = search_segment(&file, 0, 8192, 0).unwrap_err();
+        assert!(error.contains("cut off by the end of the file"), "{error}");
     }
 
     #[test]

@@ -8,18 +8,21 @@
 //! | `var/lib/rpmmanifest/container-manifest-2` | CBL-Mariner distroless manifest: name, version, epoch, arch, vendor, size, source RPM |
 //!
 //! From each header: name, epoch, version, release, arch, source RPM, licence, vendor
-//! (supplier), summary, URL, installed size, SIGMD5, modularity label, and the installed file
-//! list, which marks those files as owned. The purl namespace is the distribution from
+//! (supplier), summary, URL, installed size, SIGMD5, modularity label, install time and file
+//! digest algorithm. The signature's algorithms, date and key ID are taken as `rpm -qi` shows
+//! them. The installed file list marks those files as owned. The purl namespace is the distribution from
 //! `os-release`, as purl-spec's rpm type prescribes: `rhel` becomes `redhat`, `opensuse-*`
 //! becomes `opensuse` and `sles*` becomes `suse`. Without `os-release` the purl has none.
 //!
-//! Not read: signatures (they are not verified), dependencies (`Provides`, `Requires`), and
-//! the LMDB backend some distributions tried briefly.
+//! Not done: verifying signatures (the key ID says who the package claims signed it), reading
+//! dependencies (`Provides`, `Requires`), and the LMDB backend some distributions tried
+//! briefly.
 
 mod parse_bdb;
 mod parse_header;
 mod parse_manifest;
 mod parse_ndb;
+mod parse_signature;
 mod parse_sqlite;
 
 use std::collections::BTreeMap;
@@ -218,6 +221,15 @@ fn package(
     }
     if let Some(srpm) = &header.source_rpm {
         properties.insert("rpm:source-rpm".to_owned(), srpm.clone());
+    }
+    if let Some(time) = header.install_time {
+        properties.insert("rpm:install-time".to_owned(), time.to_string());
+    }
+    if let Some(signature) = &header.signature {
+        properties.insert("rpm:signature".to_owned(), signature.clone());
+    }
+    if let Some(algorithm) = &header.file_digest_algorithm {
+        properties.insert("rpm:file-digest-algorithm".to_owned(), algorithm.clone());
     }
 
     let mut package = Package::new(

@@ -14,6 +14,8 @@
 
 use std::collections::HashMap;
 
+use crate::rpm::parse_signature::{describe_signature, hash_name};
+
 /// Most index entries rpm accepts in one header (`HEADER_TAGS_MAX` in rpm's `header.c`).
 const MAX_INDEX_ENTRIES: usize = 0xffff;
 /// Largest data section rpm accepts (`HEADER_DATA_MAX`, 256 MiB).
@@ -22,12 +24,17 @@ const ENTRY_LEN: usize = 16;
 
 const TAG_HEADER_IMAGE: u32 = 61;
 const TAG_HEADER_IMMUTABLE: u32 = 63;
+const TAG_SIGPGP: u32 = 259;
 const TAG_SIGMD5: u32 = 261;
+const TAG_SIGGPG: u32 = 262;
+const TAG_DSAHEADER: u32 = 267;
+const TAG_RSAHEADER: u32 = 268;
 const TAG_NAME: u32 = 1000;
 const TAG_VERSION: u32 = 1001;
 const TAG_RELEASE: u32 = 1002;
 const TAG_EPOCH: u32 = 1003;
 const TAG_SUMMARY: u32 = 1004;
+const TAG_INSTALLTIME: u32 = 1008;
 const TAG_SIZE: u32 = 1009;
 const TAG_VENDOR: u32 = 1011;
 const TAG_LICENSE: u32 = 1014;
@@ -39,6 +46,7 @@ const TAG_DIRINDEXES: u32 = 1116;
 const TAG_BASENAMES: u32 = 1117;
 const TAG_DIRNAMES: u32 = 1118;
 const TAG_LONGSIZE: u32 = 5009;
+const TAG_FILEDIGESTALGO: u32 = 5011;
 const TAG_MODULARITYLABEL: u32 = 5096;
 
 /// rpm's data types (`rpmTagType`).
@@ -72,6 +80,13 @@ pub(crate) struct RpmHeader {
     /// MD5 of the header and payload as the package was built, lowercase hexadecimal.
     pub(crate) sigmd5: Option<String>,
     pub(crate) modularity_label: Option<String>,
+    /// When the package was installed, in seconds since the Unix epoch.
+    pub(crate) install_time: Option<u32>,
+    /// The signature as `rpm -qi` describes it, such as `RSA/SHA256, Mon Apr  3 18:10:39 2023,
+    /// Key ID 199e2f91fd431d51`; not verified.
+    pub(crate) signature: Option<String>,
+    /// Hash algorithm of the file digests, such as `SHA256`.
+    pub(crate) file_digest_algorithm: Option<String>,
     /// Absolute paths of the files the package installed.
     pub(crate) files: Vec<String>,
     /// Parts of the header that were skipped, such as a file with a bad directory index.
@@ -109,6 +124,13 @@ pub(crate) fn parse_header(blob: &[u8]) -> Result<RpmHeader, String> {
     };
     let mut problems = Vec::new();
     let files = header.files(&mut problems)?;
+    let signature = header.signature().unwrap_or_else(|problem| {
+        problems.push(format!("signature not read: {problem}"));
+        None
+    });
+    let file_digest_algorithm = header
+        .u32(TAG_FILEDIGESTALGO)?
+        .map(|id| hash_name(u8::try_from(id).unwrap_or(u8::MAX)));
     Ok(RpmHeader {
         name,
         version,
@@ -123,6 +145,9 @@ pub(crate) fn parse_header(blob: &[u8]) -> Result<RpmHeader, String> {
         size,
         sigmd5: header.bin(TAG_SIGMD5)?.map(hex::encode),
         modularity_label: header.string(TAG_MODULARITYLABEL)?,
+        install_time: header.u32(TAG_INSTALLTIME)?,
+        signature,
+        file_digest_algorithm,
         files,
         problems,
     })
@@ -250,6 +275,17 @@ impl<'a> Header<'a> {
 
     fn bin(&self, tag: u32) -> Result<Option<&'a [u8]>, String> {
         Ok(self.value(tag, &[TYPE_BIN])?.map(|(_, bytes)| bytes))
+    }
+
+    /// Describes the first signature that `rpm -qi` would show: the header-only DSA or RSA
+    /// signature, else the header-and-payload GPG or PGP one.
+    fn signature(&self) -> Result<Option<String>, String> {
+        for tag in [TAG_DSAHEADER, TAG_RSAHEADER, TAG_SIGGPG, TAG_SIGPGP] {
+            if let Some(packet) = self.bin(tag)? {
+                return describe_signature(packet).map(Some);
+            }
+        }
+        Ok(None)
     }
 
     /// Lists the installed file paths: `DIRNAMES[DIRINDEXES[i]] + BASENAMES[i]` (rpm 4), else

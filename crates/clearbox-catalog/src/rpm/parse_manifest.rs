@@ -59,6 +59,7 @@ fn parse_line(line: &str) -> Result<RpmHeader, String> {
         source_rpm: text(fields[9]),
         vendor: text(fields[4]),
         size: fields[6].parse().ok(),
+        install_time: fields[2].parse().ok(),
         ..RpmHeader::default()
     })
 }
@@ -76,6 +77,7 @@ mod tests {
         assert_eq!(packages.len(), 1);
         assert_eq!(packages[0].epoch, Some(2));
         assert_eq!(packages[0].size, Some(45000));
+        assert_eq!(packages[0].install_time, Some(1));
         assert_eq!(problems.len(), 2, "{problems:?}");
         assert!(problems[0].starts_with("line 2:"));
     }

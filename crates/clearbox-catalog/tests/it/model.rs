@@ -30,7 +30,11 @@ fn complete_safetensors_with_config_and_card() {
     let facts = model.model.as_ref().unwrap();
     assert_eq!(facts.format, "safetensors");
     assert_eq!(facts.file_size, std::fs::metadata(&weights).unwrap().len());
-    assert!(facts.tensor_count.unwrap() > 0);
+    // Python's `json` on the header: `tokens` I64 [1, 982, 33] and `mask` U8 [1, 982, 33].
+    assert_eq!(facts.tensor_count, Some(2));
+    assert_eq!(facts.parameter_count, Some(2 * 982 * 33));
+    assert_eq!(facts.dtypes.get("I64"), Some(&1));
+    assert_eq!(facts.dtypes.get("U8"), Some(&1));
     assert!(facts.problems.is_empty(), "{:?}", facts.problems);
     assert_eq!(facts.config.as_ref().unwrap().architectures, ["VoiceModel"]);
     let card = facts.card.as_ref().unwrap();
@@ -40,6 +44,32 @@ fn complete_safetensors_with_config_and_card() {
     // The digest is of the whole file.
     let expected = sha256_file(&weights);
     assert_eq!(model.hashes[0].value, expected);
+}
+
+#[test]
+fn complete_safetensors_without_companions() {
+    let Some(corpus) = corpus() else { return };
+    let root = tempfile::tempdir().unwrap();
+    let weights = corpus.join("models/candle/jfk-codes.safetensors");
+    place(root.path(), "srv/jfk/jfk-codes.safetensors", &weights);
+    let catalog = catalog_dir(root.path());
+    assert!(catalog.unknowns.is_empty(), "{:?}", catalog.unknowns);
+    let model = catalog
+        .packages
+        .iter()
+        .find(|p| p.kind == PackageKind::Model)
+        .unwrap();
+    let facts = model.model.as_ref().unwrap();
+    // Python's `json` on the header: one tensor, `codes`, I64 [1, 2, 828], whose data ends at
+    // the end of the file.
+    assert_eq!(facts.format, "safetensors");
+    assert_eq!(facts.file_size, 13_328);
+    assert_eq!(facts.tensor_count, Some(1));
+    assert_eq!(facts.parameter_count, Some(1656));
+    assert_eq!(facts.dtypes.get("I64"), Some(&1));
+    assert!(facts.metadata.is_empty(), "{:?}", facts.metadata);
+    assert!(facts.problems.is_empty(), "{:?}", facts.problems);
+    assert_eq!(model.hashes[0].value, sha256_file(&weights));
 }
 
 #[test]
@@ -588,6 +618,7 @@ fn truncated_corpus_files_never_panic() {
             expected.push(format!("/{path}"));
         }
     }
+
     let catalog = catalog_dir(root.path());
     let found = models(&catalog);
     for path in expected {
@@ -606,6 +637,88 @@ fn truncated_corpus_files_never_panic() {
             !facts.problems.is_empty() || facts.pickle.is_some_and_unverified(),
             "{path} has no problem"
         );
+    }
+}
+
+/// Every model file of the corpus cut short at five points. Each cut file must be a model with
+/// a problem that is also listed as a partial result, a pickle whose safety could not be
+/// decided, or a ggml file whose layout is marked as not recognised. Only `.bin` files too
+/// short for a model magic are no model at all.
+#[test]
+fn every_corpus_model_cut_short() {
+    let Some(corpus) = corpus() else { return };
+    let models_dir = corpus.join("models");
+    let mut files = Vec::new();
+    collect_files(&models_dir, &mut files);
+    files.retain(|f| {
+        f.extension().is_some_and(|e| {
+            ["bin", "gguf", "npz", "onnx", "pt", "pth", "safetensors"]
+                .iter()
+                .any(|x| e == *x)
+        })
+    });
+    files.sort();
+    assert_eq!(files.len(), 164, "model files in the corpus");
+
+    let root = tempfile::tempdir().unwrap();
+    let mut expected = Vec::new();
+    for file in &files {
+        let bytes = std::fs::read(file).unwrap();
+        let relative = file.strip_prefix(&models_dir).unwrap().to_str().unwrap();
+        let name = file.file_name().unwrap().to_str().unwrap();
+        for cut in [1, 7, bytes.len() / 3, bytes.len() * 2 / 3, bytes.len() - 1] {
+            // One directory per file and cut, so that no two cut files are one package.
+            let dir = relative.replace('/', "_");
+            let path = format!("cut/{cut}/{dir}/{name}");
+            write_bytes(root.path(), &path, &bytes[..cut]);
+            expected.push(format!("/{path}"));
+        }
+    }
+
+    let catalog = catalog_dir(root.path());
+    let found = models(&catalog);
+    for path in expected {
+        let Some(package) = found.get(&path) else {
+            // A `.bin` file is a model only when its first bytes are a known magic.
+            let short = path.starts_with("/cut/1/") || path.starts_with("/cut/7/");
+            let bin = Path::new(&path).extension().is_some_and(|e| e == "bin");
+            assert!(short, "no model at {path}");
+            assert!(bin, "no model at {path}");
+            continue;
+        };
+        let facts = package.model.as_ref().unwrap();
+        if facts.pickle.is_some_and_unverified() {
+            continue;
+        }
+
+        // An unversioned ggml file in a layout other than whisper.cpp's is not read past its
+        // header, so a cut in it cannot be seen. The model states that its layout was not
+        // recognised, and it claims no tensors.
+        let layout = facts.metadata.get("ggml.layout");
+        if layout.is_some_and(|l| l.starts_with("not recognised")) {
+            assert_eq!(facts.tensor_count, None, "{path}");
+            continue;
+        }
+
+        assert!(!facts.problems.is_empty(), "{path} has no problem");
+        assert!(
+            catalog
+                .unknowns
+                .iter()
+                .any(|u| u.path == path && u.reason.starts_with("partial result: ")),
+            "{path} is not listed as a partial result"
+        );
+    }
+}
+
+fn collect_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            collect_files(&path, out);
+        } else {
+            out.push(path);
+        }
     }
 }
 

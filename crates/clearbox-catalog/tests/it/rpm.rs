@@ -178,8 +178,40 @@ fn expectations(corpus: &Path, key: &str) -> serde_json::Value {
     all[key].clone()
 }
 
+/// Checks every field of go-rpmdb's expectation except `Provides` and `Requires`: clearbox
+/// does not read dependencies, so it has nothing to compare them with.
 fn check_expected(p: &Package, expected: &serde_json::Value) {
     let field = |key: &str| expected[key].as_str().unwrap().to_owned();
+    let keys: Vec<&str> = expected
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            "pkgName",
+            "file",
+            "Name",
+            "Version",
+            "Release",
+            "Arch",
+            "Size",
+            "SourceRpm",
+            "License",
+            "Vendor",
+            "Summary",
+            "SigMD5",
+            "DigestAlgorithm",
+            "PGP",
+            "RSAHeader",
+            "InstallTime",
+            "Provides",
+            "Requires",
+        ],
+        "the fields this test compares"
+    );
     assert_eq!(p.name, field("Name"));
     assert_eq!(
         p.version,
@@ -192,6 +224,19 @@ fn check_expected(p: &Package, expected: &serde_json::Value) {
     assert_eq!(p.supplier.as_deref(), Some(&*field("Vendor")));
     assert_eq!(p.description.as_deref(), Some(&*field("Summary")));
     assert_eq!(property(p, "rpm:sigmd5"), Some(&*field("SigMD5")));
+    // go-rpmdb names the algorithm with rpm's enum constant, `PGPHASHALGO_SHA256`.
+    assert_eq!(
+        property(p, "rpm:file-digest-algorithm").map(|a| format!("PGPHASHALGO_{a}")),
+        Some(field("DigestAlgorithm"))
+    );
+    // `PGP` is the header-and-payload signature, `RSAHeader` the header-only one; `rpm -qi`
+    // shows the header-only one first, and in these packages both describe the same key.
+    assert_eq!(property(p, "rpm:signature"), Some(&*field("RSAHeader")));
+    assert_eq!(property(p, "rpm:signature"), Some(&*field("PGP")));
+    assert_eq!(
+        property(p, "rpm:install-time"),
+        Some(&*field("InstallTime"))
+    );
 }
 
 /// syft's `TestParseRpmDB`: `dive` 0.9.2-1 whose file list names `/usr/local/bin/dive`, so an
@@ -269,55 +314,79 @@ fn mariner_container_manifest() {
     );
     let catalog = catalog_dir(root.path());
     assert!(catalog.unknowns.is_empty(), "{:?}", catalog.unknowns);
+    // (name, version, purl, size, arch, source name and version, install time), from the
+    // manifest's columns.
     let expected = [
         (
             "mariner-release",
             "2.0-12.cm2",
             "pkg:rpm/mariner-release@2.0-12.cm2?arch=noarch&upstream=mariner-release-2.0-12.cm2.src.rpm",
             "580",
+            "noarch",
+            ("mariner-release", "2.0-12.cm2"),
+            "1653816591",
         ),
         (
             "filesystem",
             "1.1-9.cm2",
             "pkg:rpm/filesystem@1.1-9.cm2?arch=x86_64&upstream=filesystem-1.1-9.cm2.src.rpm",
             "7596",
+            "x86_64",
+            ("filesystem", "1.1-9.cm2"),
+            "1653816591",
         ),
         (
             "glibc",
             "2.35-2.cm2",
             "pkg:rpm/glibc@2.35-2.cm2?arch=x86_64&upstream=glibc-2.35-2.cm2.src.rpm",
             "10855265",
+            "x86_64",
+            ("glibc", "2.35-2.cm2"),
+            "1653816591",
         ),
         (
             "openssl-libs",
             "1.1.1k-15.cm2",
             "pkg:rpm/openssl-libs@1.1.1k-15.cm2?arch=x86_64&upstream=openssl-1.1.1k-15.cm2.src.rpm",
             "4365048",
+            "x86_64",
+            ("openssl", "1.1.1k-15.cm2"),
+            "1653816591",
         ),
         (
             "vim",
             "2:9.0-1.cm2",
             "pkg:rpm/vim@9.0-1.cm2?arch=x86_64&epoch=2&upstream=vim-9.0-1.cm2.src.rpm",
             "45000",
+            "x86_64",
+            ("vim", "2:9.0-1.cm2"),
+            "1653816591",
         ),
     ];
     assert_eq!(rpm_count(&catalog), expected.len());
-    for (name, version, purl, size) in expected {
+    for (name, version, purl, size, arch, (source, source_version), installed) in expected {
         let p = rpm(&catalog, name);
         assert_eq!(p.version, version, "{name}");
         assert_eq!(p.purl.to_string(), purl, "{name}");
         assert_eq!(property(p, "rpm:size"), Some(size), "{name}");
+        assert_eq!(p.arch.as_deref(), Some(arch), "{name}");
+        let s = p.source.as_ref().unwrap();
+        assert_eq!(
+            (s.name.as_str(), s.version.as_str()),
+            (source, source_version)
+        );
+        assert_eq!(property(p, "rpm:install-time"), Some(installed), "{name}");
         assert_eq!(
             p.supplier.as_deref(),
             Some("Microsoft Corporation"),
             "{name}"
         );
         assert_eq!(p.found_by, "rpm-manifest-cataloger");
+        assert_eq!(
+            p.locations[0].path,
+            "/var/lib/rpmmanifest/container-manifest-2"
+        );
     }
-    assert_eq!(
-        rpm(&catalog, "openssl-libs").source.as_ref().unwrap().name,
-        "openssl"
-    );
 }
 
 /// syft's `TestCataloger_Globs` tree: every database path rpm uses, each holding `bogus` or

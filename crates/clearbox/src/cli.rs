@@ -70,6 +70,86 @@ pub(crate) enum Command {
     /// Download what is attached to an image.
     #[command(subcommand)]
     Download(DownloadCommand),
+    /// Check images and Kubernetes manifests against security benchmarks.
+    #[command(subcommand)]
+    Check(CheckCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum CheckCommand {
+    /// Check Kubernetes manifests: Pod Security Standards, CIS Kubernetes Benchmark section 5
+    /// items, and least-privilege checks on pod specs and images.
+    ///
+    /// Reads Pods and the pod templates of Deployments, StatefulSets, DaemonSets, ReplicaSets,
+    /// ReplicationControllers, Jobs and CronJobs; other kinds are skipped. Without --pss every
+    /// check runs, with the Pod Security Standards at restricted, and the exit code is 0 unless
+    /// --fail-on-violation is given. With --pss only that level is evaluated, and any violation
+    /// makes the exit code 1. Invalid YAML makes it 2.
+    K8s(CheckK8sArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct CheckK8sArgs {
+    /// Manifest files (YAML or JSON) and directories, which are read recursively for .yaml,
+    /// .yml and .json files.
+    #[arg(required = true, value_name = "FILE|DIR")]
+    pub(crate) paths: Vec<PathBuf>,
+
+    /// Evaluate only this Pod Security Standards level, and exit 1 when any resource violates
+    /// it.
+    #[arg(long, value_enum, value_name = "LEVEL")]
+    pub(crate) pss: Option<PssLevel>,
+
+    // NOTE: `v1.37` here must equal `Version::LATEST`; the `check` tests compare them.
+    /// Pod Security Standards version: v1.0 to v1.37, or latest. A newer version is evaluated
+    /// with the v1.37 rules.
+    #[arg(long, value_name = "VERSION", default_value = "latest", value_parser = parse_pss_version)]
+    pub(crate) pss_version: clearbox_policy::k8s::Version,
+
+    /// Exit 1 when any check fails. Without it (and without --pss) failures only appear in the
+    /// report.
+    #[arg(long)]
+    pub(crate) fail_on_violation: bool,
+
+    /// Allow images from this registry host or host/repository prefix, such as ghcr.io/acme
+    /// (repeatable). With at least one, an image from anywhere else fails
+    /// k8s-registry-allowlist; without, that check does not run.
+    #[arg(long = "allow-registry", value_name = "HOST[/REPO]", value_parser = parse_registry)]
+    pub(crate) allowed_registries: Vec<clearbox_policy::k8s::RegistryPrefix>,
+
+    /// Output format.
+    #[arg(short, long, value_enum, default_value_t = CheckFormat::Table)]
+    pub(crate) format: CheckFormat,
+
+    /// Write to FILE instead of stdout.
+    #[arg(short, long, value_name = "FILE")]
+    pub(crate) output: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub(crate) enum PssLevel {
+    /// Prevents known privilege escalations.
+    Baseline,
+    /// Current pod hardening practice; includes baseline.
+    Restricted,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub(crate) enum CheckFormat {
+    /// Failed results grouped by resource, with counts.
+    Table,
+    /// Every result, passed and failed (fields in docs/k8s-checks.md).
+    Json,
+    /// SARIF 2.1.0 with one result per failure.
+    Sarif,
+}
+
+fn parse_pss_version(text: &str) -> Result<clearbox_policy::k8s::Version, String> {
+    text.parse()
+}
+
+fn parse_registry(text: &str) -> Result<clearbox_policy::k8s::RegistryPrefix, String> {
+    text.parse()
 }
 
 /// The image a signing command works on, and how to reach its registry.

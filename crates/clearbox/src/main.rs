@@ -52,6 +52,7 @@ fn run(cli: &Cli) -> anyhow::Result<Outcome> {
         Command::VerifyAttestation(args) => commands::sign::verify_attestation(args),
         Command::Attach(command) => commands::attach::attach(command),
         Command::Download(command) => commands::attach::download(command),
+        Command::Check(command) => commands::check::run(command),
     }
 }
 

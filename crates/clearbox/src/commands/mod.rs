@@ -1,6 +1,7 @@
 //! One module per command.
 
 pub(crate) mod attach;
+pub(crate) mod check;
 pub(crate) mod db;
 pub(crate) mod evidence;
 pub(crate) mod key;

@@ -32,6 +32,7 @@ fn help_lists_exactly_the_commands_that_exist() {
             "verify-attestation",
             "attach",
             "download",
+            "check",
             "help"
         ]
     );

@@ -1,6 +1,7 @@
 //! The `clearbox` binary run as a user runs it: on the example AI image, on the shared corpus,
 //! and on hostile input, checking exit codes and output values with the real validators.
 
+mod check;
 mod cli;
 mod evidence;
 mod hostile;

@@ -1,0 +1,125 @@
+//! `clearbox check`: benchmark checks. `check k8s` checks Kubernetes manifests.
+
+use std::io::Write as _;
+
+use clearbox_policy::k8s::{
+    CheckResult, K8sOptions, K8sReport, Level, PssSelection, Version, check_paths, sarif, table,
+};
+
+use crate::Outcome;
+use crate::cli::{CheckCommand, CheckFormat, CheckK8sArgs, PssLevel};
+use crate::output::write_output;
+
+/// Failures listed on stderr when a gate fails; the report has all of them.
+const MAX_LISTED: usize = 50;
+
+pub(crate) fn run(command: &CheckCommand) -> anyhow::Result<Outcome> {
+    match command {
+        CheckCommand::K8s(args) => k8s(args),
+    }
+}
+
+fn k8s(args: &CheckK8sArgs) -> anyhow::Result<Outcome> {
+    let level = match args.pss {
+        Some(PssLevel::Baseline) => Level::Baseline,
+        Some(PssLevel::Restricted) | None => Level::Restricted,
+    };
+    if args.pss_version.is_newer_than_known() {
+        warn(&format!(
+            "Pod Security Standards {} is newer than the newest version clearbox implements; \
+             the {} rules are applied",
+            args.pss_version,
+            Version::LATEST
+        ));
+    }
+    let options = K8sOptions {
+        allowed_registries: args.allowed_registries.clone(),
+        pss: PssSelection {
+            level,
+            version: args.pss_version,
+        },
+        pss_only: args.pss.is_some(),
+    };
+
+    // Read and check; invalid YAML is an error (exit 2) naming the file and line.
+    let report = check_paths(&args.paths, &options)?;
+    if report.resources.is_empty() {
+        warn(&format!(
+            "no Pods or workloads with pod templates found in {} files",
+            report.files.len()
+        ));
+    }
+
+    // Write the report.
+    let mut bytes = Vec::new();
+    match args.format {
+        CheckFormat::Table => table::write(&report, &mut bytes)?,
+        CheckFormat::Json => report.write_json(&mut bytes)?,
+        CheckFormat::Sarif => sarif::write(&report, &mut bytes)?,
+    }
+    write_output(args.output.as_deref(), &bytes)?;
+
+    // Apply the gate.
+    let gate = if options.pss_only {
+        Some(format!(
+            "violate Pod Security Standards {level} at {}",
+            args.pss_version.min(Version::LATEST)
+        ))
+    } else if args.fail_on_violation {
+        Some("fail checks (--fail-on-violation)".to_owned())
+    } else {
+        None
+    };
+    match gate {
+        Some(what) if report.has_failures() => {
+            report_gate(&report, &what);
+            Ok(Outcome::GateFailed)
+        }
+        _ => Ok(Outcome::Success),
+    }
+}
+
+/// Lists on stderr the resources that failed, naming each check (or control) and field.
+fn report_gate(report: &K8sReport, what: &str) {
+    let summary = report.summary();
+    let mut err = std::io::stderr().lock();
+    let _ = writeln!(
+        err,
+        "gate failed: {} of {} resources {what}",
+        summary.failed_resources, summary.resources
+    );
+    for failure in report.failures().take(MAX_LISTED) {
+        let _ = writeln!(err, "  {}", describe(report, failure));
+    }
+    if summary.failed > MAX_LISTED {
+        let _ = writeln!(
+            err,
+            "  and {} more failures in the report",
+            summary.failed - MAX_LISTED
+        );
+    }
+}
+
+/// `Deployment/ns/web: Capabilities (pss-restricted-capabilities) at FIELD (file:line): message`.
+fn describe(report: &K8sReport, failure: &CheckResult) -> String {
+    let title = report
+        .check_info(failure.check)
+        .map_or(failure.check, |info| info.title);
+    let resource = &failure.resource;
+    format!(
+        "{}: {title} ({}) at `{}` ({}:{}): {}",
+        resource.display_name(),
+        failure.check,
+        failure.field,
+        resource.file.display(),
+        failure.line,
+        failure.message
+    )
+    .chars()
+    .map(|c| if c.is_control() { '?' } else { c })
+    .collect()
+}
+
+fn warn(message: &str) {
+    let _ = writeln!(std::io::stderr(), "warning: {message}");
+}

@@ -21,6 +21,9 @@
 //!   and v0.1 (read).
 //! - cosign's `.sig`, `.att` and `.sbom` artifacts and OCI 1.1 referrers, in registries and in
 //!   OCI layouts in `cosign save`'s form; see [`cosign`].
+//! - Offline verification of Sigstore bundles (v0.1 to v0.3) against a trusted root, with
+//!   Fulcio certificates or managed keys, Rekor v1 and v2 entries and RFC 3161 timestamps; see
+//!   [`bundle`].
 //!
 //! # Not yet
 //!
@@ -30,7 +33,8 @@
 //! - Password-encrypted PKCS#8 (`ENCRYPTED PRIVATE KEY`) and OpenSSL's legacy encrypted PEM.
 //! - Key-management services (`awskms://`, `gcpkms://`, `azurekms://`, `hashivault://`, `k8s://`,
 //!   `gitlab://`, `env://`): rejected by scheme name.
-//! - Certificates, Fulcio keyless signing and Rekor transparency-log entries.
+//! - Fulcio keyless signing and uploads to Rekor. Verifying Sigstore bundles, with their
+//!   certificates, log entries and timestamps, is supported offline; see [`bundle`].
 //!
 //! # Never
 //!
@@ -39,6 +43,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod bundle;
 pub mod cosign;
 pub mod dsse;
 pub mod intoto;

@@ -9,7 +9,7 @@ mod algorithm;
 mod encrypted;
 mod file;
 mod password;
-mod pem;
+pub(crate) mod pem;
 pub mod pkcs11;
 mod public;
 mod signature;

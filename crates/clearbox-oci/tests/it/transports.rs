@@ -191,7 +191,11 @@ fn cosign_saved_layout_without_tags_opens_the_image() {
     let image = open(&format!("oci:{}", layout.display())).unwrap();
     // The index's linux/amd64 manifest, not the attestation manifest.
     assert_eq!(
-        image.manifest_digest.as_ref().map(ToString::to_string).as_deref(),
+        image
+            .manifest_digest
+            .as_ref()
+            .map(ToString::to_string)
+            .as_deref(),
         Some("sha256:d1fc0de9c6a33e502c488221644de1736c53d8ddb59b0e41b4946fb26af50e69")
     );
 }

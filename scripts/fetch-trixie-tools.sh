@@ -75,5 +75,7 @@ ln -sf "$root/usr/bin/cosign" "$tools/bin/cosign"
 ln -sf "$root/usr/bin/oras" "$tools/bin/oras"
 chmod +x "$tools/bin/skopeo"
 "$tools/bin/skopeo" --version >&2
-"$tools/bin/oras" version | head -1 >&2
+# Only the first line; no pipe into head, which could end oras with SIGPIPE under pipefail.
+oras_version=$("$tools/bin/oras" version)
+printf '%s\n' "${oras_version%%$'\n'*}" >&2
 mv "$versions.new" "$versions"

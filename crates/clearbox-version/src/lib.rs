@@ -16,11 +16,16 @@
 //! - [`go`]: Go module versions with and without the `v`, and Go toolchain versions.
 //! - [`maven`]: Maven 4's `ComparableVersion`. Maven 3.8 and earlier order some versions
 //!   differently (`2.9.0-1` and `2.9.0.RC1`, `3.2.0rc2` and `3.2.0-rc.1`).
+//! - [`rubygems`]: `Gem::Version`, with prerelease letters and trailing zeros.
+//! - [`nuget`]: `NuGet.Versioning`, with four numbers and case-insensitive pre-release labels.
+//! - [`packagist`]: Composer's normalisation and its `version_compare` order, with stability
+//!   suffixes and `-dev` branches. Two different `dev-NAME` branches have no order, so comparing
+//!   them is an error.
 //!
 //! # Not yet
 //!
-//! - PEP 440 specifiers and Maven ranges; only npm ranges are parsed.
-//! - RubyGems, Packagist, NuGet, Pub, CRAN and Hackage versions.
+//! - PEP 440 specifiers and Maven, NuGet and Composer ranges; only npm ranges are parsed.
+//! - Pub, CRAN and Hackage versions.
 //!
 //! # Never
 //!
@@ -39,8 +44,11 @@ pub mod apk;
 pub mod deb;
 pub mod go;
 pub mod maven;
+pub mod nuget;
+pub mod packagist;
 pub mod pep440;
 pub mod rpm;
+pub mod rubygems;
 pub mod semver;
 
 mod number;
@@ -63,6 +71,12 @@ pub enum Scheme {
     Go,
     /// Maven (`ComparableVersion`).
     Maven,
+    /// RubyGems (`Gem::Version`).
+    RubyGems,
+    /// NuGet (`NuGet.Versioning`).
+    NuGet,
+    /// Packagist (Composer).
+    Packagist,
 }
 
 /// Why a version could not be parsed or compared.
@@ -79,6 +93,19 @@ pub enum VersionError {
         /// What is wrong with it.
         reason: String,
     },
+    /// The scheme does not order the two versions against each other, such as two Composer
+    /// branches.
+    #[error("cannot order {scheme} versions `{left}` and `{right}`: {reason}")]
+    Unordered {
+        /// Scheme name.
+        scheme: &'static str,
+        /// The left version.
+        left: String,
+        /// The right version.
+        right: String,
+        /// The reason the scheme has no order for them.
+        reason: String,
+    },
     /// Two versions of different schemes were compared.
     #[error("cannot compare versions of different schemes (`{left}` and `{right}`)")]
     SchemeMismatch {
@@ -91,7 +118,7 @@ pub enum VersionError {
 
 impl Scheme {
     /// Every scheme, in the order `--help` lists them.
-    pub const ALL: [Scheme; 7] = [
+    pub const ALL: [Scheme; 10] = [
         Scheme::Deb,
         Scheme::Rpm,
         Scheme::Apk,
@@ -99,6 +126,9 @@ impl Scheme {
         Scheme::Semver,
         Scheme::Go,
         Scheme::Maven,
+        Scheme::RubyGems,
+        Scheme::NuGet,
+        Scheme::Packagist,
     ];
 
     /// The scheme's command-line name.
@@ -112,10 +142,14 @@ impl Scheme {
             Scheme::Semver => "semver",
             Scheme::Go => "go",
             Scheme::Maven => "maven",
+            Scheme::RubyGems => "rubygems",
+            Scheme::NuGet => "nuget",
+            Scheme::Packagist => "packagist",
         }
     }
 
-    /// Looks a scheme up by its command-line name or a common alias (`dpkg`, `pypi`, `npm`).
+    /// Looks a scheme up by its command-line name or a common alias (`dpkg`, `pypi`, `npm`,
+    /// `gem`, `composer`).
     #[must_use]
     pub fn from_name(name: &str) -> Option<Scheme> {
         Some(match name.to_ascii_lowercase().as_str() {
@@ -126,6 +160,9 @@ impl Scheme {
             "semver" | "npm" | "cargo" | "crates.io" => Scheme::Semver,
             "go" | "golang" => Scheme::Go,
             "maven" => Scheme::Maven,
+            "rubygems" | "gem" => Scheme::RubyGems,
+            "nuget" => Scheme::NuGet,
+            "packagist" | "composer" => Scheme::Packagist,
             _ => return None,
         })
     }
@@ -144,6 +181,9 @@ impl Scheme {
             "npm" | "crates.io" => Scheme::Semver,
             "Go" => Scheme::Go,
             "Maven" => Scheme::Maven,
+            "RubyGems" => Scheme::RubyGems,
+            "NuGet" => Scheme::NuGet,
+            "Packagist" => Scheme::Packagist,
             _ => return None,
         })
     }
@@ -158,6 +198,11 @@ impl Scheme {
             Scheme::Semver => ParsedVersion::Semver(semver::SemverVersion::parse(version)?),
             Scheme::Go => ParsedVersion::Go(go::GoVersion::parse(version)?),
             Scheme::Maven => ParsedVersion::Maven(maven::MavenVersion::parse(version)?),
+            Scheme::RubyGems => ParsedVersion::RubyGems(rubygems::RubyGemsVersion::parse(version)?),
+            Scheme::NuGet => ParsedVersion::NuGet(nuget::NuGetVersion::parse(version)?),
+            Scheme::Packagist => {
+                ParsedVersion::Packagist(packagist::PackagistVersion::parse(version)?)
+            }
         };
         Ok(Version {
             raw: version.to_owned(),
@@ -204,6 +249,12 @@ pub enum ParsedVersion {
     Go(go::GoVersion),
     /// A Maven version.
     Maven(maven::MavenVersion),
+    /// A RubyGems version.
+    RubyGems(rubygems::RubyGemsVersion),
+    /// A NuGet version.
+    NuGet(nuget::NuGetVersion),
+    /// A Packagist version, normalised.
+    Packagist(packagist::PackagistVersion),
 }
 
 impl ParsedVersion {
@@ -218,6 +269,9 @@ impl ParsedVersion {
             ParsedVersion::Semver(_) => Scheme::Semver,
             ParsedVersion::Go(_) => Scheme::Go,
             ParsedVersion::Maven(_) => Scheme::Maven,
+            ParsedVersion::RubyGems(_) => Scheme::RubyGems,
+            ParsedVersion::NuGet(_) => Scheme::NuGet,
+            ParsedVersion::Packagist(_) => Scheme::Packagist,
         }
     }
 }
@@ -248,7 +302,8 @@ impl Version {
         &self.parsed
     }
 
-    /// Orders two versions of the same scheme.
+    /// Orders two versions of the same scheme. Fails for versions of different schemes and for
+    /// two versions the scheme does not order, such as two Composer branches.
     pub fn compare(&self, other: &Version) -> Result<Ordering, VersionError> {
         match (&self.parsed, &other.parsed) {
             (ParsedVersion::Deb(a), ParsedVersion::Deb(b)) => Ok(a.cmp(b)),
@@ -258,6 +313,9 @@ impl Version {
             (ParsedVersion::Semver(a), ParsedVersion::Semver(b)) => Ok(a.cmp(b)),
             (ParsedVersion::Go(a), ParsedVersion::Go(b)) => Ok(a.cmp(b)),
             (ParsedVersion::Maven(a), ParsedVersion::Maven(b)) => Ok(a.cmp(b)),
+            (ParsedVersion::RubyGems(a), ParsedVersion::RubyGems(b)) => Ok(a.cmp(b)),
+            (ParsedVersion::NuGet(a), ParsedVersion::NuGet(b)) => Ok(a.cmp(b)),
+            (ParsedVersion::Packagist(a), ParsedVersion::Packagist(b)) => a.compare(b),
             (a, b) => Err(VersionError::SchemeMismatch {
                 left: a.scheme().name(),
                 right: b.scheme().name(),
@@ -287,7 +345,9 @@ mod tests {
             assert_eq!(Scheme::from_name(scheme.name()), Some(scheme), "{scheme}");
         }
         assert_eq!(Scheme::from_name("PyPI"), Some(Scheme::Pep440));
-        assert_eq!(Scheme::from_name("nuget"), None);
+        assert_eq!(Scheme::from_name("gem"), Some(Scheme::RubyGems));
+        assert_eq!(Scheme::from_name("composer"), Some(Scheme::Packagist));
+        assert_eq!(Scheme::from_name("pub"), None);
     }
 
     #[test]
@@ -302,7 +362,10 @@ mod tests {
             ("crates.io", Some(Scheme::Semver)),
             ("Go", Some(Scheme::Go)),
             ("Maven", Some(Scheme::Maven)),
-            ("RubyGems", None),
+            ("RubyGems", Some(Scheme::RubyGems)),
+            ("NuGet", Some(Scheme::NuGet)),
+            ("Packagist", Some(Scheme::Packagist)),
+            ("Pub", None),
             ("", None),
         ];
         for (ecosystem, expected) in cases {
@@ -329,6 +392,9 @@ mod tests {
             (Scheme::Semver, "1.0.0-rc.1", "1.0.0"),
             (Scheme::Go, "v1.0.0-rc.1", "v1.0.0"),
             (Scheme::Maven, "1.0-RC1", "1.0"),
+            (Scheme::RubyGems, "1.0.rc1", "1.0"),
+            (Scheme::NuGet, "1.0.0-rc.1", "1.0.0"),
+            (Scheme::Packagist, "1.0.0-RC1", "1.0.0"),
         ];
         for (scheme, lower, higher) in cases {
             assert_eq!(
@@ -389,6 +455,17 @@ mod tests {
         assert_eq!(
             mismatch.to_string(),
             "cannot compare versions of different schemes (`deb` and `rpm`)"
+        );
+        let unordered = VersionError::Unordered {
+            scheme: "packagist",
+            left: "dev-main".into(),
+            right: "dev-next".into(),
+            reason: "Composer does not order two branches".into(),
+        };
+        assert_eq!(
+            unordered.to_string(),
+            "cannot order packagist versions `dev-main` and `dev-next`: Composer does not order \
+             two branches"
         );
     }
 }

@@ -1,6 +1,6 @@
 //! Version ordering checked against the corpus of comparison vectors from dpkg, rpm, apk-tools,
-//! pypa/packaging, node-semver, golang.org/x/mod and Maven, plus osv-scalibr's lists of real
-//! advisory versions.
+//! pypa/packaging, node-semver, golang.org/x/mod and Maven, plus osv-scalibr's cases and lists
+//! of real advisory versions (the only source for RubyGems, NuGet and Packagist).
 //!
 //! The corpus directory comes from `clearbox_testdata::corpus`. Without the corpus the tests
 //! print a notice and pass, except when `CI=true`, where they fail.
@@ -13,9 +13,12 @@ mod apk;
 mod deb;
 mod go;
 mod maven;
+mod nuget;
 mod oracle;
+mod packagist;
 mod pep440;
 mod rpm;
+mod rubygems;
 mod semver;
 
 use std::cmp::Ordering;

@@ -54,6 +54,29 @@ pub enum OciError {
     #[error("{0}")]
     InvalidImage(String),
 
+    /// An OCI layout has no single image that the reference names.
+    #[error("{location}: {reason}")]
+    ImageNotInLayout {
+        /// The reference, such as `oci:DIR:TAG`.
+        location: String,
+        /// The reason no single image matches.
+        reason: crate::layout::LayoutChoiceError,
+    },
+
+    /// A single-platform image is not of the platform that was requested.
+    #[error(
+        "manifest {manifest} is a single-platform image for `{found}` (from its config), not the \
+         requested `{requested}`; request `{found}` or no platform"
+    )]
+    PlatformMismatch {
+        /// The manifest's digest.
+        manifest: Digest,
+        /// The platform its config names, `OS/ARCH[/VARIANT]`.
+        found: String,
+        /// The platform requested.
+        requested: String,
+    },
+
     /// A digest string is malformed or uses an unsupported algorithm.
     #[error("invalid digest `{digest}`: {reason}")]
     InvalidDigest {

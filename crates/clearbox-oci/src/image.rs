@@ -7,15 +7,17 @@ use std::path::Path;
 use std::sync::Arc;
 
 use serde::Deserialize;
+use tracing::debug;
 
 use crate::digest::Digest;
 use crate::error::OciError;
+use crate::layout::choose_layout_image;
 use crate::options::ReadOptions;
 use crate::reference::{ArchiveSelector, ImageReference, RegistryReference};
 use crate::registry::RegistryClient;
 use crate::spec::{
-    ANNOTATION_REF_NAME, Descriptor, ImageConfig, ImageIndex, ImageManifest, is_index_media_type,
-    is_manifest_media_type,
+    ANNOTATION_REF_NAME, Descriptor, ImageConfig, ImageIndex, ImageManifest, Platform,
+    is_index_media_type, is_manifest_media_type,
 };
 use crate::store::{ArchiveIndex, BlobStore, RegistryBlobs};
 
@@ -60,6 +62,11 @@ pub struct Image {
     pub manifest_digest: Option<Digest>,
     /// The manifest, when there is one.
     pub manifest: Option<ImageManifest>,
+    /// Digest of the manifest or index the reference named, before a platform was picked
+    /// from an index: the digest that cosign signs and that signatures and referrers name. It
+    /// equals [`manifest_digest`](Self::manifest_digest) unless the reference named an index.
+    /// `None` for `docker save` archives and root filesystems.
+    pub subject_digest: Option<Digest>,
     /// Digest of the config blob. `None` for root filesystems.
     pub config_digest: Option<Digest>,
     /// The image config; empty for root filesystems.
@@ -121,6 +128,7 @@ impl Image {
                     reference: reference.clone(),
                     manifest_digest: None,
                     manifest: None,
+                    subject_digest: None,
                     config_digest: None,
                     config: ImageConfig::default(),
                     layers: Vec::new(),
@@ -173,10 +181,10 @@ fn open_registry(
         client: Arc::clone(&client),
         repository: target.clone(),
     }));
-    let (manifest_descriptor, manifest) =
-        resolve_manifest(&store, descriptor, Some(top.bytes), options)?;
-    let mut image = finish_image(reference, store, &manifest_descriptor, manifest, options)?;
+    let resolved = resolve_manifest(&store, descriptor, Some(top.bytes), options)?;
+    let mut image = finish_image(reference, store, resolved, options)?;
     image.tags = target.tag.clone().into_iter().collect();
+    image.subject_digest = Some(top.digest.clone());
     image.remote = Some(Remote {
         client,
         resolved: RegistryReference {
@@ -241,13 +249,20 @@ fn open_layout(
     let index: ImageIndex = serde_json::from_slice(&index_bytes)
         .map_err(|e| OciError::json(format!("index.json of {name}"), e))?;
 
-    // Pick the manifest the tag names.
+    // Pick the manifest the tag or digest names, by the rule the signature store shares.
     let tags: Vec<String> = index
         .manifests
         .iter()
         .filter_map(|d| d.annotations.get(ANNOTATION_REF_NAME).cloned())
         .collect();
-    let descriptor = choose_descriptor(&index, tag, &tags, &name)?;
+    let mut read_manifest =
+        |entry: &Descriptor| read_verified(&store, entry, "manifest", options).ok();
+    let descriptor = choose_layout_image(&index, tag, &mut read_manifest).map_err(|reason| {
+        OciError::ImageNotInLayout {
+            location: name.clone(),
+            reason,
+        }
+    })?;
     let own_tags = descriptor
         .annotations
         .get(ANNOTATION_REF_NAME)
@@ -256,10 +271,12 @@ fn open_layout(
         .collect();
 
     // Descend through nested indexes to the platform's manifest, then read its config.
-    let (manifest_descriptor, manifest) = resolve_manifest(&store, descriptor, None, options)?;
-    let mut image = finish_image(reference, store, &manifest_descriptor, manifest, options)?;
+    let subject = descriptor.digest.clone();
+    let resolved = resolve_manifest(&store, descriptor, None, options)?;
+    let mut image = finish_image(reference, store, resolved, options)?;
     image.tags = own_tags;
     image.source_tags = tags;
+    image.subject_digest = Some(subject);
     Ok(image)
 }
 
@@ -267,13 +284,22 @@ fn open_layout(
 fn finish_image(
     reference: &ImageReference,
     store: BlobStore,
-    manifest_descriptor: &Descriptor,
-    manifest: ImageManifest,
+    resolved: ResolvedManifest,
     options: &ReadOptions,
 ) -> Result<Image, OciError> {
+    let ResolvedManifest {
+        descriptor: manifest_descriptor,
+        manifest,
+        from_index,
+    } = resolved;
     let config_bytes = read_verified(&store, &manifest.config, "config", options)?;
     let config: ImageConfig = serde_json::from_slice(&config_bytes)
         .map_err(|e| OciError::json(format!("config {}", manifest.config.digest), e))?;
+
+    // An index chose the platform already; a single manifest must be of the one requested.
+    if !from_index && options.require_platform {
+        check_platform(&manifest_descriptor, &config, &options.platform)?;
+    }
 
     // Describe the layers.
     let diff_ids = &config.rootfs.diff_ids;
@@ -302,6 +328,7 @@ fn finish_image(
     Ok(Image {
         reference: reference.clone(),
         manifest_digest: Some(manifest_descriptor.digest.clone()),
+        subject_digest: None,
         config_digest: Some(manifest.config.digest.clone()),
         manifest: Some(manifest),
         config,
@@ -313,79 +340,41 @@ fn finish_image(
     })
 }
 
-/// The index entry a tag names, or the only image of an untagged layout.
-fn choose_descriptor(
-    index: &ImageIndex,
-    tag: Option<&str>,
-    tags: &[String],
-    name: &str,
-) -> Result<Descriptor, OciError> {
-    let chosen: Vec<&Descriptor> = match tag {
-        Some(tag) => index
-            .manifests
-            .iter()
-            .filter(|d| d.annotations.get(ANNOTATION_REF_NAME).map(String::as_str) == Some(tag))
-            .collect(),
-        // Without a tag, signatures and attestations stored beside the image do not count as
-        // images: under cosign's tags, or marked by the `kind` annotation `cosign save` writes.
-        None => index
-            .manifests
-            .iter()
-            .filter(|d| {
-                !d.annotations
-                    .get(ANNOTATION_REF_NAME)
-                    .is_some_and(|t| is_cosign_artifact_tag(t))
-                    && !d
-                        .annotations
-                        .get(COSIGN_KIND)
-                        .is_some_and(|k| is_cosign_artifact_kind(k))
-            })
-            .collect(),
-    };
-    match chosen.as_slice() {
-        [one] => Ok((*one).clone()),
-        [] if tag.is_some() => Err(OciError::InvalidImage(format!(
-            "tag `{}` not found in {name}; tags present: {}",
-            tag.unwrap_or_default(),
-            list_or_none(tags)
-        ))),
-        [] => Err(OciError::InvalidImage(format!("{name} holds no images"))),
-        many if tag.is_some() => Err(OciError::InvalidImage(format!(
-            "{name} names {} images with the tag `{}`; the layout is ambiguous",
-            many.len(),
-            tag.unwrap_or_default()
-        ))),
-        many => Err(OciError::InvalidImage(format!(
-            "{name} names {} images; add a tag to pick one (tags present: {})",
-            many.len(),
-            list_or_none(tags)
-        ))),
+/// Checks that a single-platform image's config names the requested platform. A config that
+/// names no OS and no architecture is accepted, because nothing contradicts the request.
+fn check_platform(
+    manifest: &Descriptor,
+    config: &ImageConfig,
+    want: &Platform,
+) -> Result<(), OciError> {
+    if config.os.is_empty() && config.architecture.is_empty() {
+        debug!(manifest = %manifest.digest, "the config names no platform; not checked");
+        return Ok(());
     }
+    let matches = config.os == want.os
+        && config.architecture == want.architecture
+        && (want.variant.is_none() || config.variant == want.variant);
+    if matches {
+        return Ok(());
+    }
+    let found = Platform {
+        os: config.os.clone(),
+        architecture: config.architecture.clone(),
+        variant: config.variant.clone(),
+    };
+    Err(OciError::PlatformMismatch {
+        manifest: manifest.digest.clone(),
+        found: platform_text(&found),
+        requested: platform_text(want),
+    })
 }
 
-/// The annotation `cosign save` puts on each `index.json` entry instead of a tag.
-const COSIGN_KIND: &str = "kind";
-
-/// `kind` values `cosign save` gives to the signature and attestation manifests (the image
-/// itself is `dev.cosignproject.cosign/image` or `/imageIndex`).
-fn is_cosign_artifact_kind(kind: &str) -> bool {
-    matches!(
-        kind,
-        "dev.cosignproject.cosign/sigs" | "dev.cosignproject.cosign/atts"
-    )
-}
-
-/// Cosign's tags for artefacts about an image: `sha256-<hex>.sig`, `.att` and `.sbom`.
-pub(crate) fn is_cosign_artifact_tag(tag: &str) -> bool {
-    let Some(rest) = tag.strip_prefix("sha256-") else {
-        return false;
-    };
-    let Some((hex, suffix)) = rest.split_once('.') else {
-        return false;
-    };
-    hex.len() == 64
-        && hex.bytes().all(|b| b.is_ascii_hexdigit())
-        && matches!(suffix, "sig" | "att" | "sbom")
+/// `OS/ARCH` or `OS/ARCH/VARIANT`.
+fn platform_text(platform: &Platform) -> String {
+    match &platform.variant {
+        Some(variant) => format!("{}/{}/{variant}", platform.os, platform.architecture),
+        None => format!("{}/{}", platform.os, platform.architecture),
+    }
 }
 
 fn list_or_none(tags: &[String]) -> String {
@@ -399,6 +388,14 @@ fn list_or_none(tags: &[String]) -> String {
     }
 }
 
+/// The manifest a reference resolved to.
+struct ResolvedManifest {
+    descriptor: Descriptor,
+    manifest: ImageManifest,
+    /// True when an index was walked to reach the manifest, so the platform was chosen there.
+    from_index: bool,
+}
+
 /// Follows a descriptor through nested indexes to the manifest for the configured platform,
 /// and parses that manifest. `first` holds the bytes of `descriptor` when the caller already
 /// read and checked them.
@@ -407,9 +404,9 @@ fn resolve_manifest(
     mut descriptor: Descriptor,
     mut first: Option<Vec<u8>>,
     options: &ReadOptions,
-) -> Result<(Descriptor, ImageManifest), OciError> {
+) -> Result<ResolvedManifest, OciError> {
     // Indexes may nest; a few levels is plenty and bounds a malicious cycle.
-    for _ in 0..4 {
+    for depth in 0..4 {
         let is_manifest = is_manifest_media_type(&descriptor.media_type);
         if !is_manifest && !is_index_media_type(&descriptor.media_type) {
             return Err(OciError::InvalidImage(format!(
@@ -429,7 +426,11 @@ fn resolve_manifest(
         if is_manifest {
             let manifest: ImageManifest = serde_json::from_slice(&bytes)
                 .map_err(|e| OciError::json(format!("manifest {}", descriptor.digest), e))?;
-            return Ok((descriptor, manifest));
+            return Ok(ResolvedManifest {
+                descriptor,
+                manifest,
+                from_index: depth > 0,
+            });
         }
         let index: ImageIndex = serde_json::from_slice(&bytes)
             .map_err(|e| OciError::json(format!("image index {}", descriptor.digest), e))?;
@@ -621,6 +622,7 @@ fn open_docker_archive(
         reference: reference.clone(),
         manifest_digest: None,
         manifest: None,
+        subject_digest: None,
         config_digest: Some(config_digest),
         config,
         layers,

@@ -23,9 +23,11 @@
 
 mod digest;
 mod error;
+mod file;
 mod fs;
 mod image;
 mod layer;
+mod layout;
 mod options;
 mod reference;
 pub mod registry;
@@ -37,9 +39,11 @@ mod tar;
 
 pub use digest::{Digest, HashingReader};
 pub use error::{LayerProblem, OciError};
+pub use file::{FileProblem, open_regular_file, read_regular_file};
 pub use fs::{ContentId, FileTree, Node, normalize_entry_name};
 pub use image::{Image, LayerInfo};
 pub use layer::{Compression, ContentInspector, EntryInfo};
+pub use layout::{COSIGN_KIND_ANNOTATION, LayoutChoiceError, choose_layout_image};
 pub use options::{NoProgress, Progress, ReadOptions};
 pub use reference::{ArchiveSelector, ImageReference, RegistryReference};
 pub use scan::{LayerSummary, Scan, Unreadable};

@@ -29,6 +29,11 @@ pub struct ReadOptions {
     pub threads: usize,
     /// Platform picked from a multi-platform index. Default `linux/amd64`.
     pub platform: Platform,
+    /// Whether [`platform`](Self::platform) was requested rather than defaulted. When true, a
+    /// single-platform image (a manifest, not an index) whose config names another platform is
+    /// rejected with [`OciError::PlatformMismatch`](crate::OciError::PlatformMismatch). Default
+    /// false: such an image is read whatever its platform.
+    pub require_platform: bool,
     /// Settings for fetching `docker://` images: insecure registries, CA file, credentials,
     /// retries. [`Image::open`](crate::Image::open) builds a
     /// [`RegistryClient`](crate::registry::RegistryClient) from these for each registry image.
@@ -51,6 +56,7 @@ impl Default for ReadOptions {
                 os: "linux".into(),
                 variant: None,
             },
+            require_platform: false,
             registry: RegistryOptions::default(),
         }
     }

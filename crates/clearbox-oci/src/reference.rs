@@ -2,8 +2,8 @@
 //!
 //! | form | meaning |
 //! |---|---|
-//! | `oci:DIR[:TAG]` | an OCI image layout directory |
-//! | `oci-archive:FILE[:TAG]` | a tar file holding an OCI image layout |
+//! | `oci:DIR[:TAG\|:@DIGEST]` | an OCI image layout directory |
+//! | `oci-archive:FILE[:TAG\|:@DIGEST]` | a tar file holding an OCI image layout |
 //! | `docker-archive:FILE[:REF\|@INDEX]` | a `docker save` tar file |
 //! | `dir:ROOTFS` | an unpacked root filesystem (not skopeo's `dir:` blob directory) |
 //! | `docker://REGISTRY/REPO[:TAG\|@DIGEST]` or the same without `docker://` | a registry |
@@ -24,7 +24,8 @@ pub enum ImageReference {
     OciLayout {
         /// The layout directory.
         path: PathBuf,
-        /// The tag (`org.opencontainers.image.ref.name`), if given.
+        /// The tag (`org.opencontainers.image.ref.name`), or `@DIGEST` naming an `index.json`
+        /// entry by digest, if given; see [`choose_layout_image`](crate::choose_layout_image).
         tag: Option<String>,
     },
     /// `oci-archive:FILE[:TAG]`.

@@ -107,6 +107,9 @@ pub struct ImageConfig {
     /// Operating system.
     #[serde(default)]
     pub os: String,
+    /// CPU variant, such as `v8`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub variant: Option<String>,
     /// Runtime configuration.
     #[serde(default)]
     pub config: ContainerConfig,

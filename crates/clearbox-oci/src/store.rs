@@ -13,6 +13,7 @@ use std::sync::Arc;
 
 use crate::digest::Digest;
 use crate::error::{LayerProblem, OciError};
+use crate::file::open_regular_file;
 use crate::fs::normalize_entry_name;
 use crate::layer::{Compression, GuardedReader};
 use crate::options::ReadOptions;
@@ -58,8 +59,7 @@ impl BlobStore {
         match self {
             BlobStore::Dir(root) => {
                 let full = root.join(path);
-                let file = File::open(&full).map_err(|e| OciError::io(&full, e))?;
-                let size = file.metadata().map_err(|e| OciError::io(&full, e))?.len();
+                let (file, size) = open_regular_file(&full).map_err(|e| OciError::io(&full, e))?;
                 Ok((Box::new(file), size))
             }
             BlobStore::Archive(index) => {
@@ -69,8 +69,8 @@ impl BlobStore {
                         index.display.display()
                     ))
                 })?;
-                let mut file =
-                    File::open(&index.file).map_err(|e| OciError::io(&index.display, e))?;
+                let (mut file, _) =
+                    open_regular_file(&index.file).map_err(|e| OciError::io(&index.display, e))?;
                 file.seek(SeekFrom::Start(offset))
                     .map_err(|e| OciError::io(&index.display, e))?;
                 Ok((Box::new(file.take(size)), size))
@@ -185,7 +185,7 @@ fn digest_of_location(location: &str) -> Result<Digest, OciError> {
 impl ArchiveIndex {
     /// Indexes the archive at `path`, decompressing it to a temporary file first if needed.
     pub(crate) fn open(path: &Path, options: &ReadOptions) -> Result<ArchiveIndex, OciError> {
-        let file = File::open(path).map_err(|e| OciError::io(path, e))?;
+        let (file, _) = open_regular_file(path).map_err(|e| OciError::io(path, e))?;
         let mut reader = BufReader::new(file);
         let head = reader.fill_buf().map_err(|e| OciError::io(path, e))?;
         let compression = Compression::sniff(head);
@@ -238,7 +238,7 @@ fn index_entries(
     tar_path: &Path,
     options: &ReadOptions,
 ) -> Result<HashMap<String, (u64, u64)>, OciError> {
-    let file = File::open(tar_path).map_err(|e| OciError::io(display, e))?;
+    let (file, _) = open_regular_file(tar_path).map_err(|e| OciError::io(display, e))?;
     let limits = TarLimits {
         max_name_len: options.max_name_len,
         max_extension_len: options.max_extension_len,

@@ -109,15 +109,15 @@ fn write_double(out: &mut String, value: f64) {
 
     if count <= point && point <= 21 {
         out.push_str(&digits);
-        out.extend(std::iter::repeat_n('0', (point - count) as usize));
+        out.extend(std::iter::repeat_n('0', point.abs_diff(count) as usize));
     } else if 0 < point && point <= 21 {
-        let (whole, fraction) = digits.split_at(point as usize);
+        let (whole, fraction) = digits.split_at(point.unsigned_abs() as usize);
         out.push_str(whole);
         out.push('.');
         out.push_str(fraction);
     } else if -6 < point && point <= 0 {
         out.push_str("0.");
-        out.extend(std::iter::repeat_n('0', (-point) as usize));
+        out.extend(std::iter::repeat_n('0', point.unsigned_abs() as usize));
         out.push_str(&digits);
     } else {
         let (first, rest) = digits.split_at(1);

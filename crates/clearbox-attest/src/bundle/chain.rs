@@ -126,9 +126,15 @@ pub(crate) fn valid_at(
     for certificate in std::iter::once(leaf).chain(path.issuers) {
         let validity = certificate.validity();
         if !validity.contains(time) {
+            // Fulcio leaves have an empty subject; RFC 5280 requires one for CAs.
+            let subject = certificate.subject();
+            let name = if subject.is_empty() {
+                "the leaf certificate".to_owned()
+            } else {
+                format!("`{subject}`")
+            };
             return Err(format!(
-                "{time} is outside the validity of `{}` ({validity})",
-                certificate.subject()
+                "{time} is outside the validity of {name} ({validity})"
             ));
         }
     }

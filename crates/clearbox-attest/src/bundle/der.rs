@@ -28,9 +28,7 @@ pub(crate) const INTEGER: u8 = 0x02;
 pub(crate) const OCTET_STRING: u8 = 0x04;
 /// OBJECT IDENTIFIER.
 pub(crate) const OBJECT_IDENTIFIER: u8 = 0x06;
-/// BOOLEAN.
-pub(crate) const BOOLEAN: u8 = 0x01;
-/// GeneralizedTime.
+/// `GeneralizedTime`.
 pub(crate) const GENERALIZED_TIME: u8 = 0x18;
 
 /// Context-specific constructed tag `[number]`.

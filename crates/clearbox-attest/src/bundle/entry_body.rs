@@ -8,7 +8,7 @@
 //! | `hashedrekord` 0.0.2 | Rekor v2 | artifact digest, or `H(PAE(type, payload))` for a DSSE bundle; signature; signer DER |
 //! | `dsse` 0.0.1 | Rekor v1 | payload hash, the one signature and its signer PEM |
 //! | `dsse` 0.0.2 | Rekor v2 | payload hash, the one signature and its signer DER |
-//! | `intoto` 0.0.2 | Rekor v1 | payload type, payload, payload hash, the one signature and its signer PEM |
+//! | `intoto` 0.0.2 | Rekor v1 | payload type, payload when logged, payload hash, the one signature and its signer PEM |
 //!
 //! Not recomputed: the `envelopeHash` of `dsse` 0.0.1 and the `hash` of `intoto` 0.0.2, which
 //! Rekor computes over its own serialization of the envelope. The payload and signature they
@@ -204,12 +204,15 @@ fn intoto_v002(content: &Value, claimed: &Claimed<'_>) -> Result<(), BodyProblem
             "an intoto entry records a DSSE envelope, not a message signature",
         ));
     };
+
+    // Payload. Many Rekor entries leave it out of the body (slsa-github-generator's do), and
+    // the payload hash binds it either way. Rekor stores the envelope's base64 fields
+    // base64-encoded once more.
     let logged = field(content, &["envelope"])?;
     if text(logged, &["payloadType"])? != envelope.payload_type {
         return Err(mismatch("the entry records a different payload type"));
     }
-    // Rekor stores the envelope's base64 fields base64-encoded once more.
-    if twice_decoded(logged, &["payload"])? != *payload {
+    if logged.get("payload").is_some() && twice_decoded(logged, &["payload"])? != *payload {
         return Err(mismatch("the entry records a different payload"));
     }
     let algorithm = rekor_v1_hash(text(content, &["payloadHash", "algorithm"])?)?;
@@ -217,6 +220,8 @@ fn intoto_v002(content: &Value, claimed: &Claimed<'_>) -> Result<(), BodyProblem
     if !hash.eq_ignore_ascii_case(&hex::encode(algorithm.digest(payload))) {
         return Err(mismatch("the entry records a different payload hash"));
     }
+
+    // Signature and signer.
     let logged_signature = one_signature(logged)?;
     compare_signature(&twice_decoded(logged_signature, &["sig"])?, signature)?;
     compare_pem(

@@ -93,8 +93,14 @@ pub enum Failure {
     #[error(transparent)]
     Format(#[from] BundleFormatError),
     /// A key bundle was verified with an identity policy.
-    #[error("the bundle is signed with a public key, but no key was given to verify it with")]
-    KeyRequired,
+    #[error(
+        "the bundle is signed with a public key{}, but no key was given to verify it with",
+        hint.as_deref().map_or_else(String::new, |hint| format!(" (hint `{hint}`)"))
+    )]
+    KeyRequired {
+        /// The bundle's name for the key, when it has one.
+        hint: Option<String>,
+    },
     /// A certificate bundle was verified with a key policy.
     #[error(
         "the bundle carries a signing certificate; verify it with a certificate identity and OIDC issuer, not a key"
@@ -292,7 +298,7 @@ impl Failure {
     pub fn check(&self) -> Check {
         match self {
             Failure::Format(_) => Check::BundleFormat,
-            Failure::KeyRequired | Failure::IdentityRequired => Check::VerificationMaterial,
+            Failure::KeyRequired { .. } | Failure::IdentityRequired => Check::VerificationMaterial,
             Failure::InvalidCertificate(_) | Failure::CertificateProfile(_) => {
                 Check::SigningCertificate
             }
@@ -332,13 +338,42 @@ impl Failure {
 #[derive(Debug)]
 pub struct VerificationFailure {
     pub(crate) failures: Vec<Failure>,
+    /// Every check that ran, failed or not, in order.
+    pub(crate) checks: Vec<Check>,
+    pub(crate) not_checked: Vec<String>,
 }
 
 impl VerificationFailure {
+    /// A failure of `check` alone, before any other check ran.
+    pub(crate) fn single(failure: Failure) -> Self {
+        VerificationFailure {
+            checks: vec![failure.check()],
+            failures: vec![failure],
+            not_checked: Vec::new(),
+        }
+    }
+
     /// The failures, in the order the checks ran. Never empty.
     #[must_use]
     pub fn failures(&self) -> &[Failure] {
         &self.failures
+    }
+
+    /// The checks that ran and passed, in order.
+    #[must_use]
+    pub fn passed_checks(&self) -> Vec<Check> {
+        let failed = self.failed_checks();
+        self.checks
+            .iter()
+            .copied()
+            .filter(|check| !failed.contains(check))
+            .collect()
+    }
+
+    /// The checks that could not be made, and why.
+    #[must_use]
+    pub fn not_checked(&self) -> &[String] {
+        &self.not_checked
     }
 
     /// The distinct checks that failed, in the order they ran.
@@ -388,8 +423,14 @@ mod tests {
         let time = Timestamp::from_unix(1_689_177_396);
         let cases: Vec<(Failure, &str)> = vec![
             (
-                Failure::KeyRequired,
+                Failure::KeyRequired { hint: None },
                 "the bundle is signed with a public key, but no key was given to verify it with",
+            ),
+            (
+                Failure::KeyRequired {
+                    hint: Some("abc".into()),
+                },
+                "the bundle is signed with a public key (hint `abc`), but no key was given to verify it with",
             ),
             (
                 Failure::IdentityMismatch {
@@ -439,14 +480,21 @@ mod tests {
         let failure = VerificationFailure {
             failures: vec![
                 Failure::NoVerifiedTime,
-                Failure::KeyRequired,
+                Failure::KeyRequired { hint: None },
                 Failure::NoVerifiedTime,
             ],
+            checks: vec![
+                Check::VerificationMaterial,
+                Check::TlogEntry,
+                Check::SigningTime,
+            ],
+            not_checked: Vec::new(),
         };
         assert_eq!(
             failure.failed_checks(),
             [Check::SigningTime, Check::VerificationMaterial]
         );
+        assert_eq!(failure.passed_checks(), [Check::TlogEntry]);
         assert!(
             failure
                 .to_string()

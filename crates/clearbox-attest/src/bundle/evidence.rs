@@ -27,8 +27,12 @@ pub struct BundleVerification {
     pub signing_times: Vec<TimeEvidence>,
     /// The checks that ran and passed, in order.
     pub checks: Vec<Check>,
-    /// What was deliberately not checked, and why.
+    /// Checks that apply to the bundle but could not be made, and why. A caller that needs
+    /// every check must treat a non-empty list as not verified.
     pub not_checked: Vec<String>,
+    /// Data in the bundle that no check uses, by design, such as witness cosignatures on a
+    /// checkpoint when the trusted root lists no witnesses.
+    pub notes: Vec<String>,
 }
 
 /// The signer a verification established.
@@ -58,6 +62,10 @@ pub enum SignerEvidence {
         algorithm: &'static str,
         /// `sha256:<hex>` of the key's DER encoding.
         fingerprint: String,
+        /// The bundle's name for the key, when it has one. The bundle does not sign it, so it
+        /// proves nothing.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        hint: Option<String>,
     },
 }
 

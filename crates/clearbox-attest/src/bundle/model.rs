@@ -519,10 +519,10 @@ fn tlog_entry(raw: RawEntry, index: usize) -> Result<TlogEntry, BundleFormatErro
         log_id: bytes_field(&log_id.key_id, &field("logId.keyId"))?,
         kind: kind_version.kind,
         version: kind_version.version,
-        integrated_time: (integrated_time != 0).then(|| {
-            // `integer` bounds values to i64.
-            integrated_time as i64
-        }),
+        // `integer` bounds values to `0..=i64::MAX`, so the conversion cannot fail.
+        integrated_time: i64::try_from(integrated_time)
+            .ok()
+            .filter(|time| *time != 0),
         inclusion_promise: raw
             .inclusion_promise
             .map(|promise| {
@@ -543,8 +543,12 @@ fn missing(field: &str) -> BundleFormatError {
     }
 }
 
+/// Decodes a protobuf JSON `bytes` field. Line breaks are skipped, as Go's protojson does (its
+/// `encoding/base64` ignores `\r` and `\n`): bundles edited with the `base64` tool, which wraps
+/// at 76 columns, have them.
 fn bytes_field(text: &str, field: &str) -> Result<Vec<u8>, BundleFormatError> {
-    decode_base64(text).map_err(|reason| BundleFormatError::InvalidBase64 {
+    let unwrapped: String = text.chars().filter(|c| !matches!(c, '\r' | '\n')).collect();
+    decode_base64(&unwrapped).map_err(|reason| BundleFormatError::InvalidBase64 {
         field: field.to_owned(),
         reason,
     })
@@ -662,12 +666,20 @@ mod tests {
     }
 
     #[test]
+    fn wrapped_base64_decodes() {
+        let parsed =
+            bundle(&MINIMAL.replace(r#""signature": "AAAA""#, r#""signature": "AA\nAA\r\n""#))
+                .unwrap();
+        assert_eq!(parsed.signature(), [0, 0, 0]);
+    }
+
+    #[test]
     fn no_tlog_entries_rejected() {
         let start = MINIMAL.find(r#""tlogEntries""#).unwrap();
         let end = MINIMAL
             .find(
-                r#"]
-      },"#,
+                r"]
+      },",
             )
             .unwrap();
         let text = format!("{}\"tlogEntries\": [{}", &MINIMAL[..start], &MINIMAL[end..]);

@@ -80,7 +80,9 @@ pub enum Artifact<'a> {
 }
 
 impl Artifact<'_> {
-    pub(crate) fn sha256(&self) -> [u8; 32] {
+    /// Returns the artifact's SHA-256 digest, hashing the bytes when the artifact has them.
+    #[must_use]
+    pub fn sha256(&self) -> [u8; 32] {
         match self {
             Artifact::Bytes(bytes) => Sha256::digest(bytes).into(),
             Artifact::Sha256(digest) => *digest,

@@ -27,7 +27,7 @@ impl Timestamp {
     pub(crate) fn from_unix_millis(millis: u64) -> Self {
         // `u64::MAX / 1000` fits in an i64.
         Timestamp {
-            seconds: (millis / 1000) as i64,
+            seconds: (millis / 1000).cast_signed(),
             nanos: (millis % 1000) as u32 * 1_000_000,
         }
     }
@@ -138,7 +138,7 @@ impl Timestamp {
         let since = time.to_unix_duration();
         Timestamp {
             // X.509 times end in the year 9999, far inside i64 seconds.
-            seconds: since.as_secs() as i64,
+            seconds: since.as_secs().cast_signed(),
             nanos: since.subsec_nanos(),
         }
     }

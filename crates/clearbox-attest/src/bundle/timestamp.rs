@@ -167,8 +167,8 @@ fn check_signer(
     }
 
     // Signature over the DER SET OF the signed attributes (RFC 5652 section 5.4).
-    let mut signed = signer.signed_attributes.raw.to_vec();
-    signed[0] = der::SET;
+    let mut attributes_set = signer.signed_attributes.raw.to_vec();
+    attributes_set[0] = der::SET;
     let key = candidate.public_key().map_err(|error| {
         format!(
             "the signer key of `{}` is unusable: {error}",
@@ -178,9 +178,14 @@ fn check_signer(
     let result = if signer.signature_algorithm == RSA_ENCRYPTION
         || signer.signature_algorithm == EC_PUBLIC_KEY
     {
-        key.verify(&signed, signer.signature, digest_algorithm)
+        key.verify(&attributes_set, signer.signature, digest_algorithm)
     } else {
-        key::verify_with_algorithm(&key, &signer.signature_algorithm, &signed, signer.signature)
+        key::verify_with_algorithm(
+            &key,
+            &signer.signature_algorithm,
+            &attributes_set,
+            signer.signature,
+        )
     };
     result.map_err(|error| {
         format!(
@@ -235,7 +240,7 @@ fn token_of(input: &[u8]) -> Result<&[u8], String> {
         .first()
         .filter(|element| element.tag == der::INTEGER)
         .ok_or("the timestamp response has no status")?;
-    if !matches!(code.value, [0] | [1]) {
+    if !matches!(code.value, [0 | 1]) {
         return Err(format!(
             "the timestamp response status is {}, not granted",
             hex::encode(code.value)
@@ -300,8 +305,8 @@ fn parse_token(input: &[u8]) -> Result<Token<'_>, String> {
     })
 }
 
-/// SignerInfo { version, sid, digestAlgorithm, [0] signedAttrs, signatureAlgorithm, signature,
-/// [1] unsignedAttrs }.
+/// Parses a CMS `SignerInfo` (RFC 5652 section 5.3): `version, sid, digestAlgorithm,
+/// [0] signedAttrs, signatureAlgorithm, signature, [1] unsignedAttrs`.
 fn parse_signer_info<'a>(element: &Tlv<'a>) -> Result<SignerInfo<'a>, String> {
     let fields = der::read_all(element.value)?;
     let [

@@ -41,7 +41,8 @@ pub(crate) struct TlogOutcome<'a> {
     pub(crate) signed_times: Vec<TimeEvidence>,
     /// Entries without an integrated time, whose log key must be checked at other times.
     pub(crate) untimed: Vec<(usize, &'a LogInstance)>,
-    pub(crate) not_checked: Vec<String>,
+    /// Data in the entries that no check uses, with the reason.
+    pub(crate) notes: Vec<String>,
 }
 
 /// Verifies every entry, adding a failure for each check that does not pass.
@@ -162,7 +163,7 @@ fn verify_entry<'a>(
     } else if entry.integrated_time.is_none() {
         outcome.untimed.push((index, log));
     } else {
-        outcome.not_checked.push(format!(
+        outcome.notes.push(format!(
             "tlog entry {index}: its integrated time is not signed (no inclusion promise), so it is not used as a signing time"
         ));
     }
@@ -270,9 +271,11 @@ fn verify_proof(
         }
     };
 
+    // Only a v0.1 entry gets here without a checkpoint (`required_proofs`), and it has an
+    // inclusion promise that vouches for the inclusion instead.
     let Some(envelope) = &proof.checkpoint else {
-        outcome.not_checked.push(format!(
-            "tlog entry {index}: the inclusion proof has no checkpoint, so its root hash is not signed"
+        outcome.notes.push(format!(
+            "tlog entry {index}: the inclusion proof has no checkpoint, so its root hash is not signed; the inclusion promise vouches for the entry instead"
         ));
         return None;
     };
@@ -301,7 +304,7 @@ fn verify_proof(
         return None;
     }
     if verified.other_signatures > 0 {
-        outcome.not_checked.push(format!(
+        outcome.notes.push(format!(
             "tlog entry {index}: {} checkpoint signature(s) by other parties (witnesses) were ignored; their keys are not in the trusted root",
             verified.other_signatures
         ));

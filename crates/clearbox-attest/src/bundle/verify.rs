@@ -49,9 +49,8 @@ pub fn verify_json(
     artifact: Artifact<'_>,
     policy: &Policy,
 ) -> Result<VerifiedBundle, VerificationFailure> {
-    let bundle = Bundle::from_json(bundle_json).map_err(|error| VerificationFailure {
-        failures: vec![Failure::Format(error)],
-    })?;
+    let bundle = Bundle::from_json(bundle_json)
+        .map_err(|error| VerificationFailure::single(Failure::Format(error)))?;
     verify(&bundle, root, artifact, policy)
 }
 
@@ -64,8 +63,10 @@ pub fn verify(
 ) -> Result<VerifiedBundle, VerificationFailure> {
     let mut run = Run {
         failures: Vec::new(),
-        ran: Vec::new(),
+        // The bundle parsed, so its format passed.
+        ran: vec![Check::BundleFormat],
         not_checked: Vec::new(),
+        notes: Vec::new(),
         now: policy.now.unwrap_or_else(Timestamp::now),
     };
     let digests = ArtifactDigests {
@@ -79,9 +80,12 @@ pub fn verify(
         (Material::PublicKey { .. }, Signer::Key(key)) => SignerState::Key(key),
         (Material::Certificate { leaf, rest }, Signer::Identity { identity, issuer }) => run
             .certificate(leaf, rest, identity, issuer, root)
-            .map_or(SignerState::Unusable, SignerState::Certificate),
-        (Material::PublicKey { .. }, Signer::Identity { .. }) => {
-            run.failures.push(Failure::KeyRequired);
+            .map_or(SignerState::Unusable, |state| {
+                SignerState::Certificate(Box::new(state))
+            }),
+        (Material::PublicKey { hint }, Signer::Identity { .. }) => {
+            run.failures
+                .push(Failure::KeyRequired { hint: hint.clone() });
             SignerState::Unusable
         }
         (Material::Certificate { .. }, Signer::Key(_)) => {
@@ -112,7 +116,7 @@ pub fn verify(
         run.now,
         &mut run.failures,
     );
-    run.not_checked.extend(tlog.not_checked.iter().cloned());
+    run.notes.extend(tlog.notes.iter().cloned());
 
     // 5. RFC 3161 timestamps.
     let timestamps = run.timestamps(bundle, root);
@@ -137,6 +141,8 @@ pub fn verify(
     if !run.failures.is_empty() {
         return Err(VerificationFailure {
             failures: run.failures,
+            checks: run.ran,
+            not_checked: run.not_checked,
         });
     }
     let checks = run.ran.clone();
@@ -147,19 +153,20 @@ pub fn verify(
             Content::Dsse { .. } => "dsse-envelope",
         },
         artifact_sha256: hex::encode(digests.sha256),
-        signer: signer.evidence(),
+        signer: signer.evidence(&bundle.material),
         statement,
         tlog_entries: tlog.evidence,
         timestamps,
         signing_times: times,
         checks,
         not_checked: run.not_checked,
+        notes: run.notes,
     }))
 }
 
 /// The signer as far as it could be established.
 enum SignerState<'a> {
-    Certificate(CertificateState<'a>),
+    Certificate(Box<CertificateState<'a>>),
     Key(&'a VerifierKey),
     /// The material does not fit the policy or the certificate does not parse.
     Unusable,
@@ -184,7 +191,7 @@ impl SignerState<'_> {
     }
 
     /// Called only after every check passed, so a certificate has a path.
-    fn evidence(&self) -> SignerEvidence {
+    fn evidence(&self, material: &Material) -> SignerEvidence {
         match self {
             SignerState::Certificate(state) => {
                 let validity = state.leaf.validity();
@@ -205,10 +212,15 @@ impl SignerState<'_> {
             SignerState::Key(key) => SignerEvidence::PublicKey {
                 algorithm: key.algorithm(),
                 fingerprint: key.fingerprint(),
+                hint: match material {
+                    Material::PublicKey { hint } => hint.clone(),
+                    Material::Certificate { .. } => None,
+                },
             },
             SignerState::Unusable => SignerEvidence::PublicKey {
                 algorithm: "none",
                 fingerprint: String::new(),
+                hint: None,
             },
         }
     }
@@ -218,7 +230,10 @@ impl SignerState<'_> {
 struct Run {
     failures: Vec<Failure>,
     ran: Vec<Check>,
+    /// Checks that apply but could not be made.
     not_checked: Vec<String>,
+    /// Data in the bundle that no check uses, by design.
+    notes: Vec<String>,
     now: Timestamp,
 }
 
@@ -332,7 +347,7 @@ impl Run {
                         subject: certificate.subject(),
                     });
                 }
-                Ok(certificate) => self.not_checked.push(format!(
+                Ok(certificate) => self.notes.push(format!(
                     "the bundle's chain certificate `{}` is not used; the path is built from the trusted root",
                     certificate.subject()
                 )),

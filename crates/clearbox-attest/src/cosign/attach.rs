@@ -8,14 +8,15 @@
 //! - In OCI 1.1 mode every artifact gets a manifest of its own, as cosign's `oci-1-1` mode
 //!   writes them. A referrer manifest cannot be extended, because its digest is its name.
 //!
-//! An artifact already present is not added again (see [`Merge`]).
+//! An artifact already present is not added again (see [`Merge`]), unless its blob is missing
+//! or does not match its digest: then the blob is written again under the same manifest.
 
-use tracing::{debug, info};
+use tracing::{debug, info, warn};
 
 use clearbox_oci::Digest;
 
 use super::error::CosignError;
-use super::format::{ArtifactDescriptor, ArtifactKind, ArtifactManifest};
+use super::format::{ArtifactDescriptor, ArtifactKind, ArtifactManifest, MAX_ARTIFACT_LAYERS};
 use super::referrers::{ReferrersMode, artifact_manifests};
 use super::store::{ArtifactStore, ArtifactWrite, Placement, ReferrerSource};
 
@@ -52,6 +53,30 @@ pub(crate) fn is_same_layer(existing: &ArtifactDescriptor, new: &ArtifactDescrip
     existing.digest == new.digest
         && existing.media_type == new.media_type
         && existing.annotations == new.annotations
+}
+
+/// True when the store contains the blob of `layer` with its digest and size, so that an identical
+/// artifact is present in full rather than only listed.
+fn is_blob_intact(store: &dyn ArtifactStore, layer: &ArtifactDescriptor) -> bool {
+    match store.blob(&layer.digest, layer.size) {
+        Ok(bytes) => bytes.len() as u64 == layer.size,
+        Err(error) => {
+            warn!(digest = %layer.digest, %error, "the blob of an identical artifact is missing or corrupt; writing it again");
+            false
+        }
+    }
+}
+
+/// Writes the blob of an identical artifact again with the manifest that lists it, then reads
+/// it back, so a store that keeps a corrupt copy is reported instead of hidden.
+fn rewrite_blob(
+    store: &dyn ArtifactStore,
+    layer: &ArtifactDescriptor,
+    write: &ArtifactWrite,
+) -> Result<(), CosignError> {
+    store.write(write)?;
+    store.blob(&layer.digest, layer.size)?;
+    Ok(())
 }
 
 /// Adds `artifact` to the store's image in `mode`.
@@ -95,12 +120,28 @@ fn attach_legacy(
                 reason: e.to_string(),
             }
         })?;
-        if manifest.layers.iter().any(*is_duplicate) {
+        if let Some(duplicate) = manifest.layers.iter().find(|layer| is_duplicate(layer)) {
+            let added = !is_blob_intact(store, duplicate);
+            if added {
+                let write = ArtifactWrite {
+                    blobs: vec![artifact.blob],
+                    manifest: existing.bytes,
+                    artifact_type: manifest.effective_artifact_type().to_owned(),
+                    placement: Placement::LegacyTag(kind),
+                };
+                rewrite_blob(store, duplicate, &write)?;
+            }
             return Ok(AttachOutcome {
                 manifest: existing.digest,
                 mode: ReferrersMode::Legacy,
-                added: false,
+                added,
                 location,
+            });
+        }
+        if manifest.layers.len() >= MAX_ARTIFACT_LAYERS {
+            return Err(CosignError::TooManyLayers {
+                location,
+                limit: MAX_ARTIFACT_LAYERS,
             });
         }
         debug!(%tag, layers = manifest.layers.len(), "appending to the existing manifest");
@@ -141,16 +182,26 @@ fn attach_referrer(
         let Ok(manifest) = &found.parsed else {
             continue;
         };
-        let duplicate = manifest.layers.iter().any(|layer| match merge {
+        let duplicate = manifest.layers.iter().find(|layer| match merge {
             Merge::Append(is_duplicate) => is_duplicate(layer),
             Merge::Replace => is_same_layer(layer, &artifact.layer),
         });
-        if duplicate {
+        if let Some(duplicate) = duplicate {
+            let added = !is_blob_intact(store, duplicate);
+            if added {
+                let write = ArtifactWrite {
+                    blobs: vec![artifact.blob],
+                    manifest: found.stored.bytes.clone(),
+                    artifact_type: kind.artifact_type().to_owned(),
+                    placement: Placement::Referrer(kind),
+                };
+                rewrite_blob(store, duplicate, &write)?;
+            }
             return Ok(AttachOutcome {
                 location: format!("{}@{}", store.location(), found.stored.digest),
                 manifest: found.stored.digest,
                 mode: ReferrersMode::Oci11,
-                added: false,
+                added,
             });
         }
     }

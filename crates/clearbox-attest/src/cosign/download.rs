@@ -22,7 +22,7 @@ use super::format::{
     SIGNATURE_ANNOTATION, SIMPLE_SIGNING_MEDIA_TYPE,
 };
 use super::referrers::{FoundManifest, artifact_manifests};
-use super::store::{ArtifactStore, MAX_ARTIFACT_BYTES};
+use super::store::{ArtifactStore, MAX_PAYLOAD_BYTES};
 use crate::dsse::Envelope;
 use crate::intoto::{PredicateType, Statement};
 
@@ -91,7 +91,7 @@ pub fn download_signatures(
             if layer.media_type != SIMPLE_SIGNING_MEDIA_TYPE {
                 continue;
             }
-            let payload = store.blob(&layer.digest, MAX_ARTIFACT_BYTES)?;
+            let payload = store.blob(&layer.digest, MAX_PAYLOAD_BYTES)?;
             signatures.push(DownloadedSignature {
                 base64_signature: layer
                     .annotations
@@ -129,7 +129,7 @@ pub fn download_attestations(
             {
                 continue;
             }
-            let envelope = store.blob(&layer.digest, MAX_ARTIFACT_BYTES)?;
+            let envelope = store.blob(&layer.digest, MAX_PAYLOAD_BYTES)?;
             if let Some(wanted) = predicate_type
                 && statement_type(&envelope).as_deref() != Some(wanted.uri())
             {

@@ -30,8 +30,8 @@ pub enum CosignError {
     },
     /// No repository name for the signature payload or statement subject.
     #[error(
-        "{location} does not name a repository for the signature to claim; pass the identity \
-         (such as `registry.example/team/app`) explicitly"
+        "{location} names no repository for the signature or statement to claim; pass \
+         --identity REGISTRY/REPO, such as `--identity registry.example/team/app`"
     )]
     IdentityRequired {
         /// The store.
@@ -86,6 +86,29 @@ pub enum CosignError {
         /// Each attestation with the check it failed.
         rejected: Vec<Rejected<AttestationCheckError>>,
     },
+    /// The manifest under a cosign tag has the maximum number of layers, so another signature
+    /// or attestation cannot be appended.
+    #[error(
+        "{location} has {limit} layers, the maximum for an artifact manifest, so no more can be \
+         appended; remove the tag (for example with `cosign clean`) and sign again"
+    )]
+    TooManyLayers {
+        /// The manifest, as `LOCATION:TAG`.
+        location: String,
+        /// The limit, [`MAX_ARTIFACT_LAYERS`](super::format::MAX_ARTIFACT_LAYERS).
+        limit: usize,
+    },
+    /// An SBOM to attach is larger than the limit.
+    #[error(
+        "the SBOM is {size} bytes, more than the limit of {limit} bytes (64 MiB) for an \
+         attached SBOM; attach a smaller document"
+    )]
+    SbomTooLarge {
+        /// Its size in bytes.
+        size: u64,
+        /// The limit, [`MAX_SBOM_BYTES`](super::MAX_SBOM_BYTES).
+        limit: u64,
+    },
     /// The image has no SBOM attached.
     #[error("no SBOM is attached to {image}; searched {}", searched.join(", "))]
     NoSbom {
@@ -125,10 +148,37 @@ pub struct Rejected<E> {
     pub error: E,
 }
 
-fn join_rejections<E: fmt::Display>(rejected: &[Rejected<E>]) -> String {
+impl<E: std::error::Error> Rejected<E> {
+    /// Returns the check that failed with every underlying cause, such as `the signature does
+    /// not verify over the payload with the public key …: the signature does not verify with
+    /// the public key`.
+    #[must_use]
+    pub fn reason(&self) -> String {
+        with_causes(&self.error)
+    }
+}
+
+/// Formats `error` followed by each of its sources, separated by `: `. A source whose text the
+/// message already contains (a `Display` that embeds its source) is not repeated.
+#[must_use]
+pub fn with_causes(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.contains(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    text
+}
+
+fn join_rejections<E: std::error::Error>(rejected: &[Rejected<E>]) -> String {
     rejected
         .iter()
-        .map(|r| format!("{}: {}", r.location, r.error))
+        .map(|r| format!("{}: {}", r.location, r.reason()))
         .collect::<Vec<_>>()
         .join("; ")
 }
@@ -310,4 +360,29 @@ pub enum AttestationCheckError {
         /// The statement's predicate type.
         statement: String,
     },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn with_causes_appends_sources() {
+        let error = SignatureCheckError::SignatureMismatch {
+            fingerprint: "abc".to_owned(),
+            source: KeyError::SignatureMismatch,
+        };
+        assert_eq!(
+            with_causes(&error),
+            "the signature does not verify over the payload with the public key abc: the \
+             signature does not verify with the public key"
+        );
+    }
+
+    #[test]
+    fn with_causes_skips_embedded_source() {
+        let source = serde_json::from_str::<serde_json::Value>("{").unwrap_err();
+        let error = StatementError::InvalidJson(source);
+        assert_eq!(with_causes(&error), error.to_string());
+    }
 }

@@ -37,6 +37,29 @@ pub const LAYOUT_KIND_SIGNATURES: &str = "dev.cosignproject.cosign/sigs";
 /// `kind` of the attestation manifest.
 pub const LAYOUT_KIND_ATTESTATIONS: &str = "dev.cosignproject.cosign/atts";
 
+/// Maximum number of layers in an artifact manifest read or written: 1000. Each layer is one
+/// signature or attestation, and verifying one may read a blob of up to
+/// [`MAX_PAYLOAD_BYTES`](super::MAX_PAYLOAD_BYTES), so the limit bounds the work a manifest can
+/// cause. cosign appends one layer per signing, so a real manifest stays far below it.
+pub const MAX_ARTIFACT_LAYERS: usize = 1000;
+
+/// An artifact manifest that cannot be used.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ManifestError {
+    /// The manifest is not JSON of the manifest shape.
+    #[error(transparent)]
+    Json(#[from] serde_json::Error),
+    /// The manifest lists more layers than [`MAX_ARTIFACT_LAYERS`].
+    #[error("the manifest lists {count} layers, more than the limit of {limit}")]
+    TooManyLayers {
+        /// The number of layers listed.
+        count: usize,
+        /// The limit.
+        limit: usize,
+    },
+}
+
 /// cosign's fixed creation time for artifact configs: Go's zero time.
 const ZERO_TIME: &str = "0001-01-01T00:00:00Z";
 
@@ -177,9 +200,17 @@ pub struct ArtifactManifest {
 }
 
 impl ArtifactManifest {
-    /// Parses a manifest read from a registry or layout.
-    pub fn from_json(bytes: &[u8]) -> Result<Self, serde_json::Error> {
-        serde_json::from_slice(bytes)
+    /// Parses a manifest read from a registry or layout, of at most [`MAX_ARTIFACT_LAYERS`]
+    /// layers.
+    pub fn from_json(bytes: &[u8]) -> Result<Self, ManifestError> {
+        let manifest: ArtifactManifest = serde_json::from_slice(bytes)?;
+        if manifest.layers.len() > MAX_ARTIFACT_LAYERS {
+            return Err(ManifestError::TooManyLayers {
+                count: manifest.layers.len(),
+                limit: MAX_ARTIFACT_LAYERS,
+            });
+        }
+        Ok(manifest)
     }
 
     /// The manifest cosign stores under a `sha256-<hex>.sig|att|sbom` tag, with its config blob:

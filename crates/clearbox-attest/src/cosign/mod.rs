@@ -3,8 +3,8 @@
 //!
 //! # Operations
 //!
-//! Open an [`ArtifactStore`] for an image with [`open_store`] (or [`RegistryStore::open`],
-//! [`LayoutStore::open`]), then:
+//! Open an [`ArtifactStore`] for an image with [`open_store`], or with [`open_store_for_image`]
+//! for an image already read (or with [`RegistryStore::open`], [`LayoutStore::open`]), then:
 //!
 //! | operation | cosign 2.5 equivalent |
 //! |---|---|
@@ -116,19 +116,21 @@ mod verify;
 mod verify_attestation;
 
 pub use attach::AttachOutcome;
-pub use attest::{AttestOptions, attest};
+pub use attest::{AttestOptions, PredicateError, attest, predicate_from_file};
 pub use download::{
     DownloadedAttestation, DownloadedSignature, download_attestations, download_signatures,
 };
 pub use error::{
     ArtifactLocation, AttestationCheckError, CosignError, Rejected, SignatureCheckError,
+    with_causes,
 };
 pub use referrers::{Referrer, ReferrersMode, discover};
 pub use sbom::{DownloadedSbom, SbomFormat, attach_sbom, download_sbom};
 pub use sign::{SignOptions, SignOutcome, sign};
 pub use store::{
-    ArtifactStore, ArtifactWrite, FoundReferrer, LayoutStore, MAX_ARTIFACT_BYTES, Placement,
-    ReferrerSource, RegistryStore, StoreError, StoredManifest, Subject, open as open_store,
+    ArtifactStore, ArtifactWrite, FoundReferrer, LayoutStore, MAX_MANIFEST_BYTES,
+    MAX_PAYLOAD_BYTES, MAX_SBOM_BYTES, Placement, ReferrerSource, RegistryStore, StoreError,
+    StoredManifest, Subject, open as open_store, open_for_image as open_store_for_image,
 };
 pub use verify::{
     SIGNATURE_CHECKS_NOT_MADE, SignatureVerification, VerifiedSignature, VerifyOptions,

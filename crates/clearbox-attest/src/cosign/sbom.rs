@@ -12,7 +12,7 @@ use super::attach::{AttachOutcome, Merge, NewArtifact, attach};
 use super::error::{ArtifactLocation, CosignError};
 use super::format::{ArtifactDescriptor, ArtifactKind};
 use super::referrers::{ReferrersMode, artifact_manifests};
-use super::store::{ArtifactStore, MAX_ARTIFACT_BYTES};
+use super::store::{ArtifactStore, MAX_SBOM_BYTES};
 
 /// An SBOM format and the layer media type cosign gives it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -102,7 +102,8 @@ pub struct DownloadedSbom {
     pub location: ArtifactLocation,
 }
 
-/// Attaches `sbom` to the store's image, unsigned. In legacy mode it replaces the manifest under
+/// Attaches `sbom` to the store's image, unsigned; an SBOM larger than [`MAX_SBOM_BYTES`] is
+/// rejected with [`CosignError::SbomTooLarge`]. In legacy mode it replaces the manifest under
 /// `sha256-<hex>.sbom`. In OCI 1.1 mode it becomes a referrer of type
 /// `application/vnd.dev.cosign.artifact.sbom.v1+json`, unless one with the same document is
 /// there already.
@@ -112,6 +113,12 @@ pub fn attach_sbom(
     format: SbomFormat,
     mode: ReferrersMode,
 ) -> Result<AttachOutcome, CosignError> {
+    if sbom.len() as u64 > MAX_SBOM_BYTES {
+        return Err(CosignError::SbomTooLarge {
+            size: sbom.len() as u64,
+            limit: MAX_SBOM_BYTES,
+        });
+    }
     let artifact = NewArtifact {
         kind: ArtifactKind::Sbom,
         layer: ArtifactDescriptor::of(format.media_type(), sbom),
@@ -135,7 +142,7 @@ pub fn download_sbom(store: &dyn ArtifactStore) -> Result<Vec<DownloadedSbom>, C
                 reason,
             })?;
         for (index, layer) in manifest.layers.iter().enumerate() {
-            let bytes = store.blob(&layer.digest, MAX_ARTIFACT_BYTES)?;
+            let bytes = store.blob(&layer.digest, MAX_SBOM_BYTES)?;
             sboms.push(DownloadedSbom {
                 media_type: layer.media_type.clone(),
                 bytes,

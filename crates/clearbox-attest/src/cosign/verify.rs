@@ -31,7 +31,7 @@ use super::format::{
     ArtifactDescriptor, ArtifactKind, SIGNATURE_ANNOTATION, SIMPLE_SIGNING_MEDIA_TYPE,
 };
 use super::referrers::artifact_manifests;
-use super::store::{ArtifactStore, MAX_ARTIFACT_BYTES, StoreError};
+use super::store::{ArtifactStore, MAX_PAYLOAD_BYTES, StoreError};
 use crate::Verified;
 use crate::keys::PublicKey;
 use crate::simple_signing::{self, PayloadError, SimpleSigning};
@@ -59,6 +59,8 @@ pub struct VerifyOptions {
 pub struct VerifiedSignature {
     /// The verified payload.
     pub payload: Verified<SimpleSigning>,
+    /// The payload exactly as stored, the bytes the signature covers.
+    pub payload_bytes: Vec<u8>,
     /// The signature's location.
     pub location: ArtifactLocation,
 }
@@ -117,9 +119,13 @@ pub fn verify_signatures(
                 ..manifest_location.clone()
             };
             match check_signature(store, layer, key, &image, options) {
-                Ok(payload) => {
+                Ok((payload, payload_bytes)) => {
                     debug!(%location, "signature verified");
-                    verified.push(VerifiedSignature { payload, location });
+                    verified.push(VerifiedSignature {
+                        payload,
+                        payload_bytes,
+                        location,
+                    });
                 }
                 Err(error) => {
                     debug!(%location, %error, "signature rejected");
@@ -151,14 +157,14 @@ pub fn verify_signatures(
     })
 }
 
-/// Runs checks 2 to 7 on one layer.
+/// Runs checks 2 to 7 on one layer; returns the payload and its stored bytes.
 fn check_signature(
     store: &dyn ArtifactStore,
     layer: &ArtifactDescriptor,
     key: &PublicKey,
     image: &Digest,
     options: &VerifyOptions,
-) -> Result<Verified<SimpleSigning>, SignatureCheckError> {
+) -> Result<(Verified<SimpleSigning>, Vec<u8>), SignatureCheckError> {
     // 2. A simple signing payload whose blob matches the descriptor.
     if layer.media_type != SIMPLE_SIGNING_MEDIA_TYPE {
         return Err(SignatureCheckError::UnexpectedMediaType {
@@ -166,7 +172,7 @@ fn check_signature(
         });
     }
     let payload = store
-        .blob(&layer.digest, MAX_ARTIFACT_BYTES)
+        .blob(&layer.digest, MAX_PAYLOAD_BYTES)
         .map_err(|error| match error {
             StoreError::DigestMismatch {
                 expected, actual, ..
@@ -236,7 +242,7 @@ fn check_signature(
             });
         }
     }
-    Ok(verified)
+    Ok((verified, payload))
 }
 
 /// Removes the tag from a `docker-reference`: skopeo writes `host/repo:tag`, cosign `host/repo`.

@@ -23,7 +23,7 @@ use tracing::debug;
 use super::error::{ArtifactLocation, AttestationCheckError, CosignError, Rejected};
 use super::format::{ArtifactDescriptor, ArtifactKind, DSSE_MEDIA_TYPE, PREDICATE_TYPE_ANNOTATION};
 use super::referrers::artifact_manifests;
-use super::store::{ArtifactStore, MAX_ARTIFACT_BYTES, StoreError};
+use super::store::{ArtifactStore, MAX_PAYLOAD_BYTES, StoreError};
 use super::verify::SIGNATURE_CHECKS_NOT_MADE;
 use crate::Verified;
 use crate::dsse::{self, DsseError, Envelope};
@@ -152,7 +152,7 @@ fn check_attestation(
         });
     }
     let bytes = store
-        .blob(&layer.digest, MAX_ARTIFACT_BYTES)
+        .blob(&layer.digest, MAX_PAYLOAD_BYTES)
         .map_err(|error| match error {
             StoreError::DigestMismatch {
                 expected, actual, ..

@@ -115,8 +115,46 @@ pub struct Subject {
     /// A name for the artifact; empty when the producer left it unset.
     #[serde(default)]
     pub name: String,
-    /// Digests by algorithm name, such as `sha256` → lowercase hex.
+    /// Digests by algorithm name, such as `sha256` → lowercase hex. Reading rejects an object
+    /// that names an algorithm twice.
+    #[serde(deserialize_with = "digest_set")]
     pub digest: BTreeMap<String, String>,
+}
+
+/// Reads a subject's `digest` object, rejecting a repeated algorithm. JSON parsers disagree on
+/// which of two values for one key wins, so a statement with `"sha256"` twice could name one
+/// artifact to this verifier and another to the next tool.
+fn digest_set<'de, D>(deserializer: D) -> Result<BTreeMap<String, String>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    struct DigestVisitor;
+
+    impl<'de> serde::de::Visitor<'de> for DigestVisitor {
+        type Value = BTreeMap<String, String>;
+
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("an object of digests by algorithm")
+        }
+
+        fn visit_map<A>(self, mut map: A) -> Result<Self::Value, A::Error>
+        where
+            A: serde::de::MapAccess<'de>,
+        {
+            let mut digests = BTreeMap::new();
+            while let Some((algorithm, value)) = map.next_entry::<String, String>()? {
+                if digests.contains_key(&algorithm) {
+                    return Err(serde::de::Error::custom(format_args!(
+                        "the subject digest names `{algorithm}` twice"
+                    )));
+                }
+                digests.insert(algorithm, value);
+            }
+            Ok(digests)
+        }
+    }
+
+    deserializer.deserialize_map(DigestVisitor)
 }
 
 impl Subject {

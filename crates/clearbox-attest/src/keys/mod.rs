@@ -263,11 +263,18 @@ fn backticked(items: &[String]) -> String {
         .join(", ")
 }
 
-/// Reads a key file as text.
+/// Maximum size of a key file or PIN file: 64 KiB. An encrypted cosign key is about 650 bytes
+/// and a PEM of an RSA-4096 key about 3.2 KiB.
+pub(crate) const MAX_KEY_FILE_BYTES: u64 = 64 << 10;
+
+/// Reads a key file as text. Files that are not regular (a FIFO, `/dev/zero`) and files larger
+/// than [`MAX_KEY_FILE_BYTES`] are rejected before they are read.
 fn read_file(path: &Path) -> Result<String, KeyError> {
-    let bytes = std::fs::read(path).map_err(|source| KeyError::Read {
-        path: path.to_owned(),
-        source,
+    let bytes = clearbox_oci::read_regular_file(path, MAX_KEY_FILE_BYTES).map_err(|source| {
+        KeyError::Read {
+            path: path.to_owned(),
+            source,
+        }
     })?;
     String::from_utf8(bytes).map_err(|_| KeyError::InvalidPem {
         origin: format!("`{}`", path.display()),

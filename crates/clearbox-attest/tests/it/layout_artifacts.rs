@@ -1053,12 +1053,15 @@ fn layout_open_errors() {
             .ends_with("no image is tagged `v2`; tags present: `latest`"),
         "{error}"
     );
-    add_tiny_image(&layout, "other");
+    let latest = tagged_digest(&layout, "latest");
+    let other = add_tiny_image(&layout, "other");
     let error = cosign::LayoutStore::open(&layout, None).unwrap_err();
-    assert!(
-        error
-            .to_string()
-            .contains("2 images match; name one by tag"),
-        "{error}"
+    assert_eq!(
+        error.to_string(),
+        format!(
+            "oci:{}: the layout contains 2 images: `latest` ({latest}), `other` ({other}); add \
+             `:TAG` or `:@DIGEST` to the reference to pick one",
+            layout.display()
+        )
     );
 }

@@ -12,6 +12,7 @@ mod layout_artifacts;
 mod password;
 mod registry_artifacts;
 mod softhsm;
+mod store_inputs;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

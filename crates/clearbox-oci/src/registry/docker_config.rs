@@ -70,13 +70,17 @@ impl std::fmt::Debug for DockerConfig {
     }
 }
 
+/// Maximum size of a Docker `config.json`: 1 MiB. A file of credentials for a few registries
+/// is a few KiB.
+const MAX_CONFIG_BYTES: u64 = 1 << 20;
+
 impl DockerConfig {
     /// Reads `path`, or the default location when `None`. A missing file is an empty config.
     pub(crate) fn load(path: Option<&Path>) -> Result<DockerConfig, OciError> {
         let Some(path) = path.map(Path::to_path_buf).or_else(default_path) else {
             return Ok(DockerConfig::default());
         };
-        let text = match std::fs::read(&path) {
+        let text = match crate::file::read_regular_file(&path, MAX_CONFIG_BYTES) {
             Ok(text) => text,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 return Ok(DockerConfig::default());

@@ -123,8 +123,12 @@ fn redirect_policy() -> redirect::Policy {
     })
 }
 
+/// Maximum size of a `--ca-file`: 4 MiB, about 20 times Debian's whole CA bundle.
+const MAX_CA_FILE_BYTES: u64 = 4 << 20;
+
 fn load_ca_file(path: &Path) -> Result<Vec<reqwest::Certificate>, OciError> {
-    let pem = std::fs::read(path).map_err(|e| OciError::io(path, e))?;
+    let pem = crate::file::read_regular_file(path, MAX_CA_FILE_BYTES)
+        .map_err(|e| OciError::io(path, e))?;
     let invalid = |reason: String| OciError::InvalidCaFile {
         path: path.to_owned(),
         reason,

@@ -2,6 +2,7 @@
 //! registries.
 
 mod hostile;
+mod inputs;
 mod layering;
 mod registry;
 mod support;

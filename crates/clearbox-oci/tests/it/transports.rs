@@ -78,7 +78,7 @@ fn oci_layout_without_tags_from_corpus() {
     assert_eq!(
         err.to_string(),
         format!(
-            "tag `nope` not found in oci:{}:nope; tags present: none",
+            "oci:{}:nope: no image is tagged `nope`; tags present: none",
             dir.display()
         )
     );

@@ -30,23 +30,21 @@ use std::path::{Path, PathBuf};
 use clearbox_oci::spec::{
     ANNOTATION_REF_NAME, Descriptor, ImageIndex, is_index_media_type, is_manifest_media_type,
 };
-use clearbox_oci::{Digest, RegistryReference};
+use clearbox_oci::{
+    Digest, FileProblem, RegistryReference, choose_layout_image, read_regular_file,
+};
 use serde::Deserialize;
 use serde_json::{Map, Value};
-use tracing::debug;
+use tracing::{debug, warn};
 
 use super::{
-    ArtifactStore, ArtifactWrite, FoundReferrer, Placement, ReferrerSource, StoreError,
-    StoredManifest, Subject, check_digest,
+    ArtifactStore, ArtifactWrite, FoundReferrer, MAX_MANIFEST_BYTES, Placement, ReferrerSource,
+    StoreError, StoredManifest, Subject, check_digest,
 };
 use crate::cosign::format::{
-    ArtifactKind, LAYOUT_KIND_ANNOTATION, LAYOUT_KIND_ATTESTATIONS, LAYOUT_KIND_IMAGE,
-    LAYOUT_KIND_IMAGE_INDEX, LAYOUT_KIND_SIGNATURES, MANIFEST_MEDIA_TYPE,
+    ArtifactKind, LAYOUT_KIND_ANNOTATION, LAYOUT_KIND_IMAGE, LAYOUT_KIND_IMAGE_INDEX,
+    MANIFEST_MEDIA_TYPE,
 };
-
-/// Maximum size of `index.json` and of a manifest read from a layout: 4 MiB, the limit
-/// registries apply to manifests.
-const MAX_DOCUMENT_BYTES: u64 = 4 << 20;
 
 /// An OCI image layout directory and the image in it that artifacts are about.
 #[derive(Debug)]
@@ -64,34 +62,79 @@ struct SubjectField {
 }
 
 impl LayoutStore {
-    /// Opens the layout at `root` for the image `tag` names (its `ref.name`). Without a tag: the
-    /// image `cosign save` marked, else the only entry that is not a cosign artifact or an OCI
-    /// 1.1 referrer. The image's manifest is read and checked against its digest and size.
+    /// Opens the layout at `root` for the image that `tag` names: its `ref.name`, or `@DIGEST`
+    /// for the entry with that digest. Without a tag, the only entry that is not a cosign
+    /// artifact or an OCI 1.1 referrer, by the rule the image reader uses
+    /// ([`choose_layout_image`]). The image's manifest is read and checked against its digest
+    /// and size.
     pub fn open(root: &Path, tag: Option<&str>) -> Result<LayoutStore, StoreError> {
         let location = layout_location(root, tag);
-        if !root.join("oci-layout").is_file() {
-            return Err(StoreError::InvalidLayout {
-                location,
-                reason: "not an OCI image layout: the `oci-layout` file is missing".to_owned(),
-            });
-        }
-        let index = read_index(root)?;
-        let entry = choose_subject(&index, tag, &location)?;
+        check_layout_marker(root, &location)?;
+        let (_, index) = read_index_document(root)?;
+        let mut read_manifest = |entry: &Descriptor| {
+            read_blob_file(root, &entry.digest, MAX_MANIFEST_BYTES, "manifest").ok()
+        };
+        let entry = choose_layout_image(&index, tag, &mut read_manifest).map_err(|reason| {
+            StoreError::ImageNotFound {
+                location: location.clone(),
+                reason: reason.to_string(),
+            }
+        })?;
+        LayoutStore::with_subject(root, &entry, &location)
+    }
+
+    /// Opens the layout at `root` for the `index.json` entry with `digest`, the image that a
+    /// reader resolved `oci:ROOT[:TAG]` to. Fails when no entry has that digest any more,
+    /// because then the layout changed after the image was read.
+    pub fn open_at(
+        root: &Path,
+        tag: Option<&str>,
+        digest: &Digest,
+    ) -> Result<LayoutStore, StoreError> {
+        let location = layout_location(root, tag);
+        check_layout_marker(root, &location)?;
+        let (_, index) = read_index_document(root)?;
+
+        // Prefer the entry that also has the tag, for its `ref.name`.
+        let with_digest = |d: &&Descriptor| d.digest == *digest;
+        let entry = index
+            .manifests
+            .iter()
+            .filter(with_digest)
+            .find(|d| {
+                tag.is_some() && d.annotations.get(ANNOTATION_REF_NAME).map(String::as_str) == tag
+            })
+            .or_else(|| index.manifests.iter().find(with_digest))
+            .ok_or_else(|| StoreError::ImageNotFound {
+                location: location.clone(),
+                reason: format!(
+                    "index.json no longer lists the image {digest} that was read; the layout \
+                     changed meanwhile, so run the command again"
+                ),
+            })?;
+        LayoutStore::with_subject(root, entry, &location)
+    }
+
+    /// The store for the index entry `entry`, after checking that its manifest is intact:
+    /// signatures will name its digest.
+    fn with_subject(
+        root: &Path,
+        entry: &Descriptor,
+        location: &str,
+    ) -> Result<LayoutStore, StoreError> {
         let store = LayoutStore {
             root: root.to_owned(),
             ref_name: entry.annotations.get(ANNOTATION_REF_NAME).cloned(),
             subject: Subject {
-                digest: entry.digest,
-                media_type: entry.media_type,
+                digest: entry.digest.clone(),
+                media_type: entry.media_type.clone(),
                 size: entry.size,
             },
         };
-
-        // The subject must be present and intact: signatures will name its digest.
         let manifest = store.manifest(&store.subject.digest)?;
         if manifest.bytes.len() as u64 != store.subject.size {
             return Err(StoreError::InvalidLayout {
-                location,
+                location: location.to_owned(),
                 reason: format!(
                     "the manifest {} is {} bytes but index.json says {}",
                     store.subject.digest,
@@ -105,39 +148,23 @@ impl LayoutStore {
     }
 
     fn blob_path(&self, digest: &Digest) -> PathBuf {
-        self.root
-            .join("blobs")
-            .join(digest.algorithm())
-            .join(digest.hex())
+        blob_path(&self.root, digest)
     }
 
-    /// Reads a blob file of at most `max` bytes and checks its digest.
-    fn read_blob(&self, digest: &Digest, max: u64, what: &str) -> Result<Vec<u8>, StoreError> {
-        let path = self.blob_path(digest);
-        let io = |source| StoreError::Io {
-            action: "read",
-            path: path.clone(),
-            source,
-        };
-        let size = std::fs::metadata(&path).map_err(io)?.len();
-        if size > max {
-            return Err(StoreError::TooLarge {
-                what: format!("{what} {digest}"),
-                size,
-                limit: max,
-            });
-        }
-        let bytes = std::fs::read(&path).map_err(io)?;
-        check_digest(|| format!("{what} `{}`", path.display()), digest, &bytes)?;
-        Ok(bytes)
-    }
-
-    /// Writes a blob unless a file of that name exists.
+    /// Writes a blob, unless a file of that name contains exactly these bytes already. A file
+    /// with other content (truncated, corrupted) is replaced.
     fn write_blob(&self, bytes: &[u8]) -> Result<(), StoreError> {
         let digest = Digest::of(bytes);
         let path = self.blob_path(&digest);
-        if path.is_file() {
-            return Ok(());
+        match read_regular_file(&path, bytes.len() as u64) {
+            Ok(existing) if Digest::of(&existing) == digest => return Ok(()),
+            Ok(_) => {
+                warn!(path = %path.display(), "blob content does not match its name; writing it again");
+            }
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
+            Err(error) => {
+                warn!(path = %path.display(), %error, "blob unreadable; writing it again");
+            }
         }
         let dir = path.parent().unwrap_or(&self.root);
         std::fs::create_dir_all(dir).map_err(|source| StoreError::Io {
@@ -252,7 +279,7 @@ impl ArtifactStore for LayoutStore {
     }
 
     fn manifest(&self, digest: &Digest) -> Result<StoredManifest, StoreError> {
-        let bytes = self.read_blob(digest, MAX_DOCUMENT_BYTES, "manifest")?;
+        let bytes = read_blob_file(&self.root, digest, MAX_MANIFEST_BYTES, "manifest")?;
         Ok(StoredManifest {
             digest: digest.clone(),
             bytes,
@@ -260,7 +287,7 @@ impl ArtifactStore for LayoutStore {
     }
 
     fn blob(&self, digest: &Digest, max: u64) -> Result<Vec<u8>, StoreError> {
-        self.read_blob(digest, max, "blob")
+        read_blob_file(&self.root, digest, max, "blob")
     }
 
     fn referrers(&self) -> Result<Vec<FoundReferrer>, StoreError> {
@@ -302,7 +329,7 @@ impl ArtifactStore for LayoutStore {
 
         // 2. A new index.json with the entry, renamed over the old one.
         let path = self.root.join("index.json");
-        let mut document = read_index_document(&self.root)?;
+        let (mut document, _) = read_index_document(&self.root)?;
         let Some(manifests) = document.get_mut("manifests").and_then(Value::as_array_mut) else {
             return Err(invalid_index(&self.root, "it has no `manifests` array"));
         };
@@ -329,34 +356,69 @@ fn invalid_index(root: &Path, reason: &str) -> StoreError {
     }
 }
 
-/// Reads `index.json` as JSON, keeping every field, for rewriting.
-fn read_index_document(root: &Path) -> Result<Value, StoreError> {
-    let path = root.join("index.json");
-    let io = |source| StoreError::Io {
-        action: "read",
-        path: path.clone(),
-        source,
-    };
-    let size = std::fs::metadata(&path).map_err(io)?.len();
-    if size > MAX_DOCUMENT_BYTES {
-        return Err(StoreError::TooLarge {
-            what: format!("`{}`", path.display()),
-            size,
-            limit: MAX_DOCUMENT_BYTES,
-        });
+/// Fails unless `root` has the `oci-layout` marker file.
+fn check_layout_marker(root: &Path, location: &str) -> Result<(), StoreError> {
+    if root.join("oci-layout").is_file() {
+        return Ok(());
     }
-    let bytes = std::fs::read(&path).map_err(io)?;
+    Err(StoreError::InvalidLayout {
+        location: location.to_owned(),
+        reason: "not an OCI image layout: the `oci-layout` file is missing".to_owned(),
+    })
+}
+
+/// The path of a blob in the layout at `root`.
+fn blob_path(root: &Path, digest: &Digest) -> PathBuf {
+    root.join("blobs")
+        .join(digest.algorithm())
+        .join(digest.hex())
+}
+
+/// Reads a regular file of at most `max` bytes.
+fn read_file(path: &Path, max: u64, what: impl FnOnce() -> String) -> Result<Vec<u8>, StoreError> {
+    read_regular_file(path, max).map_err(|source| match FileProblem::of(&source) {
+        Some(&FileProblem::TooLarge { size, limit }) => StoreError::TooLarge {
+            what: what(),
+            size,
+            limit,
+        },
+        _ => StoreError::Io {
+            action: "read",
+            path: path.to_owned(),
+            source,
+        },
+    })
+}
+
+/// Reads a blob file of the layout at `root`, of at most `max` bytes, and checks its digest.
+fn read_blob_file(
+    root: &Path,
+    digest: &Digest,
+    max: u64,
+    what: &str,
+) -> Result<Vec<u8>, StoreError> {
+    let path = blob_path(root, digest);
+    let bytes = read_file(&path, max, || format!("{what} {digest}"))?;
+    check_digest(|| format!("{what} `{}`", path.display()), digest, &bytes)?;
+    Ok(bytes)
+}
+
+/// Reads `index.json`: as JSON keeping every field, for rewriting, and as a checked index.
+fn read_index_document(root: &Path) -> Result<(Value, ImageIndex), StoreError> {
+    let path = root.join("index.json");
+    let bytes = read_file(&path, MAX_MANIFEST_BYTES, || {
+        format!("`{}`", path.display())
+    })?;
     let document: Value =
         serde_json::from_slice(&bytes).map_err(|e| invalid_index(root, &e.to_string()))?;
-    // Check the shape once with the typed parser.
-    serde_json::from_value::<ImageIndex>(document.clone())
+    let index = serde_json::from_value::<ImageIndex>(document.clone())
         .map_err(|e| invalid_index(root, &e.to_string()))?;
-    Ok(document)
+    Ok((document, index))
 }
 
 /// The entries of `index.json`.
 fn read_index(root: &Path) -> Result<Vec<Value>, StoreError> {
-    let document = read_index_document(root)?;
+    let (document, _) = read_index_document(root)?;
     Ok(document
         .get("manifests")
         .and_then(Value::as_array)
@@ -407,105 +469,6 @@ fn entry_digest(entry: &Value, location: &str) -> Result<Digest, StoreError> {
             location: location.to_owned(),
             reason: "an index.json entry has no valid `digest`".to_owned(),
         })
-}
-
-/// True for entries that hold artifacts about an image rather than an image: cosign tags and
-/// `kind` entries, and OCI 1.1 referrers (entries with `artifactType`).
-fn is_artifact_entry(descriptor: &Descriptor) -> bool {
-    let cosign_tag = descriptor
-        .annotations
-        .get(ANNOTATION_REF_NAME)
-        .is_some_and(|tag| {
-            tag.strip_prefix("sha256-")
-                .and_then(|rest| rest.split_once('.'))
-                .is_some_and(|(hex, suffix)| {
-                    hex.len() == 64 && matches!(suffix, "sig" | "att" | "sbom")
-                })
-        });
-    let cosign_kind = matches!(
-        descriptor
-            .annotations
-            .get(LAYOUT_KIND_ANNOTATION)
-            .map(String::as_str),
-        Some(LAYOUT_KIND_SIGNATURES | LAYOUT_KIND_ATTESTATIONS)
-    );
-    cosign_tag || cosign_kind || descriptor.artifact_type.is_some()
-}
-
-/// The entry the tag names, or the image of an untagged reference.
-fn choose_subject(
-    index: &[Value],
-    tag: Option<&str>,
-    location: &str,
-) -> Result<Descriptor, StoreError> {
-    let entries = index
-        .iter()
-        .map(|entry| serde_json::from_value::<Descriptor>(entry.clone()))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| StoreError::InvalidLayout {
-            location: location.to_owned(),
-            reason: format!("invalid index.json entry: {e}"),
-        })?;
-    let tags: Vec<String> = entries
-        .iter()
-        .filter_map(|d| d.annotations.get(ANNOTATION_REF_NAME).cloned())
-        .collect();
-    let not_found = |reason: String| StoreError::ImageNotFound {
-        location: location.to_owned(),
-        reason,
-    };
-
-    let mut candidates: Vec<&Descriptor> = if let Some(tag) = tag {
-        entries
-            .iter()
-            .filter(|d| d.annotations.get(ANNOTATION_REF_NAME).map(String::as_str) == Some(tag))
-            .collect()
-    } else {
-        // The image `cosign save` marked, else every entry that is not an artifact.
-        let marked = entries.iter().find(|d| {
-            matches!(
-                d.annotations
-                    .get(LAYOUT_KIND_ANNOTATION)
-                    .map(String::as_str),
-                Some(LAYOUT_KIND_IMAGE | LAYOUT_KIND_IMAGE_INDEX)
-            )
-        });
-        match marked {
-            Some(marked) => vec![marked],
-            None => entries.iter().filter(|d| !is_artifact_entry(d)).collect(),
-        }
-    };
-    candidates.dedup_by(|a, b| a.digest == b.digest);
-    let listed = || {
-        if tags.is_empty() {
-            "none".to_owned()
-        } else {
-            tags.iter()
-                .map(|t| format!("`{t}`"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        }
-    };
-    match candidates.as_slice() {
-        [one]
-            if is_manifest_media_type(&one.media_type) || is_index_media_type(&one.media_type) =>
-        {
-            Ok((*one).clone())
-        }
-        [one] => Err(not_found(format!(
-            "the entry {} has media type `{}`, which is neither an image manifest nor an index",
-            one.digest, one.media_type
-        ))),
-        [] => Err(not_found(match tag {
-            Some(tag) => format!("no image is tagged `{tag}`; tags present: {}", listed()),
-            None => "the layout holds no image".to_owned(),
-        })),
-        many => Err(not_found(format!(
-            "{} images match; name one by tag (tags present: {})",
-            many.len(),
-            listed()
-        ))),
-    }
 }
 
 /// Writes `bytes` to a temporary file in `dir`, flushes it to disk and renames it to `path`.

@@ -17,16 +17,25 @@ use std::sync::Arc;
 
 use clearbox_oci::registry::{RegistryClient, RegistryOptions};
 use clearbox_oci::spec::Descriptor;
-use clearbox_oci::{Digest, ImageReference, OciError};
+use clearbox_oci::{Digest, Image, ImageReference, OciError};
 
 pub use layout::LayoutStore;
 pub use registry::RegistryStore;
 
 use super::format::{ArtifactDescriptor, ArtifactKind};
 
-/// Maximum size of a signature payload, envelope or SBOM read into memory: 64 MiB, room for an
-/// SBOM of about 60,000 packages at 1 KiB of JSON each (an estimate).
-pub const MAX_ARTIFACT_BYTES: u64 = 64 << 20;
+/// Maximum size of a simple signing payload or DSSE envelope read into memory: 16 MiB. cosign's
+/// payloads are under 1 KiB; an envelope carries a whole predicate, such as SLSA provenance or
+/// an SBOM attestation of about 15,000 packages at 1 KiB of JSON each (an estimate).
+pub const MAX_PAYLOAD_BYTES: u64 = 16 << 20;
+
+/// Maximum size of an SBOM attached or read back unsigned: 64 MiB, room for an SBOM of about
+/// 60,000 packages at 1 KiB of JSON each (an estimate).
+pub const MAX_SBOM_BYTES: u64 = 64 << 20;
+
+/// Maximum size of a manifest or `index.json` read from a layout: 4 MiB, the limit registries
+/// apply to manifests.
+pub const MAX_MANIFEST_BYTES: u64 = 4 << 20;
 
 /// An error while reading or writing a store.
 #[derive(Debug, thiserror::Error)]
@@ -245,6 +254,39 @@ pub fn open(
         other => Err(StoreError::UnsupportedTransport {
             reference: other.to_string(),
         }),
+    }
+}
+
+/// Opens the store for an image that [`Image::open`](clearbox_oci::Image::open) read, with the
+/// subject that the reader resolved, so that the store never resolves a tag a second time.
+///
+/// A `docker://` image reuses the reader's client and names the subject by digest, so a tag
+/// moved since the image was read does not change the subject. An `oci:` layout is opened at the
+/// digest of the `index.json` entry the reader chose. Other transports cannot store artifacts.
+pub fn open_for_image(image: &Image) -> Result<Box<dyn ArtifactStore>, StoreError> {
+    let unsupported = || StoreError::UnsupportedTransport {
+        reference: image.reference.to_string(),
+    };
+    match &image.reference {
+        ImageReference::Registry(_) => {
+            let (Some(client), Some(resolved)) =
+                (image.registry_client(), image.registry_reference())
+            else {
+                return Err(unsupported());
+            };
+            Ok(Box::new(RegistryStore::open(Arc::clone(client), resolved)?))
+        }
+        ImageReference::OciLayout { path, tag } => {
+            let Some(digest) = &image.subject_digest else {
+                return Err(unsupported());
+            };
+            Ok(Box::new(LayoutStore::open_at(
+                path,
+                tag.as_deref(),
+                digest,
+            )?))
+        }
+        _ => Err(unsupported()),
     }
 }
 

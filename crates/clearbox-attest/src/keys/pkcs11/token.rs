@@ -245,13 +245,18 @@ fn resolve_pin(uri: &Pkcs11Uri, token_label: &str) -> Result<Zeroizing<String>, 
     match &uri.pin {
         Some(PinSpec::Value(pin)) => Ok(pin.clone()),
         Some(PinSpec::File(path)) => {
-            let text =
-                Zeroizing::new(
-                    std::fs::read_to_string(path).map_err(|source| KeyError::Read {
-                        path: path.clone(),
-                        source,
-                    })?,
-                );
+            let read = clearbox_oci::read_regular_file(path, crate::keys::MAX_KEY_FILE_BYTES);
+            let bytes = Zeroizing::new(read.map_err(|source| KeyError::Read {
+                path: path.clone(),
+                source,
+            })?);
+            let text = std::str::from_utf8(&bytes).map_err(|_| KeyError::Read {
+                path: path.clone(),
+                source: std::io::Error::new(
+                    std::io::ErrorKind::InvalidData,
+                    "the PIN file is not UTF-8 text",
+                ),
+            })?;
             // The first line is the PIN, so the file may end with a newline.
             let line = text.lines().next().unwrap_or("");
             Ok(Zeroizing::new(line.to_owned()))

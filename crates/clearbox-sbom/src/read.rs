@@ -23,7 +23,8 @@
 //! from a CycloneDX `operating-system` component or an SPDX `OPERATING-SYSTEM` package.
 //!
 //! Entries that cannot become packages are listed in [`Catalog::unknowns`], never dropped
-//! silently: a purl of another type (`npm`, `rpm`, `apk`, …) or no purl at all. For such an
+//! silently: a purl of another type (`npm`, `rpm`, `apk`, …), no purl at all, or (CycloneDX
+//! only) a purl that does not parse, whose reason names the component's `bom-ref` and purl. For such an
 //! entry `Unknown::path` is the first location the SBOM gives for it, or else the entry's JSON
 //! path such as `components[4]`. Entries that describe the scanned thing itself become packages
 //! when their purl allows and are otherwise skipped without a note: the SPDX `DESCRIBES` target,
@@ -93,6 +94,9 @@ struct Entry {
     name: String,
     version: Option<String>,
     purl: Option<Purl>,
+    /// Why the entry's package URL could not be used, when it has one that does not parse: the
+    /// entry is then listed as unknown instead of failing the whole SBOM.
+    invalid_purl: Option<String>,
     /// The format marks it as model weights: a CycloneDX `machine-learning-model`.
     is_model: bool,
     /// It describes the scanned thing itself, so failing to become a package is expected.

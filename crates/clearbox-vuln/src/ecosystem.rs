@@ -10,9 +10,10 @@
 //! | `golang` | `Go` | module path, `stdlib` for the toolchain | SemVer |
 //! | `cargo` | `crates.io` | crate name | SemVer |
 //! | `maven` | `Maven` | `group:artifact` | Maven |
-//! | `gem` | `RubyGems` | gem name | none yet |
-//! | `nuget` | `NuGet` | package id | none yet |
-//! | `composer` | `Packagist` | `vendor/package` | none yet |
+//! | `gem` | `RubyGems` | gem name | RubyGems |
+//! | `nuget` | `NuGet` | package id | NuGet |
+//! | `composer` | `Packagist` | `vendor/package` | Composer |
+//! | `pub`, `hex`, `swift`, `cran`, `hackage` | `Pub`, `Hex`, `SwiftURL`, `CRAN`, `Hackage` | package name (`namespace/name` for `swift`) | none yet |
 //!
 //! OS packages, by `/etc/os-release` `ID` and `VERSION_ID`; names are source packages (dpkg
 //! `Source:`, apk origin), and for rpm both the binary and the source package, because Red Hat

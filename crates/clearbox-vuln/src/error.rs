@@ -89,7 +89,16 @@ pub enum VulnError {
         /// The source as given.
         path: PathBuf,
     },
-    /// A VEX document could not be read.
+    /// A VEX file could not be read: missing, not a regular file, or too large.
+    #[error("cannot read VEX document `{}`", path.display())]
+    ReadVex {
+        /// The path as given.
+        path: PathBuf,
+        /// The operating system error, or a [`clearbox_oci::FileProblem`] inside one.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A VEX document is not valid OpenVEX or CycloneDX VEX.
     #[error("invalid VEX document `{document}`: {reason}")]
     InvalidVex {
         /// The document as named by the caller.

@@ -18,21 +18,23 @@
 //!   osv.dev's `all.zip` export. Records of every ecosystem are stored.
 //! - Alpine secdb files (`secfixes` YAML), turned into OSV records of `Alpine:<release>` (see
 //!   the `secdb` module for the mapping).
-//! - Matching by purl type for PyPI, npm, Go, crates.io and Maven (with version ordering), and
-//!   NuGet, RubyGems and Packagist by listed versions only; by distribution release and source
-//!   package for Debian, Ubuntu (with Pro), Alpine, AlmaLinux, Rocky Linux, Red Hat (CPE
-//!   streams of the release) and SUSE. The `ecosystem` module has the tables.
+//! - Matching by purl type for PyPI, npm, Go, crates.io, Maven, NuGet, RubyGems and Packagist
+//!   with version ordering, and for other OSV ecosystems by listed versions only. OS packages
+//!   match by distribution release and source package for Debian, Ubuntu (with Pro), Alpine,
+//!   AlmaLinux, Rocky Linux, Red Hat (CPE streams of the release) and SUSE. The `ecosystem`
+//!   module has the tables.
 //! - `introduced`, `fixed`, `last_affected` and `limit` events, and `versions` lists.
 //! - Distribution statements that a package is not affected or will not be fixed, reported as
 //!   the finding's status and never counted as vulnerable (see the `status` module).
-//! - VEX input (OpenVEX, CycloneDX) to suppress findings, and VEX output.
+//! - VEX input (OpenVEX, CycloneDX) to suppress findings, and VEX output. Every report keeps
+//!   the suppressed findings with the statement that suppressed them.
 //! - Severity from CVSS v4.0, v3.x and v2.0 vectors, GitHub severity labels and Ubuntu
 //!   priorities.
 //! - JSON, SARIF 2.1.0, table, OpenVEX and CycloneDX VEX reports.
 //!
 //! # Not yet
-//! - Version ordering for RubyGems, NuGet and Packagist: their ranges are not checked, and a
-//!   note says so.
+//! - Version ordering for Pub, Hex, `SwiftURL`, CRAN and Hackage: their ranges are not checked,
+//!   and the outcome carries a note about it.
 //! - Debian testing and unstable and Alpine edge (no usable `VERSION_ID`): reported as notes.
 //! - Red Hat's not-affected and will-not-fix states, which Red Hat publishes in CSAF VEX only.
 //! - Go symbol-level reachability (`ecosystem_specific.imports`): a module is affected when its
@@ -74,6 +76,6 @@ pub use osv::{
 };
 pub use severity::{CvssScore, ParseSeverityError, Severity, score_cvss};
 pub use store::{
-    Database, DatabaseStatus, EcosystemCount, FeedStatus, SCHEMA_VERSION, age_of, default_db_path,
-    index_name,
+    Database, DatabaseStatus, EcosystemCount, FeedStatus, FutureDated, SCHEMA_VERSION, age_of,
+    default_db_path, index_name,
 };

@@ -1,5 +1,22 @@
 //! Upgrades of databases written with an older schema version, run when such a file is opened.
 //!
+//! Version 1 (`PRAGMA user_version = 1`, no `application_id`) had the `feed` table of version 2
+//! and these record tables:
+//!
+//! ```sql
+//! CREATE TABLE advisory (
+//!     id TEXT PRIMARY KEY, modified TEXT NOT NULL, published TEXT, raw TEXT NOT NULL,
+//!     feed_id INTEGER NOT NULL REFERENCES feed(id));
+//! CREATE TABLE affected (
+//!     advisory_id TEXT NOT NULL REFERENCES advisory(id) ON DELETE CASCADE,
+//!     ecosystem TEXT NOT NULL, ecosystem_base TEXT NOT NULL, name TEXT NOT NULL,
+//!     PRIMARY KEY (advisory_id, ecosystem, name)) WITHOUT ROWID;
+//! CREATE INDEX affected_package ON affected(ecosystem, name);
+//! ```
+//!
+//! `modified` and `published` were normalised as in version 2, and `affected.name` was in index
+//! form ([`index_name`](crate::index_name)).
+//!
 //! Version 1 to 2: version 2 adds the compact forms that matching reads (`advisory.report`,
 //! `affected.entries`) and keys `affected` by package first. Every stored record is parsed
 //! from `advisory.raw` again and written back with the same id, times and feed. Feed rows stay

@@ -26,9 +26,11 @@
 
 use std::path::{Path, PathBuf};
 
+use chrono::Timelike as _;
 use rusqlite::config::DbConfig;
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use serde::Serialize;
+use tracing::debug;
 
 use crate::compact::{self, ReportFields};
 use crate::error::VulnError;
@@ -36,6 +38,16 @@ use crate::osv::{OsvRecord, ecosystem_base};
 
 /// The schema version this build creates and reads.
 pub const SCHEMA_VERSION: i64 = 2;
+
+/// `PRAGMA application_id` of a clearbox advisory database: the ASCII bytes `CBAD`. SQLite keeps
+/// it in the file header for this purpose, so another program's database is recognised before
+/// anything is written to it. Files created before clearbox set it are recognised by their
+/// tables instead (see [`Database::open`]).
+const APPLICATION_ID: i32 = i32::from_be_bytes(*b"CBAD");
+
+/// How far after the current time a record's `modified` may be and still count for the database
+/// age: one day, which covers clock skew between the feed's publisher and this machine.
+const FUTURE_TOLERANCE: chrono::TimeDelta = chrono::TimeDelta::days(1);
 
 const FEED_TABLE: &str = "
 CREATE TABLE feed (
@@ -119,18 +131,34 @@ pub struct FeedStatus {
     pub rejected: u64,
     /// Advisories stored now whose latest version came from this source.
     pub advisories: u64,
-    /// The newest `modified` time among those advisories, in UTC.
+    /// The newest `modified` time among those advisories, in UTC, leaving out those dated in
+    /// the future as [`DatabaseStatus::newest_modified`] does.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub newest_modified: Option<String>,
 }
 
 impl DatabaseStatus {
-    /// How long before `now` the newest stored record was modified; `None` for an empty
-    /// database.
+    /// Returns how long before `now` the newest stored record was modified, leaving out records
+    /// dated in the future. `None` when no record is left: an empty database, or every record
+    /// dated in the future.
     #[must_use]
     pub fn age(&self, now: std::time::SystemTime) -> Option<std::time::Duration> {
         age_of(self.newest_modified.as_deref()?, now)
     }
+}
+
+/// Stored advisories whose `modified` time is more than a day after the time a status was
+/// taken.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FutureDated {
+    /// The cutoff: the time the status was taken plus one day, in whole seconds UTC.
+    pub after: String,
+    /// How many advisories are modified after the cutoff.
+    pub advisories: u64,
+    /// The id of the one modified last.
+    pub latest_id: String,
+    /// Its `modified` time, in UTC.
+    pub latest_modified: String,
 }
 
 /// Advisory count for one ecosystem.
@@ -156,9 +184,14 @@ pub struct DatabaseStatus {
     pub ecosystem_families: Vec<EcosystemCount>,
     /// Advisory counts per full ecosystem string, sorted by name.
     pub ecosystems: Vec<EcosystemCount>,
-    /// The newest `modified` time of any stored record, in UTC.
+    /// The newest `modified` time of any stored record, in UTC, leaving out records dated more
+    /// than a day after the status was taken. Such a time is a clock error or a forged record,
+    /// and it would make an old database look current. Those are counted in `future_dated`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub newest_modified: Option<String>,
+    /// Records left out of `newest_modified` because they are dated in the future.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub future_dated: Option<FutureDated>,
     /// The time of the latest import.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub last_import: Option<String>,
@@ -182,6 +215,69 @@ pub(crate) struct PackageRow {
     pub(crate) entries: String,
     /// A [`ReportFields`] as JSON.
     pub(crate) report: String,
+}
+
+/// The schema facts of an SQLite file, read before clearbox writes to it.
+struct Layout {
+    application_id: i32,
+    user_version: i64,
+    /// Entries of `sqlite_schema` that are not SQLite's own: tables, indexes, views, triggers.
+    objects: i64,
+    /// Names of the tables that are not SQLite's own, sorted.
+    tables: Vec<String>,
+    /// Whether the `advisory` table has a `raw` column, as every clearbox version's does.
+    has_raw_column: bool,
+}
+
+impl Layout {
+    fn read(conn: &Connection) -> rusqlite::Result<Layout> {
+        let application_id = conn.query_row("PRAGMA application_id", [], |row| row.get(0))?;
+        let user_version = conn.query_row("PRAGMA user_version", [], |row| row.get(0))?;
+        let objects = conn.query_row(
+            "SELECT count(*) FROM sqlite_schema WHERE name NOT LIKE 'sqlite\\_%' ESCAPE '\\'",
+            [],
+            |row| row.get(0),
+        )?;
+        let mut statement = conn.prepare(
+            "SELECT name FROM sqlite_schema WHERE type = 'table' \
+             AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name",
+        )?;
+        let tables = statement
+            .query_map([], |row| row.get(0))?
+            .collect::<rusqlite::Result<Vec<String>>>()?;
+        let has_raw_column = conn.query_row(
+            "SELECT count(*) FROM pragma_table_info('advisory') WHERE name = 'raw'",
+            [],
+            |row| row.get::<_, i64>(0),
+        )? > 0;
+        Ok(Layout {
+            application_id,
+            user_version,
+            objects,
+            tables,
+            has_raw_column,
+        })
+    }
+
+    /// A new file: no schema objects, no version, no application id.
+    fn is_empty(&self) -> bool {
+        self.objects == 0
+            && self.user_version == 0
+            && matches!(self.application_id, 0 | APPLICATION_ID)
+    }
+
+    /// Returns whether the file belongs to another program. Such a file has content, but
+    /// neither clearbox's application id nor (for files from before clearbox set it) its tables.
+    fn is_foreign(&self) -> bool {
+        if self.is_empty() || self.application_id == APPLICATION_ID {
+            return false;
+        }
+        let clearbox_tables = self.application_id == 0
+            && matches!(self.user_version, 1 | SCHEMA_VERSION)
+            && self.tables == ["advisory", "affected", "feed"]
+            && self.has_raw_column;
+        !clearbox_tables
+    }
 }
 
 /// An open advisory database.
@@ -214,64 +310,81 @@ impl Database {
     /// Opens the database at `path`, creating the file, its parent directories and the schema
     /// when missing. Turns on write-ahead logging and a 5 s busy timeout, so a scan can read
     /// while an import writes.
+    ///
+    /// The file must be empty, or a clearbox advisory database: one with clearbox's
+    /// `application_id`, or (written before clearbox set it) with exactly clearbox's tables and
+    /// schema version 1 or 2. Anything else is [`VulnError::ForeignDatabase`], found before
+    /// anything is written to the file. Every error names `path`.
     pub fn open(path: &Path) -> Result<Database, VulnError> {
-        let open_error = |source| VulnError::Open {
-            path: path.to_owned(),
-            source,
-        };
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
             std::fs::create_dir_all(parent).map_err(|source| VulnError::Io {
                 path: parent.to_owned(),
                 source,
             })?;
         }
+        let open_error = |source| VulnError::Open {
+            path: path.to_owned(),
+            source,
+        };
         let conn = Connection::open(path).map_err(open_error)?;
         conn.busy_timeout(std::time::Duration::from_secs(5))
             .map_err(open_error)?;
+        // Check whose file it is before the journal mode change writes to it.
+        let layout = Layout::read(&conn).map_err(open_error)?;
+        if layout.is_foreign() {
+            return Err(VulnError::ForeignDatabase {
+                path: path.to_owned(),
+            });
+        }
         let _mode: String = conn
             .query_row("PRAGMA journal_mode=WAL", [], |row| row.get(0))
             .map_err(open_error)?;
-        Database::prepare(conn, Some(path.to_owned()))
+        Database::prepare(conn, &layout, Some(path.to_owned()))
     }
 
     /// Opens an empty database in memory, for tests and one-off scans.
     pub fn open_in_memory() -> Result<Database, VulnError> {
-        let conn = Connection::open_in_memory().map_err(|source| VulnError::Open {
+        let open_error = |source| VulnError::Open {
             path: PathBuf::from(":memory:"),
             source,
-        })?;
-        Database::prepare(conn, None)
+        };
+        let conn = Connection::open_in_memory().map_err(open_error)?;
+        let layout = Layout::read(&conn).map_err(open_error)?;
+        Database::prepare(conn, &layout, None)
     }
 
-    fn prepare(mut conn: Connection, path: Option<PathBuf>) -> Result<Database, VulnError> {
+    /// Creates or migrates the schema that `layout` found, which is not a foreign one.
+    fn prepare(
+        mut conn: Connection,
+        layout: &Layout,
+        path: Option<PathBuf>,
+    ) -> Result<Database, VulnError> {
         let shown_path = || path.clone().unwrap_or_else(|| PathBuf::from(":memory:"));
-        conn.pragma_update(None, "foreign_keys", true)?;
+        let open_error = |source| VulnError::Open {
+            path: shown_path(),
+            source,
+        };
+        conn.pragma_update(None, "foreign_keys", true)
+            .map_err(open_error)?;
         // Without the query planner stability guarantee, SQLite marks the package lookup (a
         // join) as depending on its bound values, and `sqlite3_clear_bindings`, which rusqlite
         // calls when a cached statement goes back to its cache, then forces a new prepare on
         // the next run of the statement.
-        conn.set_db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)?;
-        let version: i64 = conn.query_row("PRAGMA user_version", [], |row| row.get(0))?;
-        match version {
-            SCHEMA_VERSION => {}
-            0 => {
-                let tables: i64 = conn.query_row(
-                    "SELECT count(*) FROM sqlite_master WHERE type = 'table'",
-                    [],
-                    |row| row.get(0),
-                )?;
-                if tables > 0 {
-                    return Err(VulnError::ForeignDatabase { path: shown_path() });
-                }
+        conn.set_db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)
+            .map_err(open_error)?;
+        match layout.user_version {
+            _ if layout.is_empty() => {
                 conn.execute_batch(&format!(
                     "BEGIN; {FEED_TABLE} {RECORD_TABLES} PRAGMA user_version = {SCHEMA_VERSION}; \
-                     COMMIT;"
-                ))?;
+                     PRAGMA application_id = {APPLICATION_ID}; COMMIT;"
+                ))
+                .map_err(open_error)?;
             }
+            SCHEMA_VERSION => {}
             1 => {
                 crate::migrate::from_v1(&mut conn).map_err(|source| VulnError::Migrate {
                     path: shown_path(),
-                    found: version,
+                    found: 1,
                     supported: SCHEMA_VERSION,
                     source: Box::new(source),
                 })?;
@@ -284,6 +397,13 @@ impl Database {
                 });
             }
             _ => return Err(VulnError::ForeignDatabase { path: shown_path() }),
+        }
+        if layout.application_id != APPLICATION_ID && !layout.is_empty() {
+            // A file from before clearbox set its application id: mark it now. A read-only
+            // file stays recognised by its tables.
+            if let Err(error) = conn.pragma_update(None, "application_id", APPLICATION_ID) {
+                debug!(%error, "cannot set the application id of the advisory database");
+            }
         }
         Ok(Database { conn, path })
     }
@@ -364,21 +484,38 @@ impl Database {
         Ok(rows.collect::<Result<Vec<String>, _>>()?)
     }
 
-    /// Counts advisories per ecosystem and lists the import sources.
+    /// Counts advisories per ecosystem and lists the import sources, as of the current time.
     pub fn status(&self) -> Result<DatabaseStatus, VulnError> {
+        self.status_at(std::time::SystemTime::now())
+    }
+
+    /// Counts advisories per ecosystem and lists the import sources; records modified more
+    /// than a day after `now` are counted as future-dated.
+    pub fn status_at(&self, now: std::time::SystemTime) -> Result<DatabaseStatus, VulnError> {
         let conn = &self.conn;
+        // Stored times are normalised the same way, so text order is time order.
+        let cutoff = (chrono::DateTime::<chrono::Utc>::from(now) + FUTURE_TOLERANCE)
+            .with_nanosecond(0)
+            .unwrap_or_default();
+        let shown_cutoff = cutoff.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        let cutoff = cutoff.to_rfc3339_opts(chrono::SecondsFormat::Nanos, true);
         let advisories: i64 = conn.query_row("SELECT count(*) FROM advisory", [], |r| r.get(0))?;
-        let newest_modified: Option<String> =
-            conn.query_row("SELECT max(modified) FROM advisory", [], |r| r.get(0))?;
+        let newest_modified: Option<String> = conn.query_row(
+            "SELECT max(modified) FROM advisory WHERE modified <= ?1",
+            [&cutoff],
+            |r| r.get(0),
+        )?;
+        let future_dated = self.future_dated(&cutoff, &shown_cutoff)?;
         let last_import: Option<String> =
             conn.query_row("SELECT max(imported_at) FROM feed", [], |r| r.get(0))?;
         let mut feeds = conn.prepare(
             "SELECT f.source, f.kind, f.sha256, f.imported_at, f.records, f.rejected, \
-             count(a.id), max(a.modified) FROM feed f LEFT JOIN advisory a ON a.feed_id = f.id \
+             count(a.id), max(CASE WHEN a.modified <= ?1 THEN a.modified END) \
+             FROM feed f LEFT JOIN advisory a ON a.feed_id = f.id \
              GROUP BY f.id ORDER BY f.source",
         )?;
         let feeds = feeds
-            .query_map([], |row| {
+            .query_map([&cutoff], |row| {
                 Ok(FeedStatus {
                     source: row.get(0)?,
                     kind: row.get(1)?,
@@ -398,9 +535,39 @@ impl Database {
             ecosystem_families: self.count_by("ecosystem_base")?,
             ecosystems: self.count_by("ecosystem")?,
             newest_modified,
+            future_dated,
             last_import,
             feeds,
         })
+    }
+
+    /// Counts the records modified after `cutoff` (a normalised time, shown as `shown_cutoff`)
+    /// and names the latest.
+    fn future_dated(
+        &self,
+        cutoff: &str,
+        shown_cutoff: &str,
+    ) -> Result<Option<FutureDated>, VulnError> {
+        let count: i64 = self.conn.query_row(
+            "SELECT count(*) FROM advisory WHERE modified > ?1",
+            [cutoff],
+            |r| r.get(0),
+        )?;
+        if count == 0 {
+            return Ok(None);
+        }
+        let (latest_id, latest_modified) = self.conn.query_row(
+            "SELECT id, modified FROM advisory WHERE modified > ?1 \
+             ORDER BY modified DESC, id LIMIT 1",
+            [cutoff],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        Ok(Some(FutureDated {
+            after: shown_cutoff.to_owned(),
+            advisories: count.unsigned_abs(),
+            latest_id,
+            latest_modified,
+        }))
     }
 
     fn count_by(&self, column: &str) -> Result<Vec<EcosystemCount>, VulnError> {
@@ -628,13 +795,128 @@ mod tests {
 
     #[test]
     fn foreign_database_is_rejected() {
+        let cases = [
+            ("tables", "CREATE TABLE t (x)"),
+            ("view only", "CREATE VIEW v AS SELECT 1"),
+            (
+                "its own version 2",
+                "CREATE TABLE t (x); PRAGMA user_version = 2",
+            ),
+            (
+                "clearbox's table names, another application id",
+                "CREATE TABLE feed (x); CREATE TABLE advisory (raw); CREATE TABLE affected (x); \
+                 PRAGMA user_version = 2; PRAGMA application_id = 7",
+            ),
+            (
+                "clearbox's table names, other columns",
+                "CREATE TABLE feed (x); CREATE TABLE advisory (x); CREATE TABLE affected (x); \
+                 PRAGMA user_version = 2",
+            ),
+        ];
+        for (case, schema) in cases {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("other.db");
+            let conn = Connection::open(&path).unwrap();
+            conn.execute_batch(schema).unwrap();
+            drop(conn);
+            let before = std::fs::read(&path).unwrap();
+
+            let err = Database::open(&path).unwrap_err();
+            assert!(
+                matches!(err, VulnError::ForeignDatabase { .. }),
+                "{case}: {err}"
+            );
+            assert_eq!(
+                err.to_string(),
+                format!(
+                    "`{}` is an SQLite database without a clearbox schema; use another path for \
+                     the advisory database",
+                    path.display()
+                ),
+                "{case}"
+            );
+            assert!(
+                std::fs::read(&path).unwrap() == before,
+                "{case}: the file was changed"
+            );
+        }
+    }
+
+    #[test]
+    fn new_database_is_marked_and_reopens() {
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("other.db");
+        let path = dir.path().join("advisories.db");
+        drop(Database::open(&path).unwrap());
         let conn = Connection::open(&path).unwrap();
-        conn.execute_batch("CREATE TABLE t (x)").unwrap();
+        let id: i32 = conn
+            .query_row("PRAGMA application_id", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(id, APPLICATION_ID);
         drop(conn);
-        let err = Database::open(&path).unwrap_err();
-        assert!(matches!(err, VulnError::ForeignDatabase { .. }), "{err}");
+        assert_eq!(
+            Database::open(&path).unwrap().status().unwrap().advisories,
+            0
+        );
+    }
+
+    #[test]
+    fn unmarked_clearbox_database_is_marked() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("advisories.db");
+        drop(Database::open(&path).unwrap());
+        // Files written before clearbox set an application id have the tables alone.
+        let conn = Connection::open(&path).unwrap();
+        conn.pragma_update(None, "application_id", 0).unwrap();
+        drop(conn);
+        let db = Database::open(&path).unwrap();
+        let id: i32 = db
+            .conn
+            .query_row("PRAGMA application_id", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(id, APPLICATION_ID);
+    }
+
+    /// Writes an OSV record with one PyPI package and the given `modified` time.
+    fn record(dir: &Path, id: &str, modified: &str) {
+        let record = serde_json::json!({"id": id, "modified": modified,
+            "affected": [{"package": {"ecosystem": "PyPI", "name": "a"}, "versions": ["1"]}]});
+        std::fs::write(dir.join(format!("{id}.json")), record.to_string()).unwrap();
+    }
+
+    #[test]
+    fn future_dated_records_leave_the_age() {
+        let dir = tempfile::tempdir().unwrap();
+        let feed = dir.path().join("feed");
+        std::fs::create_dir(&feed).unwrap();
+        record(&feed, "PYSEC-1", "2024-03-01T00:00:00Z");
+        record(&feed, "PYSEC-2", "2999-01-01T00:00:00Z");
+        record(&feed, "PYSEC-3", "2998-01-01T00:00:00Z");
+        let mut db = Database::open(&dir.path().join("advisories.db")).unwrap();
+        db.import(&feed).unwrap();
+
+        let now = chrono::DateTime::parse_from_rfc3339("2025-06-01T12:00:00Z").unwrap();
+        let status = db.status_at(now.into()).unwrap();
+        assert_eq!(
+            status.newest_modified.as_deref(),
+            Some("2024-03-01T00:00:00.000000000Z")
+        );
+        assert_eq!(status.feeds[0].newest_modified, status.newest_modified);
+        let future = status.future_dated.as_ref().unwrap();
+        assert_eq!(future.advisories, 2);
+        assert_eq!(future.latest_id, "PYSEC-2");
+        assert_eq!(future.latest_modified, "2999-01-01T00:00:00.000000000Z");
+        assert_eq!(future.after, "2025-06-02T12:00:00Z");
+        let age = status.age(now.into()).unwrap();
+        assert_eq!(age.as_secs() / 86_400, 457);
+
+        // Within a day of now a record counts: that is clock skew, not a forged date.
+        let late = chrono::DateTime::parse_from_rfc3339("2024-02-29T01:00:00Z").unwrap();
+        let status = db.status_at(late.into()).unwrap();
+        assert_eq!(
+            status.newest_modified.as_deref(),
+            Some("2024-03-01T00:00:00.000000000Z")
+        );
+        assert_eq!(status.future_dated.unwrap().advisories, 2);
     }
 
     #[test]

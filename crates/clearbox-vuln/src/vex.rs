@@ -1,14 +1,8 @@
 //! Reading VEX documents and suppressing the findings they mark `not_affected` or `fixed`.
 //!
-//! Formats:
-//! - OpenVEX 0.2.0 (<https://github.com/openvex/spec/blob/main/OPENVEX-SPEC.md>), and the
-//!   0.0.1 spellings (`vulnerability` as a string, products as strings, statement-level
-//!   `subcomponents`);
-//! - CycloneDX VEX, any 1.4 to 1.6 document with `vulnerabilities[].analysis`
-//!   (<https://cyclonedx.org/docs/1.6/json/#vulnerabilities>). Analysis states map as
-//!   `not_affected` and `false_positive` → not affected, `resolved` and
-//!   `resolved_with_pedigree` → fixed, `exploitable` → affected, `in_triage` → under
-//!   investigation.
+//! Formats: OpenVEX 0.2.0 and 0.0.1 (the `openvex` module) and CycloneDX 1.4 to 1.6 VEX (the
+//! `cyclonedx` module). A document is read whole and checked before any of its statements is
+//! used: an invalid statement rejects the document, naming the statement.
 //!
 //! A statement applies to a finding when its vulnerability name or one of its aliases is the
 //! finding's id or one of the finding's aliases, and one of its products is the finding's
@@ -21,15 +15,27 @@
 //! document's; later in the input order on a tie), as OpenVEX specifies. A finding is
 //! suppressed when the winning status is `not_affected` or `fixed`.
 
+mod cyclonedx;
+pub(crate) mod justification;
+mod openvex;
+
 use std::cmp::Ordering;
+use std::fmt;
 use std::path::Path;
 
-use clearbox_catalog::Purl;
+use clearbox_catalog::{Purl, printable};
 use serde::Serialize;
 use serde_json::Value;
 
 use crate::error::VulnError;
 use crate::finding::{Finding, MatchOutcome};
+
+/// Maximum size of a VEX document: 16 MiB. A document is parsed whole in memory, and one
+/// statement takes a few hundred bytes.
+pub const MAX_VEX_BYTES: u64 = 16 * 1024 * 1024;
+
+/// Maximum length of an impact statement in a one-line description, in characters.
+const MAX_IMPACT_CHARS: usize = 200;
 
 /// A statement's status, in OpenVEX terms.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -51,6 +57,35 @@ impl VexStatus {
     pub fn suppresses(self) -> bool {
         matches!(self, VexStatus::NotAffected | VexStatus::Fixed)
     }
+
+    /// Returns the OpenVEX label: `not_affected`, `affected`, `fixed`, `under_investigation`.
+    #[must_use]
+    pub fn label(self) -> &'static str {
+        match self {
+            VexStatus::NotAffected => "not_affected",
+            VexStatus::Affected => "affected",
+            VexStatus::Fixed => "fixed",
+            VexStatus::UnderInvestigation => "under_investigation",
+        }
+    }
+}
+
+/// Writes the status in words: `not affected`, `affected`, `fixed`, `under investigation`.
+impl fmt::Display for VexStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&justification::words(self.label()))
+    }
+}
+
+/// The format a statement was read from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum VexFormat {
+    /// OpenVEX.
+    #[serde(rename = "openvex")]
+    OpenVex,
+    /// CycloneDX VEX.
+    #[serde(rename = "cyclonedx")]
+    CycloneDx,
 }
 
 /// One statement, as read from a document.
@@ -58,6 +93,8 @@ impl VexStatus {
 pub struct VexStatement {
     /// The document it came from, as the caller named it.
     pub document: String,
+    /// The format of that document.
+    pub format: VexFormat,
     /// Position of the statement in the document (`statements[i]` or `vulnerabilities[i]`).
     pub index: usize,
     /// Vulnerability id.
@@ -67,7 +104,8 @@ pub struct VexStatement {
     pub aliases: Vec<String>,
     /// Status.
     pub status: VexStatus,
-    /// OpenVEX `justification` or CycloneDX `analysis.justification`.
+    /// OpenVEX `justification` or CycloneDX `analysis.justification`, as the document spells
+    /// it. The reader accepts only the labels of the document's format.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub justification: Option<String>,
     /// OpenVEX `impact_statement` or CycloneDX `analysis.detail`.
@@ -78,6 +116,42 @@ pub struct VexStatement {
     pub timestamp: Option<String>,
     #[serde(skip)]
     products: Vec<Product>,
+}
+
+impl VexStatement {
+    /// Returns the statement's field in its document: `statements[3]` or `vulnerabilities[3]`.
+    #[must_use]
+    pub fn location(&self) -> String {
+        match self.format {
+            VexFormat::OpenVex => format!("statements[{}]", self.index),
+            VexFormat::CycloneDx => format!("vulnerabilities[{}]", self.index),
+        }
+    }
+
+    /// Describes the statement in words: the status, then the justification or else the impact
+    /// statement, such as `not affected: vulnerable code not present`. Control characters in
+    /// the impact statement are escaped, and it is cut at 200 characters.
+    #[must_use]
+    pub fn describe(&self) -> String {
+        let reason = match (&self.justification, &self.impact) {
+            (Some(label), _) => justification::words(label),
+            (None, Some(impact)) => printable(impact, MAX_IMPACT_CHARS),
+            (None, None) => return self.status.to_string(),
+        };
+        format!("{}: {reason}", self.status)
+    }
+
+    /// Returns the OpenVEX justification label with the meaning of the statement's, if any.
+    #[must_use]
+    pub fn openvex_justification(&self) -> Option<&'static str> {
+        justification::to_openvex(self.format, self.justification.as_deref()?)
+    }
+
+    /// Returns the CycloneDX justification value with the meaning of the statement's, if any.
+    #[must_use]
+    pub fn cyclonedx_justification(&self) -> Option<&'static str> {
+        justification::to_cyclonedx(self.format, self.justification.as_deref()?)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -115,15 +189,20 @@ impl VexSet {
     }
 
     /// Reads an OpenVEX or CycloneDX VEX JSON file; returns how many statements it added.
+    ///
+    /// The file must be a regular file of at most [`MAX_VEX_BYTES`]: a FIFO, a device or a
+    /// directory is an error, raised without waiting for a FIFO writer.
     pub fn load(&mut self, path: &Path) -> Result<usize, VulnError> {
-        let bytes = std::fs::read(path).map_err(|source| VulnError::Io {
-            path: path.to_owned(),
-            source,
+        let bytes = clearbox_oci::read_regular_file(path, MAX_VEX_BYTES).map_err(|source| {
+            VulnError::ReadVex {
+                path: path.to_owned(),
+                source,
+            }
         })?;
         self.add_document(&path.display().to_string(), &bytes)
     }
 
-    /// Reads one document from bytes; `name` identifies it in reports.
+    /// Reads one document from bytes; `name` identifies it in reports and errors.
     pub fn add_document(&mut self, name: &str, bytes: &[u8]) -> Result<usize, VulnError> {
         let invalid = |reason: String| VulnError::InvalidVex {
             document: name.to_owned(),
@@ -131,13 +210,14 @@ impl VexSet {
         };
         let value: Value =
             serde_json::from_slice(bytes).map_err(|e| invalid(format!("not JSON: {e}")))?;
-        let statements = if value.get("statements").is_some() {
-            openvex_statements(name, &value).map_err(invalid)?
+        let statements = if value.get("statements").is_some() || value.get("@context").is_some() {
+            openvex::statements(name, &value).map_err(invalid)?
         } else if value.get("bomFormat").and_then(Value::as_str) == Some("CycloneDX") {
-            cyclonedx_statements(name, &value).map_err(invalid)?
+            cyclonedx::statements(name, &value).map_err(invalid)?
         } else {
             return Err(invalid(
-                "neither an OpenVEX document (`statements`) nor a CycloneDX BOM (`bomFormat`)"
+                "neither an OpenVEX document (`@context`, `statements`) nor a CycloneDX BOM \
+                 (`bomFormat`)"
                     .to_owned(),
             ));
         };
@@ -231,194 +311,9 @@ fn text(value: &Value, key: &str) -> Option<String> {
     value.get(key).and_then(Value::as_str).map(str::to_owned)
 }
 
-fn parse_purl(text: &str, document: &str) -> Result<Purl, String> {
+fn parse_purl(text: &str) -> Result<Purl, String> {
     text.parse::<Purl>()
-        .map_err(|e| format!("{document}: product `{text}` is not a package URL: {e}"))
-}
-
-/// A product or subcomponent: `{"@id": purl}`, `{"identifiers": {"purl": …}}` or a string.
-fn product_purl(value: &Value) -> Option<&str> {
-    value.as_str().or_else(|| {
-        value
-            .get("identifiers")
-            .and_then(|i| i.get("purl"))
-            .and_then(Value::as_str)
-            .or_else(|| value.get("@id").and_then(Value::as_str))
-    })
-}
-
-fn openvex_statements(name: &str, document: &Value) -> Result<Vec<VexStatement>, String> {
-    let document_time = text(document, "timestamp");
-    let statements = document
-        .get("statements")
-        .and_then(Value::as_array)
-        .ok_or("`statements` is not an array")?;
-    let mut out = Vec::new();
-    for (index, statement) in statements.iter().enumerate() {
-        let at = |reason: &str| format!("statements[{index}]: {reason}");
-        let vulnerability = statement
-            .get("vulnerability")
-            .ok_or_else(|| at("no `vulnerability`"))?;
-        let (id, aliases) = match vulnerability {
-            Value::String(id) => (id.clone(), Vec::new()),
-            object => {
-                let id = text(object, "name").ok_or_else(|| at("`vulnerability` has no `name`"))?;
-                let aliases = object
-                    .get("aliases")
-                    .and_then(Value::as_array)
-                    .map(|a| {
-                        a.iter()
-                            .filter_map(Value::as_str)
-                            .map(str::to_owned)
-                            .collect()
-                    })
-                    .unwrap_or_default();
-                (id, aliases)
-            }
-        };
-        let status = match statement.get("status").and_then(Value::as_str) {
-            Some("not_affected") => VexStatus::NotAffected,
-            Some("affected") => VexStatus::Affected,
-            Some("fixed") => VexStatus::Fixed,
-            Some("under_investigation") => VexStatus::UnderInvestigation,
-            other => return Err(at(&format!("unknown status {other:?}"))),
-        };
-        let shared: Vec<Purl> = statement
-            .get("subcomponents")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .filter_map(product_purl)
-            .map(|p| parse_purl(p, name))
-            .collect::<Result<_, _>>()?;
-        let mut products = Vec::new();
-        for product in statement
-            .get("products")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-        {
-            let purl = product_purl(product).ok_or_else(|| at("a product has no `@id`"))?;
-            let mut subcomponents: Vec<Purl> = product
-                .get("subcomponents")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-                .filter_map(product_purl)
-                .map(|p| parse_purl(p, name))
-                .collect::<Result<_, _>>()?;
-            subcomponents.extend(shared.iter().cloned());
-            products.push(Product {
-                purl: parse_purl(purl, name)?,
-                subcomponents,
-            });
-        }
-        out.push(VexStatement {
-            document: name.to_owned(),
-            index,
-            vulnerability: id,
-            aliases,
-            status,
-            justification: text(statement, "justification"),
-            impact: text(statement, "impact_statement"),
-            timestamp: text(statement, "timestamp").or_else(|| document_time.clone()),
-            products,
-        });
-    }
-    Ok(out)
-}
-
-/// Collects `bom-ref → purl` from `metadata.component` and `components`, recursively.
-fn bom_refs(value: &Value, out: &mut Vec<(String, String)>) {
-    if let (Some(reference), Some(purl)) = (text(value, "bom-ref"), text(value, "purl")) {
-        out.push((reference, purl));
-    }
-    for child in value
-        .get("components")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-    {
-        bom_refs(child, out);
-    }
-}
-
-fn cyclonedx_statements(name: &str, document: &Value) -> Result<Vec<VexStatement>, String> {
-    let mut refs = Vec::new();
-    if let Some(component) = document.get("metadata").and_then(|m| m.get("component")) {
-        bom_refs(component, &mut refs);
-    }
-    bom_refs(document, &mut refs);
-    let document_time = document.get("metadata").and_then(|m| text(m, "timestamp"));
-    let mut out = Vec::new();
-    for (index, vulnerability) in document
-        .get("vulnerabilities")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .enumerate()
-    {
-        let at = |reason: &str| format!("vulnerabilities[{index}]: {reason}");
-        let id = text(vulnerability, "id").ok_or_else(|| at("no `id`"))?;
-        let Some(analysis) = vulnerability.get("analysis") else {
-            continue;
-        };
-        let status = match analysis.get("state").and_then(Value::as_str) {
-            Some("not_affected" | "false_positive") => VexStatus::NotAffected,
-            Some("resolved" | "resolved_with_pedigree") => VexStatus::Fixed,
-            Some("exploitable") => VexStatus::Affected,
-            Some("in_triage") => VexStatus::UnderInvestigation,
-            None => continue,
-            Some(other) => return Err(at(&format!("unknown analysis state `{other}`"))),
-        };
-        let aliases = vulnerability
-            .get("references")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .filter_map(|r| text(r, "id"))
-            .collect();
-        let mut products = Vec::new();
-        for affect in vulnerability
-            .get("affects")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-        {
-            let Some(reference) = text(affect, "ref") else {
-                continue;
-            };
-            // A BOM-Link names a bom-ref after `#`; a plain ref is a bom-ref or a purl.
-            let local = reference
-                .rsplit_once('#')
-                .map_or(reference.as_str(), |(_, r)| r);
-            let purl = refs
-                .iter()
-                .find(|(r, _)| r == local)
-                .map(|(_, purl)| purl.clone())
-                .or_else(|| local.starts_with("pkg:").then(|| local.to_owned()));
-            if let Some(purl) = purl {
-                products.push(Product {
-                    purl: parse_purl(&purl, name)?,
-                    subcomponents: Vec::new(),
-                });
-            }
-        }
-        out.push(VexStatement {
-            document: name.to_owned(),
-            index,
-            vulnerability: id,
-            aliases,
-            status,
-            justification: text(analysis, "justification"),
-            impact: text(analysis, "detail"),
-            timestamp: text(analysis, "lastUpdated")
-                .or_else(|| text(vulnerability, "updated"))
-                .or_else(|| document_time.clone()),
-            products,
-        });
-    }
-    Ok(out)
+        .map_err(|e| format!("product `{text}` is not a package URL: {e}"))
 }
 
 #[cfg(test)]
@@ -488,6 +383,32 @@ mod tests {
             purl("pkg:apk/alpine/musl@1.1.24-r2")
         );
         assert_eq!(statements[1].status, VexStatus::UnderInvestigation);
+    }
+
+    #[test]
+    fn statements_are_described_in_words() {
+        let document = br#"{"@context": "https://openvex.dev/ns/v0.2.0", "statements": [
+            {"vulnerability": "CVE-1", "products": [], "status": "not_affected",
+             "justification": "vulnerable_code_not_present"},
+            {"vulnerability": "CVE-2", "products": [], "status": "not_affected",
+             "impact_statement": "the parser\nis never called"},
+            {"vulnerability": "CVE-3", "products": [], "status": "fixed"}]}"#;
+        let mut set = VexSet::new();
+        set.add_document("a.json", document).unwrap();
+        let described: Vec<String> = set
+            .statements()
+            .iter()
+            .map(VexStatement::describe)
+            .collect();
+        assert_eq!(
+            described,
+            [
+                "not affected: vulnerable code not present",
+                "not affected: the parser\\u{a}is never called",
+                "fixed",
+            ]
+        );
+        assert_eq!(set.statements()[2].location(), "statements[2]");
     }
 
     #[test]

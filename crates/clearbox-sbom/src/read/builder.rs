@@ -52,6 +52,10 @@ impl Builder {
     /// Adds an entry as a package, or as an unknown when it cannot be one.
     pub(super) fn add(&mut self, entry: Entry) {
         let locations = locations(&entry);
+        if let Some(reason) = &entry.invalid_purl {
+            self.unknown(&entry, &locations, reason.clone());
+            return;
+        }
         let Some(purl) = entry.purl.clone() else {
             if !entry.is_subject {
                 let reason = format!("`{}` has no package URL", entry.name);

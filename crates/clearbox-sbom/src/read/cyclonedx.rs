@@ -54,13 +54,31 @@ fn read_component(node: &Node<'_>, builder: &mut Builder) -> Result<(), SbomErro
 }
 
 fn read_entry(node: &Node<'_>, kind: &str) -> Result<Entry, SbomError> {
-    let purl = node.get("purl").map(|p| parse_purl(&p)).transpose()?;
+    let name = node.req_str("name")?;
+    // A purl that does not parse leaves this one component out, not the whole SBOM.
+    let (purl, invalid_purl) = match node.get("purl") {
+        None => (None, None),
+        Some(field) => match parse_purl(&field) {
+            Ok(purl) => (Some(purl), None),
+            Err(SbomError::InvalidPurl { source, .. }) => {
+                let bom_ref = node
+                    .opt_str("bom-ref")?
+                    .map_or_else(|| "no bom-ref".to_owned(), |r| format!("bom-ref `{r}`"));
+                (
+                    None,
+                    Some(format!("component `{name}` ({bom_ref}): {source}")),
+                )
+            }
+            Err(other) => return Err(other),
+        },
+    };
     let is_subject = kind == "container" || (kind == "file" && purl.is_none());
     let mut entry = Entry {
         field: node.path().to_owned(),
-        name: node.req_str("name")?.to_owned(),
+        name: name.to_owned(),
         version: node.opt_str("version")?.map(str::to_owned),
         purl,
+        invalid_purl,
         is_model: kind == "machine-learning-model",
         is_subject,
         supplier: supplier(node)?,

@@ -394,14 +394,32 @@ fn reject_malformed_fields() {
 }
 
 #[test]
-fn reject_invalid_purl() {
-    let err = read_err(
-        r#"{"bomFormat": "CycloneDX", "specVersion": "1.6", "components": [{"type": "library", "name": "a", "purl": "deb/debian/a@1"}]}"#,
-    );
-    assert_eq!(err.to_string(), "invalid SBOM field `components[0].purl`");
+fn invalid_purl_leaves_out_one_component() {
+    let bom = br#"{"bomFormat": "CycloneDX", "specVersion": "1.6", "components": [
+        {"type": "library", "name": "a", "bom-ref": "a-1", "purl": "deb/debian/a@1"},
+        {"type": "library", "name": "b", "purl": "pkg:"},
+        {"type": "library", "name": "urllib3", "purl": "pkg:pypi/urllib3@1.26.4"}]}"#;
+    let (_, catalog) = read_sbom(bom).unwrap();
+    let names: Vec<&str> = catalog.packages.iter().map(|p| p.name.as_str()).collect();
+    assert_eq!(names, ["urllib3"]);
+    let reasons: Vec<(&str, &str)> = catalog
+        .unknowns
+        .iter()
+        .map(|u| (u.path.as_str(), u.reason.as_str()))
+        .collect();
     assert_eq!(
-        err.source().unwrap().to_string(),
-        "invalid package URL `deb/debian/a@1`: it does not start with `pkg:`"
+        reasons,
+        [
+            (
+                "components[0]",
+                "component `a` (bom-ref `a-1`): invalid package URL `deb/debian/a@1`: it does \
+                 not start with `pkg:`"
+            ),
+            (
+                "components[1]",
+                "component `b` (no bom-ref): invalid package URL `pkg:`: it has no name after the type"
+            ),
+        ]
     );
 }
 

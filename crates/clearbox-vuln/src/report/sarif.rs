@@ -11,7 +11,11 @@
 //!   (no leading `/`, percent-encoded where RFC 3986 requires). Each has a logical location
 //!   with the package URL, and a package without files gets the logical location alone;
 //! - `partialFingerprints["clearboxFinding/v1"]`: SHA-256 of advisory id, package URL and
-//!   first evidence path, so a result keeps its identity between scans.
+//!   first evidence path, so a result keeps its identity between scans;
+//! - `suppressions`: for a finding that a VEX statement marked `not_affected` or `fixed`, one
+//!   `external` suppression with status `accepted` whose `justification` gives the statement in
+//!   words and where it came from. `properties.vexStatus` is the statement's status. These
+//!   results follow the unsuppressed ones.
 //!
 //! Not written: regions (a package is a whole file), code flows, fixes.
 
@@ -26,6 +30,7 @@ use super::{ScanReport, write_json_value};
 use crate::error::VulnError;
 use crate::finding::Finding;
 use crate::severity::Severity;
+use crate::vex::VexStatement;
 
 const SCHEMA_URI: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 
@@ -38,10 +43,11 @@ pub fn write(report: &ScanReport<'_>, writer: &mut dyn Write) -> Result<(), Vuln
 #[must_use]
 pub fn to_value(report: &ScanReport<'_>) -> Value {
     let findings = &report.outcome.findings;
+    let suppressed = &report.outcome.suppressed;
 
     // Rules: one per advisory id, sorted by id; results refer to them by index.
     let mut by_id: BTreeMap<&str, Vec<&Finding>> = BTreeMap::new();
-    for finding in findings {
+    for finding in findings.iter().chain(suppressed.iter().map(|s| &s.finding)) {
         by_id
             .entry(finding.advisory.id.as_str())
             .or_default()
@@ -50,10 +56,17 @@ pub fn to_value(report: &ScanReport<'_>) -> Value {
     let rule_index: BTreeMap<&str, usize> =
         by_id.keys().enumerate().map(|(i, id)| (*id, i)).collect();
     let rules: Vec<Value> = by_id.values().map(|group| rule(group)).collect();
-    let results: Vec<Value> = findings
+    let mut results: Vec<Value> = findings
         .iter()
         .map(|f| result(f, rule_index[f.advisory.id.as_str()]))
         .collect();
+    for entry in suppressed {
+        let finding = &entry.finding;
+        let mut result = result(finding, rule_index[finding.advisory.id.as_str()]);
+        result["suppressions"] = json!([suppression(&entry.statement)]);
+        result["properties"]["vexStatus"] = json!(entry.statement.status.label());
+        results.push(result);
+    }
 
     json!({
         "$schema": SCHEMA_URI,
@@ -158,6 +171,27 @@ fn result(finding: &Finding, rule_index: usize) -> Value {
             "clearboxFinding/v1": fingerprint(&[&advisory.id, &package.purl, first_path]),
         },
     })
+}
+
+/// Builds an external, accepted suppression for a VEX statement. Its justification is the
+/// statement's meaning in words, its impact statement, and the document and field it came from.
+fn suppression(statement: &VexStatement) -> Value {
+    let mut justification = statement.status.to_string();
+    let mut separator = ": ";
+    if let Some(label) = &statement.justification {
+        let _ = write!(justification, "{separator}{}", label.replace('_', " "));
+        separator = "; ";
+    }
+    if let Some(impact) = &statement.impact {
+        let _ = write!(justification, "{separator}{impact}");
+    }
+    let _ = write!(
+        justification,
+        " (VEX statement `{}` in `{}`)",
+        statement.location(),
+        statement.document
+    );
+    json!({"kind": "external", "status": "accepted", "justification": justification})
 }
 
 fn level(severity: Severity) -> &'static str {

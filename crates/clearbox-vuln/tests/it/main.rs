@@ -15,6 +15,7 @@ mod import;
 mod languages;
 mod malformed;
 mod merge;
+mod migrate;
 mod reports;
 mod secdb;
 mod severity;

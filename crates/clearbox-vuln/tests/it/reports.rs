@@ -162,7 +162,18 @@ fn json_report_fields() {
         .keys()
         .map(String::as_str)
         .collect();
-    assert_eq!(keys, ["matches", "source", "database", "counts", "notes"]);
+    assert_eq!(
+        keys,
+        [
+            "matches",
+            "suppressed",
+            "source",
+            "database",
+            "counts",
+            "notes"
+        ]
+    );
+    assert_eq!(doc["suppressed"], serde_json::json!([]));
 
     let first = &doc["matches"][0];
     for key in [

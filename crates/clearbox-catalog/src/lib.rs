@@ -61,4 +61,4 @@ pub use package::{
 };
 pub use purl::{Purl, PurlError, normalize_python_name};
 pub use rust::{AuditData, AuditedCrate};
-pub use text::printable;
+pub use text::{escape_unprintable, printable};

@@ -132,7 +132,7 @@ fn result(failure: &CheckResult, rule_index: Option<usize>) -> Value {
 /// Converts a path to a URI: `file://` plus the percent-encoded absolute path, or a relative
 /// reference. Every byte outside RFC 3986's unreserved set and the path punctuation
 /// `/!$&'()*+,;=:@` is percent-encoded; a path that is not UTF-8 is read lossily first.
-fn file_uri(path: &Path) -> String {
+pub(crate) fn file_uri(path: &Path) -> String {
     let text = path.to_string_lossy();
     let mut uri = String::with_capacity(text.len() + 8);
     if path.is_absolute() {

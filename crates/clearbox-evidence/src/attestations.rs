@@ -4,17 +4,31 @@
 //! Images in a registry (`docker://`) and in an OCI layout (`oci:`) can carry cosign artefacts;
 //! archives and root filesystems cannot, and the files say so. Without a key, what was found
 //! is listed but reported as not verified: nothing in the package claims a check that did not
-//! run.
+//! run. With a key, the checks not made are listed too: the repository a signature claims, the
+//! content of each predicate, and the transparency log.
+//!
+//! Payloads, claims and rejection reasons come from the artefacts' authors, so the text
+//! file escapes control and line-breaking characters in them (`\u{..}`); the JSON files rely on
+//! JSON's own escaping.
 
 use std::fmt::Write as _;
 
 use clearbox_attest::PublicKey;
 use clearbox_attest::cosign::format::ArtifactKind;
 use clearbox_attest::cosign::{
-    self, ArtifactStore, AttestationVerifyOptions, CosignError, Referrer, VerifyOptions,
+    self, ArtifactStore, AttestationVerifyOptions, Referrer, VerifyOptions, with_causes,
 };
+use clearbox_catalog::escape_unprintable;
 use clearbox_oci::{Image, ImageReference};
 use serde_json::{Value, json};
+
+/// The check on signatures that the package never makes: `evidence` takes no identity.
+const IDENTITY_NOT_CHECKED: &str = "the repository each signature payload claims \
+    (docker-reference): not checked, because `clearbox evidence` requires no identity; check it \
+    with `clearbox verify IMAGE --key PUB --identity REGISTRY/REPO`";
+/// The check on attestations that the package never makes: it applies no policy.
+const CONTENT_NOT_CHECKED: &str = "the content of each attestation's predicate: not checked; no \
+    policy was applied to the builder, source or build parameters it states";
 
 /// SLSA provenance predicate types: v0.2 and v1.
 const SLSA_TYPES: [&str; 2] = [
@@ -39,7 +53,8 @@ pub(crate) struct ArtifactEvidence {
 }
 
 pub(crate) struct SignatureSummary {
-    pub(crate) verified: Vec<Value>,
+    /// Each verified payload's stored bytes, as text.
+    pub(crate) verified: Vec<String>,
     pub(crate) rejected: Vec<String>,
     pub(crate) not_checked: Vec<&'static str>,
 }
@@ -52,11 +67,7 @@ pub(crate) struct AttestationSummary {
 }
 
 /// Looks for artefacts beside the image and verifies them with `key` when given.
-pub(crate) fn collect(
-    image: &Image,
-    registry: &clearbox_oci::registry::RegistryOptions,
-    key: Option<&PublicKey>,
-) -> ArtifactEvidence {
+pub(crate) fn collect(image: &Image, key: Option<&PublicKey>) -> ArtifactEvidence {
     let mut evidence = ArtifactEvidence {
         searched: Vec::new(),
         found: Vec::new(),
@@ -65,8 +76,8 @@ pub(crate) fn collect(
         key: key.map(PublicKey::fingerprint),
         store_available: false,
     };
-    let reference = match &image.reference {
-        ImageReference::Registry(_) | ImageReference::OciLayout { .. } => image.reference.clone(),
+    match &image.reference {
+        ImageReference::Registry(_) | ImageReference::OciLayout { .. } => {}
         other => {
             evidence.searched.push(format!(
                 "nothing: {other} is an archive or a root filesystem, which cannot carry \
@@ -74,12 +85,15 @@ pub(crate) fn collect(
             ));
             return evidence;
         }
-    };
-    let store = match cosign::open_store(&reference, registry) {
+    }
+    // The subject is the digest the image was read at, so a tag moved since cannot make the
+    // package describe one image and verify the signatures of another.
+    let store = match cosign::open_store_for_image(image) {
         Ok(store) => store,
         Err(e) => {
             evidence.searched.push(format!(
-                "nothing: the signature store could not be opened: {e}"
+                "nothing: the signature store could not be opened: {}",
+                with_causes(&e)
             ));
             return evidence;
         }
@@ -93,7 +107,9 @@ pub(crate) fn collect(
     ));
     match cosign::discover(store.as_ref()) {
         Ok(found) => evidence.found = found,
-        Err(e) => evidence.searched.push(format!("the search failed: {e}")),
+        Err(e) => evidence
+            .searched
+            .push(format!("the search failed: {}", with_causes(&e))),
     }
     if let Some(key) = key {
         evidence.signatures = Some(verify_signatures(store.as_ref(), key));
@@ -111,16 +127,16 @@ fn verify_signatures(
             verified: v
                 .verified
                 .iter()
-                .map(|s| serde_json::from_slice(&s.payload.get().to_json()).unwrap_or(Value::Null))
+                .map(|s| String::from_utf8_lossy(&s.payload_bytes).into_owned())
                 .collect(),
             rejected: v
                 .rejected
                 .iter()
-                .map(|r| format!("{}: {}", r.location, r.error))
+                .map(|r| format!("{}: {}", r.location, r.reason()))
                 .collect(),
             not_checked: v.not_checked,
         }),
-        Err(e) => Err(failure(&e)),
+        Err(e) => Err(with_causes(&e)),
     }
 }
 
@@ -142,16 +158,12 @@ fn verify_attestations(
             rejected: v
                 .rejected
                 .iter()
-                .map(|r| format!("{}: {}", r.location, r.error))
+                .map(|r| format!("{}: {}", r.location, r.reason()))
                 .collect(),
             not_checked: v.not_checked,
         }),
-        Err(e) => Err(failure(&e)),
+        Err(e) => Err(with_causes(&e)),
     }
-}
-
-fn failure(error: &CosignError) -> String {
-    error.to_string()
 }
 
 impl ArtifactEvidence {
@@ -182,10 +194,21 @@ impl ArtifactEvidence {
         !self.provenance().is_empty()
     }
 
+    /// Lists the checks not made on verified attestations: their content, and what the
+    /// verifier lists.
+    fn attestation_checks_not_made(&self) -> Vec<&'static str> {
+        match &self.attestations {
+            Some(Ok(summary)) => std::iter::once(CONTENT_NOT_CHECKED)
+                .chain(summary.not_checked.iter().copied())
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+
     pub(crate) fn summary_line(&self) -> String {
         let signatures = match &self.signatures {
             Some(Ok(s)) => format!(
-                "{} verified with key {}",
+                "{} verified with key {} (the repository they claim was not checked)",
                 s.verified.len(),
                 self.key.as_deref().unwrap_or("")
             ),
@@ -197,14 +220,20 @@ impl ArtifactEvidence {
         };
         let provenance = if self.has_provenance() {
             format!(
-                "{} verified SLSA provenance statements",
+                "{} SLSA provenance statements, signature verified; content not checked",
                 self.provenance().len()
             )
         } else {
-            "no verified SLSA provenance".to_owned()
+            "no SLSA provenance with a verified signature".to_owned()
         };
         format!("Signatures: {signatures}. Provenance: {provenance}.")
     }
+}
+
+/// Appends `text` as one line, with control and line-breaking characters escaped.
+fn push_line(out: &mut String, text: &str) {
+    out.push_str(&escape_unprintable(text));
+    out.push('\n');
 }
 
 /// Renders `signature-verification.txt`.
@@ -220,15 +249,18 @@ pub(crate) fn signature_report(image: &Image, evidence: &ArtifactEvidence) -> St
     };
     let mut out = String::new();
     let _ = writeln!(out, "Signature verification\n======================\n");
-    let _ = writeln!(out, "Image:            {}", image.reference);
-    let _ = writeln!(out, "Manifest digest:  {digest}");
+    push_line(&mut out, &format!("Image:            {}", image.reference));
+    push_line(&mut out, &format!("Manifest digest:  {digest}"));
     if let Some(key) = &evidence.key {
-        let _ = writeln!(out, "Key:              {key} (SHA-256 of the public key)");
+        push_line(
+            &mut out,
+            &format!("Key:              {key} (SHA-256 of the public key)"),
+        );
     }
     let _ = writeln!(out, "Result:           {result}\n");
     let _ = writeln!(out, "Searched:");
     for place in &evidence.searched {
-        let _ = writeln!(out, "  - {place}");
+        push_line(&mut out, &format!("  - {place}"));
     }
     let _ = writeln!(out);
     let _ = writeln!(
@@ -240,30 +272,12 @@ pub(crate) fn signature_report(image: &Image, evidence: &ArtifactEvidence) -> St
         evidence.found.iter().filter(|r| r.kind.is_none()).count()
     );
     match &evidence.signatures {
-        Some(Ok(summary)) => {
-            let _ = writeln!(out, "Checks made for each verified signature:");
-            let _ = writeln!(
-                out,
-                "  - the ECDSA P-256 signature verifies over the exact payload bytes with the key"
-            );
-            let _ = writeln!(
-                out,
-                "  - the payload is a cosign simple-signing document naming this manifest digest"
-            );
-            let _ = writeln!(out, "\nVerified payloads:");
-            for payload in &summary.verified {
-                let _ = writeln!(out, "  {payload}");
-            }
-            for rejected in &summary.rejected {
-                let _ = writeln!(out, "Rejected: {rejected}");
-            }
-            let _ = writeln!(out, "\nChecks not made:");
-            for check in &summary.not_checked {
-                let _ = writeln!(out, "  - {check}");
-            }
-        }
+        Some(Ok(summary)) => write_verified(&mut out, summary),
         Some(Err(reason)) => {
-            let _ = writeln!(out, "No signature verified with the key: {reason}");
+            push_line(
+                &mut out,
+                &format!("No signature verified with the key: {reason}"),
+            );
         }
         None if !evidence.store_available => {
             let _ = writeln!(
@@ -282,11 +296,42 @@ pub(crate) fn signature_report(image: &Image, evidence: &ArtifactEvidence) -> St
     out
 }
 
+/// Writes the checks made and not made, the verified payloads as stored, and the rejections.
+fn write_verified(out: &mut String, summary: &SignatureSummary) {
+    let _ = writeln!(out, "Checks made for each verified signature:");
+    let _ = writeln!(
+        out,
+        "  - the ECDSA P-256 signature verifies over the exact payload bytes with the key"
+    );
+    let _ = writeln!(
+        out,
+        "  - the payload is a cosign simple-signing document naming this manifest digest"
+    );
+    let _ = writeln!(out, "\nVerified payloads, as stored:");
+    for payload in &summary.verified {
+        push_line(out, &format!("  {payload}"));
+    }
+    for rejected in &summary.rejected {
+        push_line(out, &format!("Rejected: {rejected}"));
+    }
+    let _ = writeln!(out, "\nChecks not made:");
+    push_line(out, &format!("  - {IDENTITY_NOT_CHECKED}"));
+    for check in &summary.not_checked {
+        push_line(out, &format!("  - {check}"));
+    }
+}
+
 /// Renders `slsa-provenance.json`: verified statements only, never unverified content.
 pub(crate) fn provenance_report(image: &Image, evidence: &ArtifactEvidence) -> Value {
     let attestations = evidence.count(ArtifactKind::Attestations);
     let (status, reason) = match &evidence.attestations {
-        _ if evidence.has_provenance() => ("verified", "the statements below passed every check with the key".to_owned()),
+        _ if evidence.has_provenance() => (
+            "signature-verified",
+            "signature verified; content not checked: each statement below is signed by the key \
+             and names this image's digest, but no policy was applied to what it says (see \
+             checks_not_made)"
+                .to_owned(),
+        ),
         Some(Ok(_)) => ("not-found", "attestations verified with the key, but none is SLSA provenance".to_owned()),
         Some(Err(reason)) => ("not-verified", reason.clone()),
         None if attestations > 0 => (
@@ -295,10 +340,7 @@ pub(crate) fn provenance_report(image: &Image, evidence: &ArtifactEvidence) -> V
         ),
         None => ("not-found", "no attestation was found beside the image".to_owned()),
     };
-    let not_checked: Vec<&str> = match &evidence.attestations {
-        Some(Ok(summary)) => summary.not_checked.clone(),
-        _ => Vec::new(),
-    };
+    let not_checked = evidence.attestation_checks_not_made();
     json!({
         "status": status,
         "reason": reason,
@@ -330,6 +372,7 @@ pub(crate) fn attestations_report(evidence: &ArtifactEvidence) -> Value {
     json!({
         "key": evidence.key,
         "verified": verified,
+        "checks_not_made": evidence.attestation_checks_not_made(),
         "rejected": rejected,
         "error": error,
         "found": evidence.found.iter().map(|r| json!({

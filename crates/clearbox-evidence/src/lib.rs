@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 
 use clearbox_catalog::{Contents, catalog_image};
 use clearbox_oci::{Image, ImageReference, OciError, Progress, ReadOptions};
-use clearbox_policy::{CheckOutcome, ImageFacts, check_image, render_markdown};
+use clearbox_policy::{CheckOutcome, render_markdown, run_image_checks};
 use tracing::info;
 
 pub use manifest::{
@@ -214,13 +214,8 @@ pub fn write_evidence(
     }
 
     // Signatures, provenance and image checks.
-    summary.push(write_signature_files(
-        &image,
-        options,
-        key.as_ref(),
-        &mut package,
-    )?);
-    summary.push(write_checks(&image, &contents, &mut package)?);
+    summary.push(write_signature_files(&image, key.as_ref(), &mut package)?);
+    summary.push(write_checks(&image, &options.read, progress, &mut package)?);
 
     // README and manifest last, so the manifest covers the README.
     let digest = image.manifest_digest.as_ref().map(ToString::to_string);
@@ -247,11 +242,10 @@ pub fn write_evidence(
 /// returns the summary line.
 fn write_signature_files(
     image: &Image,
-    options: &EvidenceOptions,
     key: Option<&clearbox_attest::PublicKey>,
     package: &mut Package<'_>,
 ) -> Result<String, EvidenceError> {
-    let evidence = attestations::collect(image, &options.read.registry, key);
+    let evidence = attestations::collect(image, key);
     let not_verified = if evidence.store_available {
         "no --key was given, so the signatures found were not verified"
     } else {
@@ -269,7 +263,7 @@ fn write_signature_files(
         &attestations::provenance_report(image, &evidence),
         evidence.has_provenance(),
         if checked {
-            "no SLSA provenance attestation verified with the key"
+            "no SLSA provenance attestation whose signature verified with the key"
         } else {
             not_verified
         },
@@ -286,10 +280,11 @@ fn write_signature_files(
 /// Writes `cis-compliance.md` and returns the summary line.
 fn write_checks(
     image: &Image,
-    contents: &Contents,
+    options: &ReadOptions,
+    progress: &dyn Progress,
     package: &mut Package<'_>,
 ) -> Result<String, EvidenceError> {
-    let checks = run_checks(image, contents);
+    let checks = run_checks(image, options, progress)?;
     let failed = checks
         .iter()
         .filter(|c| c.outcome == CheckOutcome::Fail)
@@ -325,27 +320,17 @@ fn inventory_line(contents: &Contents) -> String {
     )
 }
 
-/// Runs the CIS image checks on a cataloged image.
-#[must_use]
-pub fn run_checks(image: &Image, contents: &Contents) -> Vec<clearbox_policy::CheckResult> {
-    let empty = std::collections::BTreeMap::new();
-    let annotations = image.manifest.as_ref().map_or(&empty, |m| &m.annotations);
-    let layer_digests: Vec<String> = contents
-        .scan
-        .layers
-        .iter()
-        .map(|l| l.diff_id.to_string())
-        .collect();
-    let passwd = contents.text("etc/passwd").map(String::from_utf8_lossy);
-    let facts = ImageFacts {
-        config: &image.config,
-        annotations,
-        tree: &contents.scan.tree,
-        layer_digests: &layer_digests,
-        has_config: image.config_digest.is_some(),
-        passwd: passwd.as_deref(),
-    };
-    check_image(&facts)
+/// Runs the image checks, as `clearbox check image` does.
+///
+/// NOTE: this reads the image's layers a second time after cataloging, because the checks scan
+/// every file's text for secrets and the catalogers' scan keeps only the files they parse. A
+/// scan that fed both would need `Scan` to split one inspector's facts in two.
+pub fn run_checks(
+    image: &Image,
+    options: &ReadOptions,
+    progress: &dyn Progress,
+) -> Result<Vec<clearbox_policy::CheckResult>, OciError> {
+    Ok(run_image_checks(image, options, progress)?.results)
 }
 
 /// Files written so far and their manifest entries.

@@ -1,7 +1,11 @@
 //! The package's `README.md`: what each file is, which requirements it supports, and what is
-//! missing and why.
+//! missing and why. The image reference, summary lines and notes can quote text from the image
+//! and its signatures, so control and line-breaking characters in them are escaped.
 
 use std::fmt::Write as _;
+
+use clearbox_catalog::escape_unprintable;
+use clearbox_policy::code;
 
 use crate::FileRecord;
 
@@ -69,7 +73,7 @@ const SUPPORT: &[Support] = &[
     },
     Support {
         file: "signature-verification.txt",
-        what: "Whether the image is signed, and whether each signature verified with the key given (cosign-compatible, key-based; no transparency-log check).",
+        what: "Whether the image is signed, and whether each signature verified with the key given (cosign-compatible, key-based; no transparency-log check, and the repository a signature claims is not checked).",
         supports: &[
             "EU AI Act Art. 15: protection against unauthorised alteration",
             "IM8 non-repudiation",
@@ -78,7 +82,7 @@ const SUPPORT: &[Support] = &[
     },
     Support {
         file: "slsa-provenance.json",
-        what: "Verified SLSA build provenance: who built the image, from which source commit.",
+        what: "SLSA build provenance whose signature verified with the key given: who says they built the image, from which source commit. Signature verified; content not checked: no policy is applied to the builder or source it names.",
         supports: &[
             "EU AI Act Art. 17: quality management, build and design control",
             "IM8 source transparency",
@@ -95,7 +99,7 @@ const SUPPORT: &[Support] = &[
     },
     Support {
         file: "cis-compliance.md",
-        what: "CIS Docker Benchmark section 4 checks decided from the image, each with pass or fail and the evidence.",
+        what: "CIS Docker Benchmark section 4 checks decided from the image (user, base image, shells and package managers, HEALTHCHECK, setuid files, ADD from URLs, secrets with their values masked) and least-privilege and traceability checks, each with its result and the evidence.",
         supports: &[
             "CIS Docker Benchmark v1.6.0 section 4",
             "IM8 least privilege",
@@ -131,16 +135,22 @@ pub(crate) fn render(
 ) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "# Evidence package\n");
-    let _ = writeln!(out, "Image: `{image}`  ");
-    let _ = writeln!(
-        out,
-        "Manifest digest: `{}`\n",
-        digest.unwrap_or("none (the source stores no manifest)")
-    );
+    let _ = writeln!(out, "Image: {}  ", code(image));
+    match digest {
+        Some(digest) => {
+            let _ = writeln!(out, "Manifest digest: {}\n", code(digest));
+        }
+        None => {
+            let _ = writeln!(
+                out,
+                "Manifest digest: none (the source stores no manifest)\n"
+            );
+        }
+    }
     if !summary.is_empty() {
         let _ = writeln!(out, "## Summary\n");
         for line in summary {
-            let _ = writeln!(out, "- {line}");
+            let _ = writeln!(out, "- {}", escape_unprintable(line));
         }
         out.push('\n');
     }
@@ -173,7 +183,7 @@ pub(crate) fn render(
     let _ = writeln!(out, "## Missing evidence and why\n");
     let missing: Vec<&FileRecord> = files.iter().filter(|f| !f.produced).collect();
     for file in &missing {
-        let _ = writeln!(out, "- `{}`: {}", file.name, file.note);
+        let _ = writeln!(out, "- `{}`: {}", file.name, escape_unprintable(&file.note));
     }
     for (what, why) in NOT_IN_PACKAGE {
         let _ = writeln!(out, "- {what}: {why}.");

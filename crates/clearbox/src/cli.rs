@@ -9,13 +9,14 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{ArgGroup, Args, Parser, Subcommand, ValueEnum};
 
 /// Compliance evidence for container images: SBOM, vulnerabilities, signatures and checks,
 /// offline, in one binary.
 ///
-/// Images are named with skopeo's transports: oci:DIR[:TAG], oci-archive:FILE[:TAG],
-/// docker-archive:FILE[:REPO:TAG|:@INDEX], and dir:ROOTFS for an unpacked root filesystem.
+/// Images are named with skopeo's transports: oci:DIR[:TAG|:@DIGEST], oci-archive:FILE[:TAG],
+/// docker-archive:FILE[:REPO:TAG|:@INDEX], docker://REGISTRY/REPO[:TAG|@DIGEST] (or the same
+/// without docker://), and dir:ROOTFS for an unpacked root filesystem.
 ///
 /// Exit codes: 0 success, 1 a policy or vulnerability gate failed, 2 usage or runtime error.
 #[derive(Debug, Parser)]
@@ -62,7 +63,17 @@ pub(crate) enum Command {
     Verify(VerifyArgs),
     /// Attach a signed in-toto attestation (DSSE) to an image, as cosign attest does.
     Attest(AttestArgs),
-    /// Verify an image's attestations with a public key; print the verified statements.
+    /// Verify an image's attestations with a public key and print the verified statements, or
+    /// verify a Sigstore bundle offline against an artifact and a trusted root.
+    ///
+    /// With IMAGE, verifies the image's attestations with --key. With --bundle instead, verifies
+    /// a Sigstore bundle (v0.1 to v0.3) offline. The signature or DSSE envelope is checked
+    /// against the artifact, and the certificate against the trusted root and the expected
+    /// identity (or the signature against --key). The transparency log entries and RFC 3161
+    /// timestamps are checked against the trusted root. Each check is listed on stderr as
+    /// passed, failed or not checked, and the verified result is printed on stdout as JSON. Exit codes with --bundle: 0 verified; 1 rejected, a check
+    /// could not be made, or the bundle or trusted root is malformed; 2 a file cannot be read
+    /// or an argument is invalid.
     VerifyAttestation(VerifyAttestationArgs),
     /// Attach artifacts to an image in a registry or layout.
     #[command(subcommand)]
@@ -77,6 +88,15 @@ pub(crate) enum Command {
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum CheckCommand {
+    /// Check an image against CIS Docker Benchmark section 4 (non-root user, base image pinned,
+    /// no shell, no package manager in a shell-less image, HEALTHCHECK, no setuid files, no ADD
+    /// from URLs, no secrets) and least-privilege and traceability checks.
+    ///
+    /// Each check reports pass, fail, not applicable or could not check, with the file, layer
+    /// or config field it rests on. Secret values are masked in every format: their first four
+    /// characters, then ****. The exit code is 0 unless --fail-on-violation is given and a
+    /// check fails (1); an image that cannot be read makes it 2.
+    Image(CheckImageArgs),
     /// Check Kubernetes manifests: Pod Security Standards, CIS Kubernetes Benchmark section 5
     /// items, and least-privilege checks on pod specs and images.
     ///
@@ -126,6 +146,27 @@ pub(crate) struct CheckK8sArgs {
     pub(crate) output: Option<PathBuf>,
 }
 
+#[derive(Debug, Args)]
+pub(crate) struct CheckImageArgs {
+    /// The image to check.
+    pub(crate) image: String,
+
+    /// Exit 1 when any check fails. Without it failures only appear in the report.
+    #[arg(long)]
+    pub(crate) fail_on_violation: bool,
+
+    /// Output format.
+    #[arg(short, long, value_enum, default_value_t = CheckFormat::Table)]
+    pub(crate) format: CheckFormat,
+
+    /// Write to FILE instead of stdout.
+    #[arg(short, long, value_name = "FILE")]
+    pub(crate) output: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub(crate) read: ReadArgs,
+}
+
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub(crate) enum PssLevel {
     /// Prevents known privilege escalations.
@@ -136,9 +177,11 @@ pub(crate) enum PssLevel {
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub(crate) enum CheckFormat {
-    /// Failed results grouped by resource, with counts.
+    /// A table for people: for k8s the failed results by resource, for an image every check
+    /// with its evidence; then counts.
     Table,
-    /// Every result, passed and failed (fields in docs/k8s-checks.md).
+    /// Every result, passed and failed (fields in docs/k8s-checks.md and
+    /// docs/image-checks.md).
     Json,
     /// SARIF 2.1.0 with one result per failure.
     Sarif,
@@ -200,7 +243,8 @@ pub(crate) struct VerifyArgs {
     #[arg(short = 'a', long = "annotation", value_name = "KEY=VALUE", value_parser = parse_key_value)]
     pub(crate) annotations: Vec<(String, String)>,
 
-    /// Require the signature to name this repository.
+    /// Require the signature to name this repository. Without it, the repository a signature
+    /// claims is not checked.
     #[arg(long, value_name = "REGISTRY/REPO")]
     pub(crate) identity: Option<String>,
 }
@@ -214,7 +258,8 @@ pub(crate) struct AttestArgs {
     #[arg(long)]
     pub(crate) key: String,
 
-    /// The predicate: a JSON file.
+    /// The predicate: a JSON file, or for --type custom any file, which is wrapped as cosign
+    /// wraps it: {"Data": "<file text>", "Timestamp": "<now, RFC 3339>"}.
     #[arg(long, value_name = "FILE")]
     pub(crate) predicate: PathBuf,
 
@@ -235,16 +280,70 @@ pub(crate) struct AttestArgs {
 
 #[derive(Debug, Args)]
 pub(crate) struct VerifyAttestationArgs {
+    /// The image: docker://REGISTRY/REPO[:TAG|@DIGEST] or oci:DIR[:TAG]. Omit it with --bundle.
+    #[arg(required_unless_present = "bundle", conflicts_with = "bundle")]
+    pub(crate) image: Option<String>,
+
     #[command(flatten)]
-    pub(crate) target: TargetArgs,
+    pub(crate) registry: RegistryArgs,
 
-    /// Public key: a PEM file or a pkcs11: URI.
-    #[arg(long)]
-    pub(crate) key: String,
+    /// Public key: a PEM file or a pkcs11: URI. With --bundle, the key of a bundle signed with
+    /// a key instead of a certificate (ECDSA P-256 or P-384, Ed25519, or RSA).
+    #[arg(long, required_unless_present = "bundle")]
+    pub(crate) key: Option<String>,
 
-    /// Require this predicate type (names as for attest, or a URI). Default: any.
+    /// Require this predicate type (names as for attest, or a URI). Default: any. With
+    /// --bundle, it applies to a DSSE bundle's statement.
     #[arg(long = "type", value_name = "TYPE")]
     pub(crate) predicate_type: Option<String>,
+
+    #[command(flatten)]
+    pub(crate) bundle: BundleArgs,
+}
+
+/// Inputs of Sigstore bundle verification besides the bundle.
+#[derive(Debug, Args)]
+#[command(group(ArgGroup::new("artifact_source").args(["artifact", "artifact_digest"])))]
+#[command(group(ArgGroup::new("bundle_signer").args(["key", "certificate_identity"])))]
+pub(crate) struct BundleArgs {
+    /// Sigstore bundle file (JSON, such as FILE.sigstore.json) to verify instead of an image's
+    /// attestations. Needs --trusted-root, the artifact, and --key or a certificate identity.
+    #[arg(
+        long,
+        value_name = "FILE",
+        requires_all = ["trusted_root", "artifact_source", "bundle_signer"]
+    )]
+    pub(crate) bundle: Option<PathBuf>,
+
+    /// Sigstore trusted root file (trusted_root.json, media type
+    /// application/vnd.dev.sigstore.trustedroot+json;version=0.1): the Fulcio CAs, Rekor logs,
+    /// CT logs and timestamp authorities to trust. There is no default.
+    #[arg(long, value_name = "FILE", requires = "bundle")]
+    pub(crate) trusted_root: Option<PathBuf>,
+
+    /// The signed artifact; for a DSSE bundle, the file an in-toto subject must name.
+    #[arg(long, value_name = "FILE", requires = "bundle")]
+    pub(crate) artifact: Option<PathBuf>,
+
+    /// The artifact's SHA-256 digest instead of the file. Ed25519 signatures over the artifact
+    /// need the file itself.
+    #[arg(long, value_name = "sha256:HEX", requires = "bundle", value_parser = parse_sha256_digest)]
+    pub(crate) artifact_digest: Option<[u8; 32]>,
+
+    /// The exact subject alternative name the signing certificate must have: a URI (such as a
+    /// GitHub Actions workflow ref) or an email address.
+    #[arg(
+        long,
+        value_name = "ID",
+        requires_all = ["bundle", "certificate_oidc_issuer"],
+        conflicts_with = "key"
+    )]
+    pub(crate) certificate_identity: Option<String>,
+
+    /// The exact OIDC issuer URL the signing certificate must name, such as
+    /// https://token.actions.githubusercontent.com.
+    #[arg(long, value_name = "URL", requires = "certificate_identity")]
+    pub(crate) certificate_oidc_issuer: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -295,6 +394,18 @@ pub(crate) enum DownloadCommand {
     },
 }
 
+/// Parses `sha256:HEX` into the 32 digest bytes.
+fn parse_sha256_digest(text: &str) -> Result<[u8; 32], String> {
+    let hex_digits = text
+        .strip_prefix("sha256:")
+        .ok_or_else(|| format!("`{text}` does not start with `sha256:`"))?;
+    let bytes = hex::decode(hex_digits)
+        .map_err(|error| format!("`{text}` is not sha256: and hex digits: {error}"))?;
+    bytes
+        .try_into()
+        .map_err(|bytes: Vec<u8>| format!("`{text}` has {} bytes, not 32", bytes.len()))
+}
+
 /// Parses `KEY=VALUE`.
 fn parse_key_value(text: &str) -> Result<(String, String), String> {
     match text.split_once('=') {
@@ -321,7 +432,13 @@ pub(crate) enum VersionCommand {
     /// for Debian. With --batch, read tab-separated `A B` lines from stdin instead.
     Compare {
         /// Ordering scheme.
-        #[arg(long, value_parser = ["deb", "rpm", "apk", "pep440", "semver", "go", "maven"])]
+        #[arg(
+            long,
+            value_parser = [
+                "deb", "rpm", "apk", "pep440", "semver", "go", "maven", "rubygems", "nuget",
+                "packagist",
+            ]
+        )]
         scheme: String,
 
         /// Read `A<TAB>B` lines from stdin and print one result per line; an invalid version
@@ -359,7 +476,8 @@ pub(crate) struct EvidenceArgs {
     pub(crate) db: Option<PathBuf>,
 
     /// Public key (PEM file or pkcs11: URI) to verify the image's signatures and attestations
-    /// with. Without it they are listed but reported as not verified.
+    /// with. Without it they are listed but reported as not verified. The exit code is 0 even
+    /// when none verifies; the package records the result.
     #[arg(long)]
     pub(crate) key: Option<String>,
 
@@ -429,13 +547,15 @@ pub(crate) struct ScanArgs {
     #[arg(short, long, value_name = "FILE")]
     pub(crate) output: Option<PathBuf>,
 
-    /// OpenVEX or CycloneDX VEX JSON file (repeatable). Findings that a statement marks
-    /// `not_affected` or `fixed` for the package are left out and listed as suppressed.
+    /// OpenVEX or CycloneDX VEX JSON file of at most 16 MiB (repeatable). Findings that a
+    /// statement marks `not_affected` or `fixed` for the package leave the findings and the
+    /// gate, and every format lists them as suppressed with the statement.
     #[arg(long, value_name = "FILE")]
     pub(crate) vex: Vec<PathBuf>,
 
     /// Warn when the newest advisory in the database is older than this: a number with `d`
-    /// (days), `h` (hours), `m` (minutes) or `s` (seconds).
+    /// (days), `h` (hours), `m` (minutes) or `s` (seconds), at most 36500d. Advisories dated
+    /// more than a day in the future do not count.
     #[arg(long, value_name = "AGE", default_value = "7d", value_parser = parse_age)]
     pub(crate) max_db_age: std::time::Duration,
 
@@ -447,25 +567,35 @@ pub(crate) struct ScanArgs {
     pub(crate) read: ReadArgs,
 }
 
-/// Parses `7d`, `24h`, `30m` or `90s` into a duration.
+/// Maximum `--max-db-age`: 36,500 days (100 years), far beyond any useful age, and small enough
+/// that subtracting it from the current time cannot overflow.
+const MAX_AGE_DAYS: u64 = 36_500;
+
+/// Parses `7d`, `24h`, `30m` or `90s` into a duration of at most [`MAX_AGE_DAYS`].
 pub(crate) fn parse_age(text: &str) -> Result<std::time::Duration, String> {
     let invalid = || {
         format!("invalid age `{text}`: expected a number followed by d, h, m or s, such as `7d`")
     };
+    let too_large = || format!("invalid age `{text}`: the maximum is {MAX_AGE_DAYS}d (100 years)");
     let unit = text.chars().last().ok_or_else(invalid)?;
-    let number: u64 = text[..text.len() - unit.len_utf8()]
-        .parse()
-        .map_err(|_| invalid())?;
-    let seconds = match unit {
-        'd' => number.checked_mul(86_400),
-        'h' => number.checked_mul(3_600),
-        'm' => number.checked_mul(60),
-        's' => Some(number),
-        _ => None,
+    let digits = &text[..text.len() - unit.len_utf8()];
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(invalid());
+    }
+    // All digits, so a parse error is an overflow.
+    let number: u64 = digits.parse().map_err(|_| too_large())?;
+    let unit_seconds = match unit {
+        'd' => 86_400,
+        'h' => 3_600,
+        'm' => 60,
+        's' => 1,
+        _ => return Err(invalid()),
     };
-    seconds
-        .map(std::time::Duration::from_secs)
-        .ok_or_else(invalid)
+    let seconds = number.checked_mul(unit_seconds).ok_or_else(too_large)?;
+    if seconds > MAX_AGE_DAYS * 86_400 {
+        return Err(too_large());
+    }
+    Ok(std::time::Duration::from_secs(seconds))
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -485,6 +615,8 @@ pub(crate) enum ScanFormat {
 #[derive(Debug, Subcommand)]
 pub(crate) enum DbCommand {
     /// Load OSV advisories: JSON or YAML files, directories of them, or osv.dev's all.zip.
+    ///
+    /// Exits 1 when every record of a source is rejected.
     Import {
         /// Files, directories or zip archives.
         #[arg(required = true)]
@@ -509,9 +641,10 @@ pub(crate) enum DbCommand {
 /// Options for reading images.
 #[derive(Debug, Clone, Args)]
 pub(crate) struct ReadArgs {
-    /// Platform to pick from a multi-platform image, OS/ARCH[/VARIANT].
-    #[arg(long, default_value = "linux/amd64", value_name = "OS/ARCH")]
-    pub(crate) platform: String,
+    /// Platform to pick from a multi-platform image, OS/ARCH[/VARIANT] [default: linux/amd64].
+    /// When given, a single-platform image built for another platform is an error.
+    #[arg(long, value_name = "OS/ARCH")]
+    pub(crate) platform: Option<String>,
 
     /// Reject a layer whose decompressed size exceeds this multiple of its compressed size
     /// (checked after the first 64 MiB), which stops decompression bombs.

@@ -12,6 +12,7 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use clap::Parser;
+use clearbox_catalog::escape_unprintable;
 use tracing_subscriber::EnvFilter;
 
 use crate::cli::{Cli, Command};
@@ -28,6 +29,7 @@ pub(crate) enum Outcome {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging(cli.verbose, cli.quiet);
+    output::set_quiet(cli.quiet);
     match run(&cli) {
         Ok(Outcome::Success) => ExitCode::SUCCESS,
         Ok(Outcome::GateFailed) => ExitCode::from(1),
@@ -52,7 +54,7 @@ fn run(cli: &Cli) -> anyhow::Result<Outcome> {
         Command::VerifyAttestation(args) => commands::sign::verify_attestation(args),
         Command::Attach(command) => commands::attach::attach(command),
         Command::Download(command) => commands::attach::download(command),
-        Command::Check(command) => commands::check::run(command),
+        Command::Check(command) => commands::check::run(command, cli.quiet),
     }
 }
 
@@ -67,7 +69,7 @@ fn init_logging(verbose: u8, quiet: bool) {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        .with_writer(output::LogWriter)
         .with_target(false)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
@@ -75,10 +77,16 @@ fn init_logging(verbose: u8, quiet: bool) {
 
 /// Prints `error: …` with every cause on its own line, and a hint when one applies.
 fn report_error(error: &anyhow::Error) {
+    // Messages quote image references, file names from layers and claims from signatures;
+    // escaping keeps each cause on one line.
     let mut err = std::io::stderr().lock();
-    let _ = writeln!(err, "error: {error}");
+    let _ = writeln!(err, "error: {}", escape_unprintable(&error.to_string()));
     for cause in error.chain().skip(1) {
-        let _ = writeln!(err, "  caused by: {cause}");
+        let _ = writeln!(
+            err,
+            "  caused by: {}",
+            escape_unprintable(&cause.to_string())
+        );
     }
     if let Some(hint) = commands::hint_for(error) {
         let _ = writeln!(err, "\nhint: {hint}");

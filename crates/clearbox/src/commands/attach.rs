@@ -27,19 +27,18 @@ pub(crate) fn attach(command: &AttachCommand) -> anyhow::Result<Outcome> {
         .unwrap_or_default();
     let format = SbomFormat::from_cosign_flags(sbom_type, input_format.as_deref(), &file_name)
         .map_err(|e| anyhow::anyhow!("invalid --type or --input-format: {e}"))?;
-    let bytes =
-        std::fs::read(sbom).with_context(|| format!("failed to read `{}`", sbom.display()))?;
+    let bytes = clearbox_oci::read_regular_file(sbom, cosign::MAX_SBOM_BYTES)
+        .with_context(|| format!("failed to read the SBOM `{}`", sbom.display()))?;
     let store = open_store(target)?;
     let outcome = cosign::attach_sbom(store.as_ref(), &bytes, format, mode)
         .with_context(|| format!("failed to attach the SBOM to `{}`", target.image))?;
-    let _ = writeln!(
-        std::io::stderr(),
+    crate::output::status(&format!(
         "attached {} to {}@{}: {}",
         format.media_type(),
         store.location(),
         store.subject().digest,
         crate::commands::sign::describe(&outcome)
-    );
+    ));
     Ok(Outcome::Success)
 }
 

@@ -1,22 +1,88 @@
-//! `clearbox check`: benchmark checks. `check k8s` checks Kubernetes manifests.
+//! `clearbox check`: benchmark checks. `check image` checks an image, `check k8s` checks
+//! Kubernetes manifests.
 
 use std::io::Write as _;
 
+use clearbox_oci::Image;
 use clearbox_policy::k8s::{
     CheckResult, K8sOptions, K8sReport, Level, PssSelection, Version, check_paths, sarif, table,
 };
+use clearbox_policy::{CheckOutcome, ImageReport, run_image_checks};
 
 use crate::Outcome;
-use crate::cli::{CheckCommand, CheckFormat, CheckK8sArgs, PssLevel};
+use crate::cli::{CheckCommand, CheckFormat, CheckImageArgs, CheckK8sArgs, PssLevel};
+use crate::commands::{parse_reference, read_options, with_image};
 use crate::output::write_output;
+use crate::progress::LayerBars;
 
 /// Failures listed on stderr when a gate fails; the report has all of them.
 const MAX_LISTED: usize = 50;
 
-pub(crate) fn run(command: &CheckCommand) -> anyhow::Result<Outcome> {
+pub(crate) fn run(command: &CheckCommand, quiet: bool) -> anyhow::Result<Outcome> {
     match command {
+        CheckCommand::Image(args) => image(args, quiet),
         CheckCommand::K8s(args) => k8s(args),
     }
+}
+
+fn image(args: &CheckImageArgs, quiet: bool) -> anyhow::Result<Outcome> {
+    // Read and check; an invalid reference or an unreadable image is an error (exit 2).
+    let reference = parse_reference(&args.image)?;
+    let options = read_options(&args.read)?;
+    let image = with_image(Image::open(&reference, &options), &args.image)?;
+    let progress = LayerBars::for_stderr(quiet);
+    let report = with_image(
+        run_image_checks(&image, &options, progress.as_ref()),
+        &args.image,
+    )?;
+
+    // Write the report.
+    let mut bytes = Vec::new();
+    match args.format {
+        CheckFormat::Table => report.write_table(&mut bytes)?,
+        CheckFormat::Json => report.write_json(&mut bytes)?,
+        CheckFormat::Sarif => report.write_sarif(&mut bytes)?,
+    }
+    write_output(args.output.as_deref(), &bytes)?;
+
+    // Apply the gate.
+    if args.fail_on_violation && report.has_failures() {
+        report_image_gate(&report);
+        return Ok(Outcome::GateFailed);
+    }
+    Ok(Outcome::Success)
+}
+
+/// Lists on stderr each failed check with the first fact that fails it.
+fn report_image_gate(report: &ImageReport) {
+    let summary = report.summary();
+    let mut err = std::io::stderr().lock();
+    let _ = writeln!(
+        err,
+        "gate failed: {} of {} checks fail (--fail-on-violation)",
+        summary.fail, summary.checks
+    );
+    for check in report
+        .results
+        .iter()
+        .filter(|r| r.outcome == CheckOutcome::Fail)
+    {
+        let fact = check
+            .evidence
+            .iter()
+            .find(|e| e.violation)
+            .or(check.evidence.first())
+            .map_or("", |e| e.text.as_str());
+        let line = format!("  {} ({}): {fact}", check.id, check.title);
+        let _ = writeln!(err, "{}", escape_controls(&line));
+    }
+}
+
+/// Replaces control characters with `?`, so that text from an image cannot rewrite the terminal.
+fn escape_controls(text: &str) -> String {
+    text.chars()
+        .map(|c| if c.is_control() { '?' } else { c })
+        .collect()
 }
 
 fn k8s(args: &CheckK8sArgs) -> anyhow::Result<Outcome> {
@@ -121,5 +187,5 @@ fn describe(report: &K8sReport, failure: &CheckResult) -> String {
 }
 
 fn warn(message: &str) {
-    let _ = writeln!(std::io::stderr(), "warning: {message}");
+    crate::output::status(&format!("warning: {message}"));
 }

@@ -4,10 +4,11 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use clearbox_vuln::{Database, DatabaseStatus, default_db_path};
+use clearbox_vuln::{Database, DatabaseStatus, ImportReport, default_db_path};
 
 use crate::Outcome;
 use crate::cli::DbCommand;
+use crate::output::notice;
 
 pub(crate) fn run(command: &DbCommand) -> anyhow::Result<Outcome> {
     match command {
@@ -25,7 +26,8 @@ pub(crate) fn db_path(db: Option<&Path>) -> anyhow::Result<PathBuf> {
     }
 }
 
-/// Opens an existing database, refusing to create an empty one where a scan expects data.
+/// Opens an existing database, refusing to create an empty one where a scan expects data. Every
+/// error names the path once: the database's errors carry it.
 pub(crate) fn open_existing(db: Option<&Path>) -> anyhow::Result<Database> {
     let path = db_path(db)?;
     if !path.exists() {
@@ -35,25 +37,29 @@ pub(crate) fn open_existing(db: Option<&Path>) -> anyhow::Result<Database> {
             path.display()
         );
     }
-    Database::open(&path).with_context(|| format!("failed to open `{}`", path.display()))
+    Ok(Database::open(&path)?)
 }
 
 fn import(sources: &[PathBuf], db: Option<&Path>) -> anyhow::Result<Outcome> {
     let path = db_path(db)?;
-    let mut database =
-        Database::open(&path).with_context(|| format!("failed to open `{}`", path.display()))?;
-    let mut err = std::io::stderr().lock();
+    let mut database = Database::open(&path)?;
     let mut rejected_total = 0usize;
+    let mut all_rejected = Vec::new();
     for source in sources {
         let report = database
             .import(source)
             .with_context(|| format!("failed to import `{}`", source.display()))?;
-        for problem in &report.rejected {
-            let _ = writeln!(err, "warning: rejected {problem}");
+        let accepted =
+            report.inserted + report.replaced + report.unchanged + report.older + report.withdrawn;
+        if accepted == 0 && !report.rejected.is_empty() {
+            all_rejected.push(report.source.clone());
+        } else {
+            for problem in &report.rejected {
+                crate::output::status(&format!("warning: rejected {problem}"));
+            }
         }
         rejected_total += report.rejected.len();
-        let _ = writeln!(
-            err,
+        crate::output::status(&format!(
             "imported {}: {} records, {} new, {} replaced, {} unchanged, {} older kept, {} withdrawn skipped, {} rejected",
             report.source.display(),
             report.records,
@@ -63,21 +69,49 @@ fn import(sources: &[PathBuf], db: Option<&Path>) -> anyhow::Result<Outcome> {
             report.older,
             report.withdrawn,
             report.rejected.len()
-        );
+        ));
+        if all_rejected.last() == Some(&report.source) {
+            report_all_rejected(&report);
+        }
     }
     let status = database.status()?;
-    let _ = writeln!(
-        err,
+    crate::output::status(&format!(
         "database {}: {} advisories{}",
         path.display(),
         status.advisories,
         if rejected_total > 0 {
-            format!("; {rejected_total} records rejected, listed above")
+            format!("; {rejected_total} records rejected (see above)")
         } else {
             String::new()
         }
-    );
+    ));
+    if !all_rejected.is_empty() {
+        return Ok(Outcome::GateFailed);
+    }
     Ok(Outcome::Success)
+}
+
+/// Maximum number of reasons shown when every record of a source was rejected.
+const SHOWN_REJECTIONS: usize = 5;
+
+/// Prints, even with `--quiet`, that a source had no usable record: the count and the first
+/// few reasons. Such a source is most likely not an advisory feed, or one in another format.
+fn report_all_rejected(report: &ImportReport) {
+    notice(&format!(
+        "error: all {} records of `{}` were rejected, so nothing was imported from it; check \
+         that it is an OSV or Alpine secdb feed. The first reasons:",
+        report.rejected.len(),
+        report.source.display()
+    ));
+    for problem in report.rejected.iter().take(SHOWN_REJECTIONS) {
+        notice(&format!("  {problem}"));
+    }
+    if report.rejected.len() > SHOWN_REJECTIONS {
+        notice(&format!(
+            "  and {} more",
+            report.rejected.len() - SHOWN_REJECTIONS
+        ));
+    }
 }
 
 fn status(db: Option<&Path>, json: bool) -> anyhow::Result<Outcome> {
@@ -107,6 +141,17 @@ fn write_status_table(status: &DatabaseStatus, out: &mut dyn Write) -> std::io::
             .as_deref()
             .map_or_else(|| "-".to_owned(), age_in_days)
     )?;
+    if let Some(future) = &status.future_dated {
+        writeln!(
+            out,
+            "future-dated:    {} modified after {}, left out of the newest modified time and \
+             the age (latest: `{}` at {})",
+            advisories(future.advisories),
+            future.after,
+            future.latest_id,
+            future.latest_modified
+        )?;
+    }
     writeln!(
         out,
         "last import:     {}",
@@ -154,5 +199,14 @@ fn age_in_days(time: &str) -> String {
     match clearbox_vuln::age_of(time, std::time::SystemTime::now()) {
         Some(age) => format!("{} days old", age.as_secs() / 86_400),
         None => "age unknown".to_owned(),
+    }
+}
+
+/// Writes a count of advisories: `1 advisory`, `2 advisories`.
+pub(crate) fn advisories(count: u64) -> String {
+    if count == 1 {
+        "1 advisory".to_owned()
+    } else {
+        format!("{count} advisories")
     }
 }

@@ -3,11 +3,13 @@
 use std::io::Write;
 
 use anyhow::Context;
+use clearbox_catalog::escape_unprintable;
 use clearbox_evidence::{EvidenceOptions, verify_package, write_evidence};
 
 use crate::Outcome;
 use crate::cli::{EvidenceArgs, EvidenceCommand};
 use crate::commands::{parse_reference, read_options};
+use crate::output::status;
 use crate::progress::LayerBars;
 
 pub(crate) fn run(args: &EvidenceArgs, quiet: bool) -> anyhow::Result<Outcome> {
@@ -31,15 +33,12 @@ pub(crate) fn run(args: &EvidenceArgs, quiet: bool) -> anyhow::Result<Outcome> {
     let summary = write_evidence(&reference, &options, progress.as_ref())
         .with_context(|| format!("failed to write the evidence package for `{image}`"))?;
 
-    let mut err = std::io::stderr().lock();
-    if !quiet {
-        let _ = writeln!(err, "wrote {}", summary.output.display());
-        for line in &summary.summary {
-            let _ = writeln!(err, "  {line}");
-        }
-        for file in summary.files.iter().filter(|f| !f.produced) {
-            let _ = writeln!(err, "  not produced: {}: {}", file.name, file.note);
-        }
+    status(&format!("wrote {}", summary.output.display()));
+    for line in &summary.summary {
+        status(&format!("  {line}"));
+    }
+    for file in summary.files.iter().filter(|f| !f.produced) {
+        status(&format!("  not produced: {}: {}", file.name, file.note));
     }
     Ok(Outcome::Success)
 }
@@ -47,9 +46,11 @@ pub(crate) fn run(args: &EvidenceArgs, quiet: bool) -> anyhow::Result<Outcome> {
 fn verify(dir: &std::path::Path) -> anyhow::Result<Outcome> {
     let (manifest, report) = verify_package(dir)
         .with_context(|| format!("failed to verify the evidence package `{}`", dir.display()))?;
+    // The package may come from anyone: names and values read from it are escaped so that none
+    // can print a line of its own.
     let mut out = std::io::stdout().lock();
     let mut line = |text: String| {
-        let _ = writeln!(out, "{text}");
+        let _ = writeln!(out, "{}", escape_unprintable(&text));
     };
     line(format!("package: {}", dir.display()));
     line(format!("image: {}", manifest.image));

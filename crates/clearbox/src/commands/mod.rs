@@ -8,30 +8,114 @@ pub(crate) mod key;
 pub(crate) mod sbom;
 pub(crate) mod scan;
 pub(crate) mod sign;
+pub(crate) mod verify_bundle;
 pub(crate) mod version;
 
+use std::path::Path;
+
 use anyhow::Context;
+use clearbox_catalog::escape_unprintable;
 use clearbox_oci::registry::{Credentials, RegistryOptions};
 use clearbox_oci::{ImageReference, OciError, ReadOptions, spec::Platform};
 
 use crate::cli::{ReadArgs, RegistryArgs};
 
-/// Parses an image reference argument.
+/// Transports that `ImageReference` reads before the first `:`, the unsupported ones included
+/// so that they get their own error.
+const TRANSPORTS: [&str; 9] = [
+    "oci",
+    "oci-archive",
+    "docker-archive",
+    "dir",
+    "docker-daemon",
+    "containers-storage",
+    "ostree",
+    "sif",
+    "tarball",
+];
+
+/// Parses an image reference argument, and checks that a local image exists.
+///
+/// Text with no transport that names no registry (`app`, `ubuntu:22.04`, `-`, `./image`) is
+/// rejected without contacting a registry: it is far more often a mistyped path than a Docker
+/// Hub image, which `docker://app` still names.
 pub(crate) fn parse_reference(text: &str) -> anyhow::Result<ImageReference> {
-    Ok(text.parse::<ImageReference>()?)
+    let escaped = escape_unprintable(text);
+    if !has_transport(text) && !names_registry(text) {
+        if Path::new(text).exists() {
+            anyhow::bail!(
+                "`{escaped}` is a local path, not an image reference; name it dir:{escaped} (root \
+                 filesystem), oci:{escaped} (OCI layout), oci-archive:{escaped} or \
+                 docker-archive:{escaped} (archive)"
+            );
+        }
+        anyhow::bail!("no such file or image `{escaped}`; use dir:PATH, oci:PATH or docker://REF");
+    }
+    let reference = text.parse::<ImageReference>()?;
+    check_local_source(&reference)?;
+    Ok(reference)
 }
+
+fn has_transport(text: &str) -> bool {
+    text.starts_with("docker://")
+        || text
+            .split_once(':')
+            .is_some_and(|(transport, _)| TRANSPORTS.contains(&transport))
+}
+
+/// Returns true when `text` starts with a registry host, as Docker decides it: a first path
+/// component with a `.`, a `:` (port) or `[` (IPv6), or `localhost`, followed by a `/`. The
+/// components `.` and `..` are directories, not hosts.
+fn names_registry(text: &str) -> bool {
+    let text = text.strip_prefix("docker://").unwrap_or(text);
+    match text.split_once('/') {
+        Some((first, _)) if first != "." && first != ".." => {
+            first.contains(['.', ':', '[']) || first == "localhost"
+        }
+        _ => false,
+    }
+}
+
+/// Fails with a plain message when the layout, archive or root filesystem is missing, before
+/// anything tries to read it.
+fn check_local_source(reference: &ImageReference) -> anyhow::Result<()> {
+    let (path, what) = match reference {
+        ImageReference::OciLayout { path, .. } => (path, "OCI layout directory"),
+        ImageReference::OciArchive { path, .. } => (path, "OCI archive"),
+        ImageReference::DockerArchive { path, .. } => (path, "Docker archive"),
+        ImageReference::RootFs { path } => (path, "root filesystem directory"),
+        ImageReference::Registry(_) => return Ok(()),
+    };
+    let escaped = escape_unprintable(&path.to_string_lossy()).into_owned();
+    match std::fs::metadata(path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            anyhow::bail!("{what} `{escaped}` does not exist; check the path")
+        }
+        Ok(meta) if matches!(reference, ImageReference::OciLayout { .. }) && !meta.is_dir() => {
+            anyhow::bail!(
+                "`{escaped}` is not a directory, but oci: names an OCI layout directory; use \
+                 oci-archive:{escaped} for a tar file"
+            )
+        }
+        _ => Ok(()),
+    }
+}
+
+/// The platform picked from a multi-platform image when `--platform` is not given.
+const DEFAULT_PLATFORM: &str = "linux/amd64";
 
 /// Builds read options from the command line.
 pub(crate) fn read_options(args: &ReadArgs) -> anyhow::Result<ReadOptions> {
-    let parts: Vec<&str> = args.platform.split('/').collect();
+    let platform = args.platform.as_deref().unwrap_or(DEFAULT_PLATFORM);
+    let parts: Vec<&str> = platform.split('/').collect();
     let (os, architecture, variant) = match parts.as_slice() {
         [os, arch] if !os.is_empty() && !arch.is_empty() => (*os, *arch, None),
         [os, arch, variant] if !os.is_empty() && !arch.is_empty() && !variant.is_empty() => {
             (*os, *arch, Some((*variant).to_owned()))
         }
         _ => anyhow::bail!(
-            "invalid --platform `{}`: expected OS/ARCH or OS/ARCH/VARIANT, such as linux/amd64",
-            args.platform
+            "invalid --platform `{platform}`: expected OS/ARCH or OS/ARCH/VARIANT, such as \
+             linux/amd64"
         ),
     };
     if args.max_layer_ratio == 0 {
@@ -44,6 +128,7 @@ pub(crate) fn read_options(args: &ReadArgs) -> anyhow::Result<ReadOptions> {
             architecture: architecture.to_owned(),
             variant,
         },
+        require_platform: args.platform.is_some(),
         max_expansion_ratio: args.max_layer_ratio,
         ..ReadOptions::default()
     })
@@ -87,7 +172,7 @@ pub(crate) fn hint_for(error: &anyhow::Error) -> Option<String> {
                 }
                 OciError::InvalidReference { .. } => {
                     return Some(
-                        "name images as oci:DIR[:TAG], oci-archive:FILE[:TAG], \
+                        "name images as oci:DIR[:TAG|:@DIGEST], oci-archive:FILE[:TAG], \
                          docker-archive:FILE[:REPO:TAG|:@INDEX], dir:ROOTFS or \
                          docker://REGISTRY/REPO[:TAG|@DIGEST]"
                             .into(),

@@ -1,6 +1,6 @@
 //! `clearbox sbom`: catalog an image and write its SBOM.
 
-use clearbox_catalog::catalog_image;
+use clearbox_catalog::{catalog_image, escape_unprintable};
 use clearbox_evidence::sbom_subject;
 use clearbox_oci::Image;
 
@@ -20,7 +20,12 @@ pub(crate) fn run(args: &SbomArgs, quiet: bool) -> anyhow::Result<Outcome> {
         &args.image,
     )?;
     for unknown in &contents.catalog.unknowns {
-        tracing::warn!(path = %unknown.path, cataloger = unknown.cataloger, "{}", unknown.reason);
+        tracing::warn!(
+            path = %escape_unprintable(&unknown.path),
+            cataloger = unknown.cataloger,
+            "{}",
+            escape_unprintable(&unknown.reason)
+        );
     }
     let subject = sbom_subject(&image, env!("CARGO_PKG_VERSION"));
     let bytes = match args.format {

@@ -1,21 +1,17 @@
 //! `clearbox scan`: match an image or an SBOM against the advisory database.
 
-use std::io::Write as _;
-use std::path::Path;
+mod input;
 
-use anyhow::Context;
-use clearbox_catalog::{Catalog, catalog_image};
-use clearbox_oci::Image;
-use clearbox_vuln::report::{ReportFormat, ScanReport, ScanSource, ScanSourceKind};
-use clearbox_vuln::vex::VexSet;
+use clearbox_catalog::escape_unprintable;
+use clearbox_vuln::report::vex::VexDocument;
+use clearbox_vuln::report::{ReportFormat, ScanReport};
+use clearbox_vuln::vex::{Suppressed, VexSet};
 use clearbox_vuln::{DatabaseStatus, Severity, match_catalog_with_notes};
 
 use crate::Outcome;
 use crate::cli::{ScanArgs, ScanFormat};
 use crate::commands::db::open_existing;
-use crate::commands::{parse_reference, read_options, with_image};
-use crate::output::write_output;
-use crate::progress::LayerBars;
+use crate::output::{notice, write_output};
 
 pub(crate) fn run(args: &ScanArgs, quiet: bool) -> anyhow::Result<Outcome> {
     let fail_on: Option<Severity> = args
@@ -39,18 +35,19 @@ pub(crate) fn run(args: &ScanArgs, quiet: bool) -> anyhow::Result<Outcome> {
     let stale = check_age(&status, args);
     let vex = load_vex(&args.vex)?;
 
-    let (source, catalog, created) = load_target(args, quiet)?;
-    let mut outcome = match_catalog_with_notes(&database, &catalog)?;
+    let target = input::load_target(args, quiet)?;
+    let source = &target.source;
+    let mut outcome = match_catalog_with_notes(&database, &target.catalog)?;
     vex.apply(&mut outcome, source.digest.as_deref());
     for suppressed in &outcome.suppressed {
         let statement = &suppressed.statement;
         tracing::info!(
-            advisory = %suppressed.finding.advisory.id,
-            package = %suppressed.finding.package.purl,
-            "suppressed by `{}` statement {} ({:?})",
-            statement.document,
-            statement.index,
-            statement.status
+            advisory = %escape_unprintable(&suppressed.finding.advisory.id),
+            package = %escape_unprintable(&suppressed.finding.package.purl),
+            "suppressed by `{}` {} ({})",
+            escape_unprintable(&statement.document),
+            statement.location(),
+            statement.describe()
         );
     }
     for note in &outcome.notes {
@@ -61,29 +58,34 @@ pub(crate) fn run(args: &ScanArgs, quiet: bool) -> anyhow::Result<Outcome> {
             clearbox_vuln::MatchNote::ModelsNotMatched { .. }
                 | clearbox_vuln::MatchNote::FilesNotMatched { .. }
         ) {
-            tracing::info!("{note}");
+            tracing::info!("{}", escape_unprintable(&note.to_string()));
         } else {
-            tracing::warn!("{note}");
+            tracing::warn!("{}", escape_unprintable(&note.to_string()));
         }
     }
 
     let report = ScanReport {
-        source: &source,
+        source,
         database: &status,
         outcome: &outcome,
     };
-    // VEX documents take their time from the image, so one image gives one document.
-    let timestamp = created.unwrap_or_else(|| "1970-01-01T00:00:00Z".to_owned());
+    // An image dates its VEX document with its creation time, so one image gives one document.
+    // An SBOM has no such time: SOURCE_DATE_EPOCH or else the current time dates it.
+    let timestamp = clearbox_evidence::document_time(target.created.as_deref());
+    let document = VexDocument {
+        timestamp: &timestamp,
+        product: target.subject.as_deref(),
+    };
     let mut bytes = Vec::new();
     match args.format {
         ScanFormat::Table => ReportFormat::Table.write(&report, &mut bytes)?,
         ScanFormat::Json => ReportFormat::Json.write(&report, &mut bytes)?,
         ScanFormat::Sarif => ReportFormat::Sarif.write(&report, &mut bytes)?,
         ScanFormat::Openvex => {
-            clearbox_vuln::report::vex::write_openvex(&report, &timestamp, &mut bytes)?;
+            clearbox_vuln::report::vex::write_openvex(&report, &document, &mut bytes)?;
         }
         ScanFormat::CyclonedxVex => {
-            clearbox_vuln::report::vex::write_cyclonedx_vex(&report, &timestamp, &mut bytes)?;
+            clearbox_vuln::report::vex::write_cyclonedx_vex(&report, &document, &mut bytes)?;
         }
     }
     write_output(args.output.as_deref(), &bytes)?;
@@ -104,63 +106,70 @@ pub(crate) fn run(args: &ScanArgs, quiet: bool) -> anyhow::Result<Outcome> {
             })
             .count();
         if failing > 0 {
-            let _ = writeln!(
-                std::io::stderr(),
+            notice(&format!(
                 "gate failed: {failing} findings at or above {} severity or of unknown severity \
                  (--fail-on)",
                 args.fail_on.as_deref().unwrap_or_default()
-            );
+            ));
             return Ok(Outcome::GateFailed);
         }
     }
     Ok(Outcome::Success)
 }
 
-/// Warns on stderr when the newest advisory is older than `--max-db-age`; returns whether it
-/// is.
+/// Reports on stderr when the database is older than `--max-db-age` or its age is unknown, and
+/// when records dated in the future were left out of its age. Returns whether it is stale.
 fn check_age(status: &DatabaseStatus, args: &ScanArgs) -> bool {
-    let Some(age) = status.age(std::time::SystemTime::now()) else {
-        return false;
-    };
-    if age <= args.max_db_age {
-        return false;
+    if let Some(future) = &status.future_dated {
+        crate::output::status(&format!(
+            "warning: {} modified after {}, more than a day after the current time (the latest \
+             is `{}` at {}); the database age leaves them out",
+            crate::commands::db::advisories(future.advisories),
+            future.after,
+            future.latest_id,
+            future.latest_modified
+        ));
     }
-    let days = age.as_secs() / 86_400;
-    let _ = writeln!(
-        std::io::stderr(),
-        "warning: the newest advisory in the database was modified {days} days ago ({}), more \
-         than --max-db-age allows; import current feeds with `clearbox db import`",
-        status.newest_modified.as_deref().unwrap_or_default()
-    );
+    let problem = match status.age(std::time::SystemTime::now()) {
+        Some(age) if age <= args.max_db_age => return false,
+        Some(age) => format!(
+            "the newest advisory in the database was modified {} days ago ({}), more than \
+             --max-db-age allows",
+            age.as_secs() / 86_400,
+            status.newest_modified.as_deref().unwrap_or_default()
+        ),
+        None => "no advisory in the database has a `modified` time up to a day from now, so \
+                 the database age is unknown"
+            .to_owned(),
+    };
+    let fix = "import current feeds with `clearbox db import`";
+    // With --fail-on-stale this is why the scan fails, so --quiet does not hide it.
+    if args.fail_on_stale {
+        notice(&format!("error: {problem}; {fix}"));
+    } else {
+        crate::output::status(&format!("warning: {problem}; {fix}"));
+    }
     true
 }
 
 /// Lists on stderr the findings that VEX statements suppressed, with the statement of each.
-fn report_suppressed(suppressed: &[clearbox_vuln::vex::Suppressed]) {
+fn report_suppressed(suppressed: &[Suppressed]) {
     if suppressed.is_empty() {
         return;
     }
-    let mut err = std::io::stderr().lock();
-    let _ = writeln!(
-        err,
-        "{} findings suppressed by VEX statements:",
-        suppressed.len()
-    );
+    let count = suppressed.len();
+    let findings = if count == 1 { "finding" } else { "findings" };
+    crate::output::status(&format!("{count} {findings} suppressed by VEX statements:"));
     for entry in suppressed {
         let statement = &entry.statement;
-        let justification = statement
-            .justification
-            .as_deref()
-            .map_or_else(String::new, |j| format!(" ({j})"));
-        let _ = writeln!(
-            err,
-            "  `{}` in `{}`: {:?} by `{}` statement {}{justification}",
+        crate::output::status(&format!(
+            "  `{}` in `{}`: {} (`{}` {})",
             entry.finding.advisory.id,
             entry.finding.package.purl,
-            statement.status,
+            statement.describe(),
             statement.document,
-            statement.index,
-        );
+            statement.location(),
+        ));
     }
 }
 
@@ -172,53 +181,4 @@ fn load_vex(paths: &[std::path::PathBuf]) -> anyhow::Result<VexSet> {
         tracing::info!(document = %path.display(), statements = added, "read VEX document");
     }
     Ok(vex)
-}
-
-/// The scan's source, its catalog, and the image's creation time when it has one.
-type Target = (ScanSource, Catalog, Option<String>);
-
-/// Reads the target as an SBOM file when it is one, else as an image reference.
-fn load_target(args: &ScanArgs, quiet: bool) -> anyhow::Result<Target> {
-    let path = Path::new(&args.target);
-    if path.is_file() {
-        let bytes =
-            std::fs::read(path).with_context(|| format!("failed to read `{}`", path.display()))?;
-        let (format, catalog) = clearbox_sbom::read_sbom(&bytes)
-            .with_context(|| format!("`{}` is not a readable SBOM", path.display()))?;
-        tracing::info!(sbom = %path.display(), format = %format, packages = catalog.packages.len(), "read SBOM");
-        // Entries that could not become packages are not scanned; say which.
-        for unknown in catalog.unknowns.iter().take(20) {
-            tracing::warn!(entry = %unknown.path, "not scanned: {}", unknown.reason);
-        }
-        if catalog.unknowns.len() > 20 {
-            tracing::warn!(
-                "{} more SBOM entries not scanned",
-                catalog.unknowns.len() - 20
-            );
-        }
-        let source = ScanSource {
-            kind: ScanSourceKind::Sbom,
-            name: args.target.clone(),
-            digest: Some(clearbox_oci::Digest::of(&bytes).to_string()),
-        };
-        return Ok((source, catalog, None));
-    }
-    let reference = parse_reference(&args.target)?;
-    let options = read_options(&args.read)?;
-    let image = with_image(Image::open(&reference, &options), &args.target)?;
-    let progress = LayerBars::for_stderr(quiet);
-    let contents = with_image(
-        catalog_image(&image, &options, progress.as_ref()),
-        &args.target,
-    )?;
-    let source = ScanSource {
-        kind: ScanSourceKind::Image,
-        name: reference.to_string(),
-        digest: image
-            .manifest_digest
-            .as_ref()
-            .or(image.config_digest.as_ref())
-            .map(ToString::to_string),
-    };
-    Ok((source, contents.catalog, image.config.created.clone()))
 }

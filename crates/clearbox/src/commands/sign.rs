@@ -1,10 +1,14 @@
 //! `clearbox sign`, `verify`, `attest` and `verify-attestation`: cosign-compatible signatures
 //! and attestations, stored beside the image in its registry or layout.
 
+use std::cell::Cell;
 use std::collections::BTreeMap;
 use std::io::Write as _;
+use std::os::unix::fs::PermissionsExt as _;
+use std::path::Path;
 
 use anyhow::Context;
+use clearbox_attest::bundle::Timestamp;
 use clearbox_attest::cosign::{
     self, ArtifactStore, AttestOptions, AttestationVerifyOptions, CosignError, ReferrersMode,
     SignOptions, VerifyOptions,
@@ -14,22 +18,55 @@ use clearbox_attest::keys::{Password, PasswordPurpose};
 use clearbox_attest::{PublicKey, SigningKey};
 
 use crate::Outcome;
-use crate::cli::{AttestArgs, SignArgs, TargetArgs, VerifyArgs, VerifyAttestationArgs};
+use crate::cli::{
+    AttestArgs, RegistryArgs, SignArgs, TargetArgs, VerifyArgs, VerifyAttestationArgs,
+};
 use crate::commands::{parse_reference, registry_options};
+use crate::output::{notice, status};
 
 /// Opens the store of signatures for the image the arguments name.
 pub(crate) fn open_store(target: &TargetArgs) -> anyhow::Result<Box<dyn ArtifactStore>> {
-    let reference = parse_reference(&target.image)?;
-    let options = registry_options(&target.registry)?;
-    cosign::open_store(&reference, &options)
-        .with_context(|| format!("failed to open `{}`", target.image))
+    open_image_store(&target.image, &target.registry)
+}
+
+fn open_image_store(
+    image: &str,
+    registry: &RegistryArgs,
+) -> anyhow::Result<Box<dyn ArtifactStore>> {
+    let reference = parse_reference(image)?;
+    let options = registry_options(registry)?;
+    cosign::open_store(&reference, &options).with_context(|| format!("failed to open `{image}`"))
 }
 
 pub(crate) fn signing_key(argument: &str) -> anyhow::Result<SigningKey> {
-    SigningKey::load(argument, || {
+    // The password callback runs only for an encrypted key file.
+    let password_requested = Cell::new(false);
+    let key = SigningKey::load(argument, || {
+        password_requested.set(true);
         Password::from_environment_or_terminal(PasswordPurpose::Decrypt)
     })
-    .context("failed to load the signing key")
+    .context("failed to load the signing key")?;
+    if !password_requested.get() && !argument.starts_with("pkcs11:") {
+        warn_if_readable_by_others(Path::new(argument));
+    }
+    Ok(key)
+}
+
+/// Warns when an unencrypted private key file can be read by users other than its owner's
+/// group, as a key made with `openssl genpkey` under the usual umask 022 can.
+fn warn_if_readable_by_others(path: &Path) {
+    let Ok(meta) = std::fs::metadata(path) else {
+        return;
+    };
+    let mode = meta.permissions().mode() & 0o7777;
+    if mode & 0o004 != 0 {
+        notice(&format!(
+            "warning: the private key `{}` is not encrypted and every user can read it (mode \
+             {mode:04o}); run `chmod 600 {}`, or encrypt it with `clearbox key generate`",
+            path.display(),
+            path.display()
+        ));
+    }
 }
 
 pub(crate) fn public_key(argument: &str) -> anyhow::Result<PublicKey> {
@@ -64,12 +101,10 @@ pub(crate) fn describe(outcome: &cosign::AttachOutcome) -> String {
     }
 }
 
-fn stderr_line(text: &str) {
-    let _ = writeln!(std::io::stderr(), "{text}");
-}
-
 pub(crate) fn sign(args: &SignArgs) -> anyhow::Result<Outcome> {
     let mode = referrers_mode(&args.registry_referrers_mode)?;
+    // A mistyped image fails before anyone types the key's password.
+    parse_reference(&args.target.image)?;
     let key = signing_key(&args.key)?;
     let store = open_store(&args.target)?;
     let options = SignOptions {
@@ -79,7 +114,7 @@ pub(crate) fn sign(args: &SignArgs) -> anyhow::Result<Outcome> {
     };
     let outcome = cosign::sign(store.as_ref(), &key, &options)
         .with_context(|| format!("failed to sign `{}`", args.target.image))?;
-    stderr_line(&format!(
+    status(&format!(
         "signed {}@{}: {}",
         store.location(),
         store.subject().digest,
@@ -96,7 +131,7 @@ fn gate_or_error(error: CosignError, what: &str) -> anyhow::Result<Outcome> {
         | CosignError::NoValidSignatures { .. }
         | CosignError::NoAttestations { .. }
         | CosignError::NoValidAttestations { .. } => {
-            stderr_line(&format!("{what} failed: {error}"));
+            notice(&format!("{what} failed: {error}"));
             Ok(Outcome::GateFailed)
         }
         other => Err(anyhow::Error::new(other).context(format!("{what} failed"))),
@@ -104,6 +139,7 @@ fn gate_or_error(error: CosignError, what: &str) -> anyhow::Result<Outcome> {
 }
 
 pub(crate) fn verify(args: &VerifyArgs) -> anyhow::Result<Outcome> {
+    parse_reference(&args.target.image)?;
     let key = public_key(&args.key)?;
     let store = open_store(&args.target)?;
     let options = VerifyOptions {
@@ -115,18 +151,21 @@ pub(crate) fn verify(args: &VerifyArgs) -> anyhow::Result<Outcome> {
         Err(error) => return gate_or_error(error, "verification"),
     };
 
-    // Payloads on stdout, as cosign prints them; the checks on stderr.
-    let payloads: Vec<serde_json::Value> = verification
-        .verified
-        .iter()
-        .map(|v| {
-            serde_json::from_slice(&v.payload.get().to_json()).expect("payloads are JSON objects")
-        })
-        .collect();
-    let mut out = std::io::stdout().lock();
-    serde_json::to_writer(&mut out, &payloads).context("failed to write to stdout")?;
-    writeln!(out).context("failed to write to stdout")?;
-    stderr_line(&format!(
+    // Payloads on stdout as one JSON array, as cosign prints them, each payload the bytes the
+    // signature covers; the checks on stderr.
+    let mut array = b"[".to_vec();
+    for (index, signature) in verification.verified.iter().enumerate() {
+        if index > 0 {
+            array.push(b',');
+        }
+        array.extend_from_slice(&signature.payload_bytes);
+    }
+    array.extend_from_slice(b"]\n");
+    std::io::stdout()
+        .lock()
+        .write_all(&array)
+        .context("failed to write to stdout")?;
+    status(&format!(
         "Verification for {}@{}: {} of {} signatures verified with key {}",
         store.location(),
         verification.image,
@@ -134,31 +173,43 @@ pub(crate) fn verify(args: &VerifyArgs) -> anyhow::Result<Outcome> {
         verification.verified.len() + verification.rejected.len(),
         key.fingerprint()
     ));
-    stderr_line("  - each signature was checked over its payload with the key");
-    stderr_line("  - each payload names this image's manifest digest");
+    status("  - each signature was checked over its payload with the key");
+    status("  - each payload names this image's manifest digest");
     if verification.identity_checked {
-        stderr_line("  - each payload names the required repository");
+        status("  - each payload names the required repository");
+    }
+    if !options.annotations.is_empty() {
+        status("  - each payload has the required annotations (-a)");
     }
     for rejected in &verification.rejected {
-        stderr_line(&format!(
+        status(&format!(
             "  rejected: {}: {}",
-            rejected.location, rejected.error
+            rejected.location,
+            rejected.reason()
         ));
     }
+    if !verification.identity_checked {
+        status(
+            "  not checked: the repository each payload claims (docker-reference), because no \
+             --identity was given; anyone holding the key can sign for any repository",
+        );
+    }
     for not_checked in &verification.not_checked {
-        stderr_line(&format!("  not checked: {not_checked}"));
+        status(&format!("  not checked: {not_checked}"));
     }
     Ok(Outcome::Success)
 }
 
 pub(crate) fn attest(args: &AttestArgs) -> anyhow::Result<Outcome> {
     let mode = referrers_mode(&args.registry_referrers_mode)?;
+    parse_reference(&args.target.image)?;
     let predicate_type = PredicateType::from_cosign_type(&args.predicate_type)
         .with_context(|| format!("invalid --type `{}`", args.predicate_type))?;
-    let text = std::fs::read(&args.predicate)
+    // The predicate goes into the DSSE envelope, so it has the envelope's size limit.
+    let text = clearbox_oci::read_regular_file(&args.predicate, cosign::MAX_PAYLOAD_BYTES)
         .with_context(|| format!("failed to read `{}`", args.predicate.display()))?;
-    let predicate: serde_json::Value = serde_json::from_slice(&text)
-        .with_context(|| format!("`{}` is not valid JSON", args.predicate.display()))?;
+    let predicate = cosign::predicate_from_file(&predicate_type, &text, Timestamp::now())
+        .with_context(|| format!("invalid predicate file `{}`", args.predicate.display()))?;
     let key = signing_key(&args.key)?;
     let store = open_store(&args.target)?;
     let options = AttestOptions {
@@ -167,7 +218,7 @@ pub(crate) fn attest(args: &AttestArgs) -> anyhow::Result<Outcome> {
     };
     let outcome = cosign::attest(store.as_ref(), &key, &predicate_type, predicate, &options)
         .with_context(|| format!("failed to attest `{}`", args.target.image))?;
-    stderr_line(&format!(
+    status(&format!(
         "attested {}@{} ({}): {}",
         store.location(),
         store.subject().digest,
@@ -177,15 +228,23 @@ pub(crate) fn attest(args: &AttestArgs) -> anyhow::Result<Outcome> {
     Ok(Outcome::Success)
 }
 
+/// Verifies an image's attestations, or with --bundle a Sigstore bundle (`verify_bundle`).
 pub(crate) fn verify_attestation(args: &VerifyAttestationArgs) -> anyhow::Result<Outcome> {
+    if let Some(bundle) = &args.bundle.bundle {
+        return crate::commands::verify_bundle::run(args, bundle);
+    }
+    // clap requires IMAGE and --key without --bundle.
+    let (Some(image), Some(key)) = (&args.image, &args.key) else {
+        anyhow::bail!("verify-attestation needs IMAGE and --key PUB, or --bundle FILE");
+    };
     let predicate_type = args
         .predicate_type
         .as_deref()
         .map(PredicateType::from_cosign_type)
         .transpose()
         .context("invalid --type")?;
-    let key = public_key(&args.key)?;
-    let store = open_store(&args.target)?;
+    let key = public_key(key)?;
+    let store = open_image_store(image, &args.registry)?;
     let options = AttestationVerifyOptions { predicate_type };
     let verification = match cosign::verify_attestations(store.as_ref(), &key, &options) {
         Ok(verification) => verification,
@@ -197,7 +256,7 @@ pub(crate) fn verify_attestation(args: &VerifyAttestationArgs) -> anyhow::Result
             .and_then(|()| writeln!(out))
             .context("failed to write to stdout")?;
     }
-    stderr_line(&format!(
+    status(&format!(
         "Verification for {}@{}: {} of {} attestations verified with key {}",
         store.location(),
         verification.image,
@@ -206,13 +265,15 @@ pub(crate) fn verify_attestation(args: &VerifyAttestationArgs) -> anyhow::Result
         key.fingerprint()
     ));
     for rejected in &verification.rejected {
-        stderr_line(&format!(
+        status(&format!(
             "  rejected: {}: {}",
-            rejected.location, rejected.error
+            rejected.location,
+            rejected.reason()
         ));
     }
+    status("  not checked: the content of each predicate; no policy was applied to it");
     for not_checked in &verification.not_checked {
-        stderr_line(&format!("  not checked: {not_checked}"));
+        status(&format!("  not checked: {not_checked}"));
     }
     Ok(Outcome::Success)
 }

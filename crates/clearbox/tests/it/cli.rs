@@ -79,6 +79,9 @@ fn version_compare_orders_like_dpkg() {
         ("pep440", "2.0rc1", "2.0", "<"),
         ("go", "v1.19.8", "1.19.10", "<"),
         ("semver", "1.0.0-alpha", "1.0.0", "<"),
+        ("rubygems", "1.0.a10", "1.0.a.9", ">"),
+        ("nuget", "1.0.0-BETA", "1.0.0.0-beta+build", "="),
+        ("packagist", "v2.0-rc1", "2.0.0-beta3", ">"),
     ] {
         let out = clearbox(&["version", "compare", "--scheme", scheme, a, b]);
         assert_exit(&out, 0);

@@ -333,6 +333,20 @@ fn check_checks_and_gaps(package: &Path) {
     );
     assert!(cis.contains("| `cis-docker-4.3-shell` | 4.3 |"));
     assert!(cis.contains("runs as uid 65532"));
+    // The same checks as `clearbox check image`, with the same outcomes.
+    for row in [
+        "| `cis-docker-4.3-package-manager` | 4.3 | No package manager left in a minimal \
+         (shell-less) image | **pass** |",
+        "| `cis-docker-4.9` | 4.9 | No ADD from a remote URL in the build history | **pass** |",
+        "| `cis-docker-4.10` | 4.10 | No secrets in environment variables, build history or \
+         files | **pass** |",
+        "| `least-privilege-writable-paths` | – | Writable paths are declared, so the container \
+         can run with a read-only root filesystem | **could not check** |",
+        "| `traceability-source-revision` | – | Image names its source repository and revision \
+         | **fail** |",
+    ] {
+        assert!(cis.contains(row), "{row} is not in:\n{cis}");
+    }
     let signatures = std::fs::read_to_string(package.join("signature-verification.txt")).unwrap();
     assert!(signatures.contains("Result:           NOT VERIFIED"));
     assert!(
@@ -636,8 +650,27 @@ fn evidence_with_key_reports_verified_signature_and_provenance() {
         signatures.contains("registry.example/ai/app"),
         "{signatures}"
     );
+    assert!(
+        signatures.contains(
+            "  - the repository each signature payload claims (docker-reference): not checked"
+        ),
+        "{signatures}"
+    );
+    // Only the signature of the provenance was checked, and the file states it.
     let provenance = read_json(&package.join("slsa-provenance.json"));
-    assert_eq!(provenance["status"], "verified");
+    assert_eq!(provenance["status"], "signature-verified");
+    assert!(
+        provenance["reason"]
+            .as_str()
+            .unwrap()
+            .starts_with("signature verified; content not checked"),
+        "{provenance}"
+    );
+    let content_not_checked = serde_json::json!(
+        "the content of each attestation's predicate: not checked; no policy was applied to \
+         the builder, source or build parameters it states"
+    );
+    assert_eq!(provenance["checks_not_made"][0], content_not_checked);
     assert_eq!(
         provenance["provenance"][0]["predicate"]["runDetails"]["builder"]["id"],
         "https://example.invalid/builder"
@@ -647,6 +680,7 @@ fn evidence_with_key_reports_verified_signature_and_provenance() {
         attestations["verified"][0]["predicateType"],
         "https://slsa.dev/provenance/v1"
     );
+    assert_eq!(attestations["checks_not_made"][0], content_not_checked);
     let readme = std::fs::read_to_string(package.join("README.md")).unwrap();
     assert!(
         readme.contains("| `signature-verification.txt` | produced |"),
@@ -667,6 +701,15 @@ fn evidence_with_key_reports_verified_signature_and_provenance() {
     let signatures = std::fs::read_to_string(failed.join("signature-verification.txt")).unwrap();
     assert!(
         signatures.contains("Result:           FAILED"),
+        "{signatures}"
+    );
+    // The reason names the failed check and its cause.
+    assert!(
+        signatures.contains("the signature does not verify over the payload with the public key"),
+        "{signatures}"
+    );
+    assert!(
+        signatures.contains(": the signature does not verify with the public key"),
         "{signatures}"
     );
     let provenance = read_json(&failed.join("slsa-provenance.json"));

@@ -280,3 +280,117 @@ fn working_directory_is_not_an_output() {
         "nothing is left behind"
     );
 }
+
+#[test]
+fn single_platform_image_other_platform() {
+    let dir = tempfile::tempdir().unwrap();
+    let layout = dir.path().join("layout");
+    escaping_layout(&layout);
+    let index = crate::support::read_json(&layout.join("index.json"));
+    let manifest = index["manifests"][0]["digest"].as_str().unwrap();
+    let reference = format!("oci:{}:latest", layout.display());
+
+    let out = clearbox(&["sbom", &reference, "--platform", "linux/arm64"]);
+    assert_exit(&out, 2);
+    let err = stderr(&out);
+    assert!(
+        err.contains(&format!(
+            "manifest {manifest} is a single-platform image for `linux/amd64` (from its config), \
+             not the requested `linux/arm64`; request `linux/amd64` or no platform"
+        )),
+        "{err}"
+    );
+}
+
+#[test]
+fn untagged_two_image_layout_rejected() {
+    let dir = tempfile::tempdir().unwrap();
+    let layout = dir.path().join("layout");
+    escaping_layout(&layout);
+
+    // A second image: another manifest under another tag.
+    let manifest = br#"{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a","size":2},"layers":[]}"#;
+    let second = sha256(manifest);
+    std::fs::write(layout.join("blobs/sha256").join(&second), manifest).unwrap();
+    let mut index = crate::support::read_json(&layout.join("index.json"));
+    let first = index["manifests"][0]["digest"].as_str().unwrap().to_owned();
+    index["manifests"]
+        .as_array_mut()
+        .unwrap()
+        .push(serde_json::json!({
+            "mediaType": "application/vnd.oci.image.manifest.v1+json",
+            "digest": format!("sha256:{second}"),
+            "size": manifest.len(),
+            "annotations": {"org.opencontainers.image.ref.name": "other"},
+        }));
+    std::fs::write(
+        layout.join("index.json"),
+        serde_json::to_vec(&index).unwrap(),
+    )
+    .unwrap();
+
+    let output = dir.path().join("evidence");
+    let out = clearbox(&[
+        "evidence",
+        &format!("oci:{}", layout.display()),
+        "--output",
+        output.to_str().unwrap(),
+    ]);
+    assert_exit(&out, 2);
+    let err = stderr(&out);
+    assert!(
+        err.contains(&format!(
+            "the layout contains 2 images: `latest` ({first}), `other` (sha256:{second}); add \
+             `:TAG` or `:@DIGEST` to the reference to pick one"
+        )),
+        "{err}"
+    );
+    assert!(!output.exists());
+}
+
+#[test]
+fn fifo_key_and_oversized_sbom_rejected() {
+    let dir = tempfile::tempdir().unwrap();
+    let layout = dir.path().join("layout");
+    escaping_layout(&layout);
+    let reference = format!("oci:{}:latest", layout.display());
+
+    // A FIFO as the public key: an error naming it, not a wait for a writer.
+    let fifo = dir.path().join("cosign.pub");
+    let status = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = clearbox(&["verify", &reference, "--key", fifo.to_str().unwrap()]);
+    assert_exit(&out, 2);
+    let err = stderr(&out);
+    assert!(
+        err.contains("it is a FIFO, not a regular file; pass a regular file"),
+        "{err}"
+    );
+
+    // An SBOM one byte over 64 MiB, sparse so the test writes nothing.
+    let sbom = dir.path().join("sbom.spdx.json");
+    std::fs::File::create(&sbom)
+        .unwrap()
+        .set_len((64 << 20) + 1)
+        .unwrap();
+    let out = clearbox(&[
+        "attach",
+        "sbom",
+        &reference,
+        "--sbom",
+        sbom.to_str().unwrap(),
+    ]);
+    assert_exit(&out, 2);
+    let err = stderr(&out);
+    assert!(
+        err.contains(&format!("failed to read the SBOM `{}`", sbom.display())),
+        "{err}"
+    );
+    assert!(
+        err.contains("it is 67108865 bytes, more than the limit of 67108864 bytes (64 MiB)"),
+        "{err}"
+    );
+}

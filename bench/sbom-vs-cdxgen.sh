@@ -12,8 +12,8 @@
 #     the SBOM; the SHA-256 of the whole file is most of it.
 #
 # cdxgen is installed from npm at a pinned version into target/bench-cdxgen (kept between
-# runs). Peak memory is GNU time's maximum resident set size, which is that of the largest
-# single process of the run (cdxgen starts helper processes), not a sum.
+# runs). Peak memory is getrusage's maximum resident set size of the children, which is that
+# of the largest single process of the run (cdxgen starts helper processes), not a sum.
 #
 # Usage: bench/sbom-vs-cdxgen.sh [RUNS]   (default 3; medians are reported)
 # Environment: BENCH_WORK=DIR keeps the SBOMs and logs in DIR instead of a temporary directory.
@@ -36,7 +36,6 @@ die() {
 for tool in npm node jq python3 openssl bc; do
   command -v "$tool" >/dev/null || die "\`$tool\` not found; run scripts/setup.sh"
 done
-[[ -x /usr/bin/time ]] || die "/usr/bin/time (GNU time) not found; it measures peak memory"
 [[ -f $archive ]] || ./scripts/build-example-image.sh >/dev/null
 cargo build --release --quiet -p clearbox
 clearbox=$repo/target/release/clearbox
@@ -62,17 +61,23 @@ median() {
 }
 
 # Runs the command "$@" $2 times with its output discarded, and runs the function $3 untimed
-# before each run. Writes one "seconds max-rss-KiB" line per run to the file $1.
+# before each run. Writes one "wall-seconds max-rss-KiB cpu-seconds" line per run to the file
+# $1. CPU time (user + system of the command and its children, from getrusage) is reported
+# beside wall time because it changes less when other work shares the machine.
 measure() {
-  local out=$1 count=$2 prepare=$3 start end
+  local out=$1 count=$2 prepare=$3
   shift 3
   : >"$out"
   for ((i = 0; i < count; i++)); do
     "$prepare"
-    start=$(date +%s.%N)
-    /usr/bin/time -f %M -o "$work/rss" "$@" >/dev/null 2>>"$work/stderr.log"
-    end=$(date +%s.%N)
-    echo "$(echo "$end - $start" | bc -l) $(cat "$work/rss")" >>"$out"
+    python3 -c '
+import resource, subprocess, sys, time
+start = time.perf_counter()
+subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, check=True)
+wall = time.perf_counter() - start
+usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+print(f"{wall:.6f} {usage.ru_maxrss} {usage.ru_utime + usage.ru_stime:.6f}")
+' "$@" >>"$out" 2>>"$work/stderr.log"
   done
 }
 
@@ -190,14 +195,24 @@ echo
 
 extract_model
 bytes=$(stat -c %s "$work/model-rootfs/model.safetensors")
-measure "$work/hash-clearbox.runs" "$hash_runs" nothing "${clearbox_hash[@]}"
-measure "$work/hash-openssl.runs" "$hash_runs" nothing "${openssl_hash[@]}"
+# The two tools take turns, so a change in the machine's load affects both alike.
+: >"$work/hash-clearbox.runs"
+: >"$work/hash-openssl.runs"
+for ((run = 0; run < hash_runs; run++)); do
+  measure "$work/hash-clearbox.run" 1 nothing "${clearbox_hash[@]}"
+  measure "$work/hash-openssl.run" 1 nothing "${openssl_hash[@]}"
+  cat "$work/hash-clearbox.run" >>"$work/hash-clearbox.runs"
+  cat "$work/hash-openssl.run" >>"$work/hash-openssl.runs"
+done
 hc_s=$(cut -d' ' -f1 "$work/hash-clearbox.runs" | median)
 ho_s=$(cut -d' ' -f1 "$work/hash-openssl.runs" | median)
+hc_cpu=$(cut -d' ' -f3 "$work/hash-clearbox.runs" | median)
+ho_cpu=$(cut -d' ' -f3 "$work/hash-openssl.runs" | median)
 ours=$(jq -r '[.components[] | select(.type == "machine-learning-model") | .hashes[]? | select(.alg == "SHA-256") | .content][0]' "$work/model.cdx.json")
 theirs=$("${openssl_hash[@]}" | awk '{print $NF}')
 [[ $ours == "$theirs" ]] || die "clearbox's SHA-256 \`$ours\` differs from openssl's \`$theirs\`"
 echo "model.safetensors: $bytes bytes, SHA-256 $theirs (both tools agree); $hash_runs runs (median)"
 printf '%-44s %8.3f s %8.0f MB/s\n' "clearbox sbom dir: (model file only)" "$hc_s" "$(echo "$bytes / $hc_s / 1000000" | bc -l)"
 printf '%-44s %8.3f s %8.0f MB/s\n' "openssl dgst -sha256" "$ho_s" "$(echo "$bytes / $ho_s / 1000000" | bc -l)"
-printf 'clearbox throughput / openssl throughput: %.2f\n' "$(echo "$ho_s / $hc_s" | bc -l)"
+printf 'clearbox throughput / openssl throughput: %.2f (wall time), %.2f (CPU time: %.3f s / %.3f s)\n' \
+  "$(echo "$ho_s / $hc_s" | bc -l)" "$(echo "$ho_cpu / $hc_cpu" | bc -l)" "$hc_cpu" "$ho_cpu"

@@ -10,23 +10,29 @@ set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 venv=${CLEARBOX_VENV:-$repo/.venv}
 sudo=""
-[[ $(id -u) -eq 0 ]] || sudo="sudo"
+if [[ $(id -u) -ne 0 ]]; then
+  command -v sudo >/dev/null || { echo "error: run this as root, or install sudo" >&2; exit 2; }
+  sudo="sudo"
+fi
 
 step() { printf '==> %s\n' "$*" >&2; }
 
 # Debian packages: image tools and pip for the example image, Python for the validators, a
 # registry, htpasswd and openssl for the registry tests, SoftHSM for the PKCS#11 tests, dpkg
-# (always present) and python3-rpm as the version-ordering oracles.
-# Node.js's npm, which the machine already has, fetches the SARIF schema.
+# (always present) and python3-rpm as the version-ordering oracles, and a C compiler for the
+# crates that build C code (aws-lc-sys, libsqlite3-sys, zstd-sys). npm fetches the SARIF
+# schema; Debian's npm is installed only when no npm is on the PATH.
 apt_packages=(
   umoci skopeo jq bc ca-certificates curl
   python3 python3-venv python3-pip
   docker-registry apache2-utils openssl softhsm2 python3-rpm
+  gcc libc6-dev
 )
 missing=()
 for p in "${apt_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
+command -v npm >/dev/null || missing+=(npm)
 if ((${#missing[@]})); then
   step "installing Debian packages: ${missing[*]}"
   $sudo apt-get update -qq

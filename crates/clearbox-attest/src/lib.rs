@@ -24,6 +24,8 @@
 //! - Offline verification of Sigstore bundles (v0.1 to v0.3) against a trusted root, with
 //!   Fulcio certificates or managed keys, Rekor v1 and v2 entries and RFC 3161 timestamps; see
 //!   [`bundle`].
+//! - SLSA provenance v1 written for an image from its git checkout, and provenance v0.1, v0.2
+//!   and v1 checked against a policy; see [`slsa`].
 //!
 //! # Not yet
 //!
@@ -49,6 +51,7 @@ pub mod dsse;
 pub mod intoto;
 pub mod keys;
 pub mod simple_signing;
+pub mod slsa;
 mod verified;
 
 pub use keys::{KeyError, PublicKey, Signature, SigningKey};

@@ -8,9 +8,12 @@
 
 #![forbid(unsafe_code)]
 
+mod assessment;
 mod attestations;
 mod manifest;
+mod matrix;
 mod metadata;
+mod model;
 mod output_dir;
 mod readme;
 mod subject;
@@ -20,12 +23,18 @@ use std::path::{Path, PathBuf};
 
 use clearbox_catalog::{Contents, catalog_image};
 use clearbox_oci::{Image, ImageReference, OciError, Progress, ReadOptions};
+use clearbox_policy::compliance::FrameworkId;
 use clearbox_policy::{CheckOutcome, render_markdown, run_image_checks};
 use tracing::info;
 
+pub use assessment::{AssessOptions, Assessment, assess};
 pub use manifest::{
     EvidenceManifest, MANIFEST_FILE, MANIFEST_FORMAT, ManifestEntry, REQUIRED_FILES, VerifyReport,
     verify_package,
+};
+pub use matrix::{
+    Comparison, ControlRow, FrameworkReport, ImageIdentity, MATRIX_VERSION, Matrix, Overview,
+    StatusCounts, VulnerabilityOverview,
 };
 pub use subject::{document_time, sbom_subject};
 pub use vulns::VulnerabilityScan;
@@ -92,6 +101,9 @@ pub enum EvidenceError {
     /// The verifying key could not be loaded.
     #[error("failed to load the verifying key")]
     Key(#[source] clearbox_attest::KeyError),
+    /// A compliance framework file compiled into the binary is invalid.
+    #[error(transparent)]
+    Framework(#[from] clearbox_policy::compliance::FrameworkError),
 }
 
 impl EvidenceError {
@@ -119,6 +131,9 @@ pub struct EvidenceOptions {
     /// Public key (PEM file or `pkcs11:` URI) to verify signatures and attestations with.
     /// Without one, they are listed but reported as not verified.
     pub key: Option<String>,
+    /// A provenance policy and the file it was read from: verified SLSA provenance is checked
+    /// against it and each check is recorded in `slsa-provenance.json`. Used only with `key`.
+    pub provenance_policy: Option<(PathBuf, clearbox_attest::slsa::ProvenancePolicy)>,
 }
 
 /// One file of the package and whether it holds the evidence it is named for.
@@ -214,8 +229,36 @@ pub fn write_evidence(
     }
 
     // Signatures, provenance and image checks.
-    summary.push(write_signature_files(&image, key.as_ref(), &mut package)?);
-    summary.push(write_checks(&image, &options.read, progress, &mut package)?);
+    let (signature_line, artifacts) = write_signature_files(
+        &image,
+        key.as_ref(),
+        options.provenance_policy.as_ref(),
+        &mut package,
+    )?;
+    summary.push(signature_line);
+    let model = model::model_attestation(&image, &contents, key.as_ref(), &options.read, progress);
+    package.json(
+        "model-attestation.json",
+        &model.document,
+        model.produced,
+        &model.note,
+    )?;
+    summary.push(model.summary);
+    let (checks_line, checks) = write_checks(&image, &options.read, progress, &mut package)?;
+    summary.push(checks_line);
+
+    // The compliance matrix, from the results above.
+    let inputs = matrix::Inputs {
+        image: &image,
+        catalog: &contents.catalog,
+        scan: &scan,
+        artifacts: &artifacts,
+        checks: &checks,
+        k8s: None,
+        in_package: true,
+        tool_version: &options.tool_version,
+    };
+    summary.push(write_matrix(&inputs, &mut package)?);
 
     // README and manifest last, so the manifest covers the README.
     let digest = image.manifest_digest.as_ref().map(ToString::to_string);
@@ -239,17 +282,26 @@ pub fn write_evidence(
 }
 
 /// Writes `signature-verification.txt`, `slsa-provenance.json` and `attestations.json`, and
-/// returns the summary line.
+/// returns the summary line and what was found.
 fn write_signature_files(
     image: &Image,
     key: Option<&clearbox_attest::PublicKey>,
+    policy: Option<&(PathBuf, clearbox_attest::slsa::ProvenancePolicy)>,
     package: &mut Package<'_>,
-) -> Result<String, EvidenceError> {
-    let evidence = attestations::collect(image, key);
-    let not_verified = if evidence.store_available {
-        "no --key was given, so the signatures found were not verified"
+) -> Result<(String, attestations::ArtifactEvidence), EvidenceError> {
+    let evidence = attestations::collect(image, key, policy);
+    let not_checked;
+    let not_verified = if let Some(reason) = evidence.unsearched {
+        reason
+    } else if let Some(summary) = evidence
+        .signatures
+        .as_ref()
+        .filter(|s| s.outcome() == attestations::Outcome::NotChecked)
+    {
+        not_checked = format!("the signatures could not be checked: {}", summary.reason());
+        &not_checked
     } else {
-        "this image source (an archive or a root filesystem) cannot carry signatures"
+        "no --key was given, so the signatures found were not verified"
     };
     let checked = evidence.signatures_checked();
     package.bytes(
@@ -274,16 +326,16 @@ fn write_signature_files(
         checked,
         not_verified,
     )?;
-    Ok(evidence.summary_line())
+    Ok((evidence.summary_line(), evidence))
 }
 
-/// Writes `cis-compliance.md` and returns the summary line.
+/// Writes `cis-compliance.md` and returns the summary line and the results.
 fn write_checks(
     image: &Image,
     options: &ReadOptions,
     progress: &dyn Progress,
     package: &mut Package<'_>,
-) -> Result<String, EvidenceError> {
+) -> Result<(String, Vec<clearbox_policy::CheckResult>), EvidenceError> {
     let checks = run_checks(image, options, progress)?;
     let failed = checks
         .iter()
@@ -295,7 +347,7 @@ fn write_checks(
         true,
         "",
     )?;
-    Ok(format!(
+    let line = format!(
         "CIS image checks: {} run, {failed} failed ({}).",
         checks.len(),
         checks
@@ -303,7 +355,36 @@ fn write_checks(
             .map(|c| format!("{} {}", c.id, c.outcome.label()))
             .collect::<Vec<_>>()
             .join(", ")
-    ))
+    );
+    Ok((line, checks))
+}
+
+/// Writes `compliance-matrix.json`, `compliance-matrix.md` and `report.html` for every
+/// framework, and returns the summary line.
+fn write_matrix(
+    inputs: &matrix::Inputs<'_>,
+    package: &mut Package<'_>,
+) -> Result<String, EvidenceError> {
+    let matrix = Matrix::build(inputs, &FrameworkId::ALL)?;
+    package.bytes("compliance-matrix.json", &matrix.to_json(), true, "")?;
+    package.bytes(
+        "compliance-matrix.md",
+        matrix.to_markdown().as_bytes(),
+        true,
+        "",
+    )?;
+    package.bytes("report.html", matrix.to_html().as_bytes(), true, "")?;
+    let counts: Vec<String> = matrix
+        .frameworks
+        .iter()
+        .map(|f| {
+            format!(
+                "{} {} satisfied, {} not satisfied, {} not evidenced",
+                f.name, f.summary.satisfied, f.summary.not_satisfied, f.summary.not_evidenced
+            )
+        })
+        .collect();
+    Ok(format!("Compliance matrix: {}.", counts.join("; ")))
 }
 
 fn inventory_line(contents: &Contents) -> String {

@@ -51,12 +51,16 @@ pub(crate) fn entry_for(bytes: &[u8]) -> ManifestEntry {
 
 /// Every file a package of this format holds besides the manifest. `evidence verify` requires
 /// all of them, so removing a file together with its manifest entry is still detected.
-pub const REQUIRED_FILES: [&str; 11] = [
+pub const REQUIRED_FILES: [&str; 15] = [
     "README.md",
     "attestations.json",
     "cis-compliance.md",
+    "compliance-matrix.json",
+    "compliance-matrix.md",
     "critical-vulnerabilities.json",
     "image-metadata.json",
+    "model-attestation.json",
+    "report.html",
     "sbom.cdx.json",
     "sbom.spdx.json",
     "signature-verification.txt",

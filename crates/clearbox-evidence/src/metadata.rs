@@ -61,6 +61,7 @@ pub(crate) fn image_metadata(
         "reference": image.reference.to_string(),
         "tags": image.tags,
         "manifest_digest": image.manifest_digest.as_ref().map(ToString::to_string),
+        "index_digest": crate::attestations::index_digest(image),
         "manifest_digest_note": image.manifest_digest.is_none().then_some(
             "this source stores no image manifest (docker save archive or root filesystem); \
              the config digest identifies the image"),
@@ -77,6 +78,7 @@ pub(crate) fn image_metadata(
         "healthcheck": config.healthcheck,
         "labels": config.labels.clone().unwrap_or_default(),
         "annotations": annotations,
+        "model_governance": crate::model::governance(image),
         "distro": distro,
         "layers": layer_records,
         "unreadable_files": unknowns,

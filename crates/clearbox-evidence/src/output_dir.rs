@@ -9,7 +9,9 @@ use std::io::{Read as _, Write};
 use std::path::{Path, PathBuf};
 
 use crate::EvidenceError;
-use crate::manifest::{EvidenceManifest, MANIFEST_FILE, MANIFEST_FORMAT};
+use crate::manifest::{
+    EvidenceManifest, MANIFEST_FILE, MANIFEST_FORMAT, REQUIRED_FILES, entry_for,
+};
 
 /// A directory being filled, not yet visible at its final path.
 pub(crate) struct StagedDir {
@@ -62,8 +64,13 @@ impl StagedDir {
         })
     }
 
-    /// Writes one file into the staging directory and syncs it.
+    /// Writes one file into the staging directory and syncs it. `name` is one of the package's
+    /// files ([`is_package_file`]), the list `--force` trusts when it replaces a package.
     pub(crate) fn write(&self, name: &str, bytes: &[u8]) -> Result<(), EvidenceError> {
+        assert!(
+            is_package_file(name),
+            "`{name}` is not in REQUIRED_FILES; add it there before writing it"
+        );
         let path = self.staging.path().join(name);
         let mut file = fs::File::create(&path).map_err(|e| EvidenceError::io(&path, e))?;
         file.write_all(bytes)
@@ -105,9 +112,17 @@ fn is_empty_dir(dir: &Path) -> Result<bool, EvidenceError> {
         .is_none())
 }
 
+/// Returns whether `name` is a file that clearbox writes into a package: the manifest or one of
+/// [`REQUIRED_FILES`]. [`StagedDir::write`] writes no other name.
+pub(crate) fn is_package_file(name: &str) -> bool {
+    name == MANIFEST_FILE || REQUIRED_FILES.contains(&name)
+}
+
 /// Accepts an existing output directory for `--force` only when it is an earlier evidence
-/// package: a `manifest.json` of this format, and no entry that the manifest does not list.
-/// So `--force` never deletes the image, key or database a user keeps in the same folder.
+/// package: a `manifest.json` of this format, every name it lists being a file clearbox writes
+/// into a package, every such file present matching its SHA-256, and no entry that the manifest
+/// does not list. So `--force` never deletes the image, key, database or other file a user
+/// keeps in the same folder, even when someone listed it in the manifest.
 fn check_replaceable(dir: &Path) -> Result<(), EvidenceError> {
     let not_package = |reason: String| EvidenceError::OutputNotPackage {
         dir: dir.to_owned(),
@@ -128,6 +143,7 @@ fn check_replaceable(dir: &Path) -> Result<(), EvidenceError> {
             manifest.format.escape_debug()
         )));
     }
+    check_listed_files(dir, &manifest).map_err(not_package)?;
     let mut unlisted = Vec::new();
     for entry in fs::read_dir(dir).map_err(|e| EvidenceError::io(dir, e))? {
         let entry = entry.map_err(|e| EvidenceError::io(dir, e))?;
@@ -145,6 +161,44 @@ fn check_replaceable(dir: &Path) -> Result<(), EvidenceError> {
             "it holds entries the package does not list: {}",
             unlisted.join(", ")
         )))
+    }
+}
+
+/// Checks each name the manifest lists: a package file name, and, when present, a regular file
+/// whose SHA-256 and size are the manifest's. Returns why the directory is not a package.
+fn check_listed_files(dir: &Path, manifest: &EvidenceManifest) -> Result<(), String> {
+    let foreign: Vec<String> = manifest
+        .files
+        .keys()
+        .filter(|name| !is_package_file(name))
+        .map(|name| name.escape_debug().to_string())
+        .collect();
+    if !foreign.is_empty() {
+        return Err(format!(
+            "`{MANIFEST_FILE}` lists files clearbox does not write into a package: {}",
+            foreign.join(", ")
+        ));
+    }
+    let mut changed = Vec::new();
+    for (name, expected) in &manifest.files {
+        let path = dir.join(name);
+        let Ok(meta) = fs::symlink_metadata(&path) else {
+            continue;
+        };
+        let matches = meta.is_file()
+            && meta.len() == expected.size
+            && fs::read(&path).is_ok_and(|bytes| entry_for(&bytes) == *expected);
+        if !matches {
+            changed.push(name.clone());
+        }
+    }
+    if changed.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "these files differ from the SHA-256 `{MANIFEST_FILE}` lists for them: {}",
+            changed.join(", ")
+        ))
     }
 }
 

@@ -22,9 +22,11 @@ struct Support {
 const SUPPORT: &[Support] = &[
     Support {
         file: "image-metadata.json",
-        what: "Identity of the assessed image: reference, manifest and config digests, creation time, user, entrypoint, labels, annotations, every layer with its stored and uncompressed digests, and the files the catalogers selected but could not read.",
+        what: "Identity of the assessed image: reference, manifest and config digests (and `index_digest`, the index the platform manifest was chosen from, when the reference named one), creation time, user, entrypoint, labels, annotations, every layer with its stored and uncompressed digests, and the files the catalogers selected but could not read. `model_governance` holds the model card recorded with `clearbox annotate` (name, version, trained date, training data version, bias scan, baseline accuracy, drift threshold, patch SLA, approvers), checked as a model card is; these annotations are unsigned unless a model attestation carries them.",
         supports: &[
             "EU AI Act Art. 11 and Annex IV: technical documentation names the exact version of the system",
+            "EU AI Act Art. 10: data governance, the training data version and the bias examination (scan date and result) stated for the deployed model",
+            "NIST AI RMF GOVERN 2.1 (who approved the release) and MEASURE 2.11 (bias evaluated and the result documented)",
             "NIST AI RMF MAP: the system and its components are identified",
             "IM8 audit trail: every other file is tied to one image digest",
         ],
@@ -73,7 +75,7 @@ const SUPPORT: &[Support] = &[
     },
     Support {
         file: "signature-verification.txt",
-        what: "Whether the image is signed, and whether each signature verified with the key given (cosign-compatible, key-based; no transparency-log check, and the repository a signature claims is not checked).",
+        what: "Whether the image is signed, and whether each signature verified with the key given, or why they could not be checked; for an image read through an index, signatures made for the platform manifest digest and for the index digest, each shown with the digest it names (cosign-compatible, key-based; no transparency-log check, and the repository a signature claims is not checked).",
         supports: &[
             "EU AI Act Art. 15: protection against unauthorised alteration",
             "IM8 non-repudiation",
@@ -91,10 +93,20 @@ const SUPPORT: &[Support] = &[
     },
     Support {
         file: "attestations.json",
-        what: "Every attestation found beside the image, with its predicate type and whether it verified with the key: SBOM, vulnerability, SLSA and other in-toto statements.",
+        what: "Every attestation found beside the image, with its predicate type and whether it verified with the key: SBOM, vulnerability, SLSA and other in-toto statements. `result` is `verified`, `failed` or `not-checked`; `rejected` lists each attestation that failed a check with its reason and predicate type; `found` lists each artefact manifest with the digest it names and, for attestations, the predicate types of its layers.",
         supports: &[
             "EU AI Act Art. 11 and Annex IV: signed statements about how the system was built",
             "IM8 non-repudiation: each statement is signed",
+        ],
+    },
+    Support {
+        file: "model-attestation.json",
+        what: "Signed model attestations (clearbox's `https://clearbox.dev/model/v1`, listing every weight file of the image with its layer, SHA-256, size and format, and the governance annotations; and OpenSSF Model Signing v1.0 for one model directory), verified with the key given, and every listed digest compared with the file the image's layers hold; unlisted weight files are reported. Not produced without a key, or when no attestation verified or one disagrees with the image.",
+        supports: &[
+            "EU AI Act Art. 10: data governance, the deployed weights are the ones whose training data and bias scan the signed governance fields describe",
+            "EU AI Act Art. 15: protection against unauthorised alteration of the model",
+            "NIST AI RMF MAP 4.1 and MANAGE 3.2: third-party and in-house models are tracked by digest",
+            "IM8 non-repudiation: the list of model files is signed",
         ],
     },
     Support {
@@ -105,6 +117,23 @@ const SUPPORT: &[Support] = &[
             "IM8 least privilege",
             "EU AI Act Art. 15: cybersecurity",
         ],
+    },
+    Support {
+        file: "compliance-matrix.json",
+        what: "Every control of the EU AI Act, NIST AI RMF 1.0, Singapore IM8, CIS Docker section 4 and CIS Kubernetes section 5 that clearbox maps, with its status (satisfied, not satisfied, not evidenced), the reason, the checks behind it and the files holding their evidence. A control no check can evidence is listed as not evidenced, with why.",
+        supports: &[
+            "EU AI Act Art. 9, 10, 11, 15 and 17, NIST AI RMF GOVERN, MAP, MEASURE and MANAGE, IM8, CIS Docker Benchmark v1.6.0 section 4, CIS Kubernetes Benchmark v1.9.0 section 5: one row per control",
+        ],
+    },
+    Support {
+        file: "compliance-matrix.md",
+        what: "The same matrix as Markdown tables, one per framework, then every check with its result.",
+        supports: &["As compliance-matrix.json"],
+    },
+    Support {
+        file: "report.html",
+        what: "The matrix as one self-contained page for auditors (no scripts, nothing fetched): the summary per framework, vulnerabilities by severity and the SBOM by component type as charts, the signature and provenance status, and links to the files of this package.",
+        supports: &["As compliance-matrix.json"],
     },
     Support {
         file: "manifest.json",
@@ -123,7 +152,7 @@ const NOT_IN_PACKAGE: &[(&str, &str)] = &[
     ),
     (
         "Kubernetes workload checks (Pod Security, CIS Kubernetes)",
-        "they examine deployment manifests, which are not part of the image",
+        "they examine deployment manifests, which are not part of the image; `clearbox report IMAGE --k8s FILE` adds their results to a compliance matrix",
     ),
 ];
 

@@ -10,6 +10,8 @@
 //! - OCI and Docker v2 schema 2 manifests, nested indexes with platform selection.
 //! - Every blob checked: manifests and configs against their descriptors before parsing,
 //!   layers against the stored digest and the config's `diff_id` while streaming.
+//! - Annotations added to an OCI image manifest in a layout or a registry, which moves the
+//!   reference to the new digest ([`annotate_manifest`]).
 //!
 //! # Not yet
 //! - Registry credential helpers and identity tokens; see [`registry`].
@@ -21,6 +23,7 @@
 
 #![forbid(unsafe_code)]
 
+mod annotate;
 mod digest;
 mod error;
 mod file;
@@ -37,6 +40,7 @@ pub mod spec;
 mod store;
 mod tar;
 
+pub use annotate::{AnnotateError, AnnotateOutcome, annotate_manifest};
 pub use digest::{Digest, HashingReader};
 pub use error::{LayerProblem, OciError};
 pub use file::{FileProblem, open_regular_file, read_regular_file};

@@ -11,6 +11,9 @@
 //! - Kubernetes manifests ([`k8s`]): Pod Security Standards `baseline` and `restricted` at every
 //!   version from v1.0 to v1.37, CIS Kubernetes Benchmark section 5 workload items, and image
 //!   and pod spec least-privilege checks.
+//! - Compliance frameworks ([`compliance`]): the EU AI Act, NIST AI RMF 1.0, Singapore IM8, CIS
+//!   Docker section 4 and CIS Kubernetes section 5 as data files that map each control to the
+//!   checks that evidence it, and the rules that turn check results into control statuses.
 //!
 //! # Not yet
 //! - The policy file.
@@ -19,6 +22,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod compliance;
 mod image_checks;
 pub mod k8s;
 

@@ -75,6 +75,14 @@ pub(crate) enum Command {
     /// could not be made, or the bundle or trusted root is malformed; 2 a file cannot be read
     /// or an argument is invalid.
     VerifyAttestation(VerifyAttestationArgs),
+    /// Write SLSA provenance v1 for an image from its git checkout and build facts, and with
+    /// --attest sign it and store it beside the image.
+    ///
+    /// The statement's subject is the image's digest. The source repository, ref and commit
+    /// come from the checkout in --source (read without running git; a dirty tree is refused
+    /// unless --allow-dirty). The invocation ID and start time come from the arguments, else
+    /// from GitHub Actions or GitLab CI variables. Fields are listed in docs/provenance.md.
+    Provenance(ProvenanceArgs),
     /// Attach artifacts to an image in a registry or layout.
     #[command(subcommand)]
     Attach(AttachCommand),
@@ -84,6 +92,164 @@ pub(crate) enum Command {
     /// Check images and Kubernetes manifests against security benchmarks.
     #[command(subcommand)]
     Check(CheckCommand),
+    /// Write the compliance matrix of an image: each control of the EU AI Act, NIST AI RMF,
+    /// Singapore IM8 and the CIS Docker and Kubernetes benchmarks with its status, the checks
+    /// behind it and the evidence files that hold their results.
+    ///
+    /// The image is read, cataloged, scanned, verified and checked as evidence does. A control
+    /// is satisfied when every check behind it passed, not satisfied when one failed, and not
+    /// evidenced when no check can evidence it or one of them did not run: without --key the
+    /// signature and provenance checks do not run, and without --k8s the Kubernetes checks do
+    /// not. The mapping is in docs/compliance.md. The exit code is 0 whatever the statuses, and
+    /// 2 when an image or a manifest cannot be read.
+    Report(ReportArgs),
+    /// Record a model card as annotations on an image manifest, and print the new manifest
+    /// digest.
+    ///
+    /// The card (YAML, or JSON for a .json file) is validated first; every invalid field is
+    /// named. The manifest gets the annotations (the image config's creation time as the
+    /// created key), is stored under its new digest, and the tag is moved to it: index.json of
+    /// an oci: layout is replaced atomically, a registry tag is pushed again. The old manifest
+    /// stays. Signatures and attestations of the old digest do not apply to the new one.
+    Annotate(AnnotateArgs),
+    /// Attest the model files in an image: build the predicate from the image's layers, sign it
+    /// and store it beside the image, as attest does.
+    ///
+    /// --format clearbox (https://clearbox.dev/model/v1) lists every weight file with its path,
+    /// layer, SHA-256, size, format and format facts, and the governance annotations that
+    /// annotate wrote. --format model-signing (https://model_signing/signature/v1.0, OpenSSF
+    /// Model Signing) lists every file of one model directory. Check either with
+    /// verify-attestation --type model or --type model-signing.
+    ModelAttest(ModelAttestArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct AnnotateArgs {
+    #[command(flatten)]
+    pub(crate) target: TargetArgs,
+
+    /// The model card: YAML, or JSON when the name ends in .json. Fields are listed in
+    /// docs/model-governance.md.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) model_card: PathBuf,
+
+    #[command(flatten)]
+    pub(crate) keys: AnnotationPrefixArgs,
+}
+
+/// The prefixes of the governance annotation keys.
+#[derive(Debug, Args)]
+pub(crate) struct AnnotationPrefixArgs {
+    /// Prefix of the standard keys: title, version, description, licenses, created.
+    #[arg(
+        long,
+        value_name = "PREFIX",
+        default_value = "org.opencontainers.image."
+    )]
+    pub(crate) prefix: String,
+
+    /// Prefix of the model keys: trained-date, training-data-version, bias-scan.status,
+    /// bias-scan.date, baseline-accuracy, drift-threshold, patch-sla-days, approvers.
+    #[arg(long, value_name = "PREFIX", default_value = "dev.clearbox.model.")]
+    pub(crate) model_prefix: String,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ModelAttestArgs {
+    #[command(flatten)]
+    pub(crate) target: TargetArgs,
+
+    /// Private key, as for sign.
+    #[arg(long)]
+    pub(crate) key: String,
+
+    /// The predicate to write.
+    #[arg(long, value_enum, default_value_t = ModelAttestFormat::Clearbox)]
+    pub(crate) format: ModelAttestFormat,
+
+    /// For --format model-signing: the model directory, an absolute path in the image that
+    /// holds at least one weight file. Default: the directory that holds every weight file.
+    #[arg(long, value_name = "DIR")]
+    pub(crate) model_dir: Option<String>,
+
+    /// Subject name of the statement. Default: the image's repository; required for an oci:
+    /// layout.
+    #[arg(long, value_name = "REGISTRY/REPO")]
+    pub(crate) identity: Option<String>,
+
+    /// Where to store it: legacy, oci-1-1 or auto, as for sign.
+    #[arg(long, default_value = "auto", value_name = "MODE")]
+    pub(crate) registry_referrers_mode: String,
+
+    #[command(flatten)]
+    pub(crate) keys: AnnotationPrefixArgs,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub(crate) enum ModelAttestFormat {
+    /// Every weight file of the image and the governance annotations.
+    Clearbox,
+    /// OpenSSF Model Signing v1.0 for one model directory.
+    ModelSigning,
+}
+
+#[derive(Debug, Args)]
+#[command(group(ArgGroup::new("report_target").required(true).args(["image", "compare"])))]
+pub(crate) struct ReportArgs {
+    /// The image to report on.
+    pub(crate) image: Option<String>,
+
+    /// Report on two images instead, control by control side by side, such as a standard build
+    /// and its hardened rebuild.
+    #[arg(long, num_args = 2, value_names = ["IMAGE_A", "IMAGE_B"], conflicts_with = "image")]
+    pub(crate) compare: Option<Vec<String>>,
+
+    /// Frameworks to include: eu-ai-act, nist-ai-rmf, im8, cis-docker, cis-k8s, cis (both CIS
+    /// benchmarks) or all (repeatable or comma-separated) [default: all].
+    #[arg(
+        long,
+        value_name = "FRAMEWORK",
+        value_delimiter = ',',
+        value_parser = ["eu-ai-act", "nist-ai-rmf", "im8", "cis-docker", "cis-k8s", "cis", "all"]
+    )]
+    pub(crate) framework: Vec<String>,
+
+    /// Kubernetes manifest files (YAML or JSON) or directories to check for the CIS Kubernetes
+    /// and IM8 workload controls, with the checks of check k8s and the Pod Security Standards
+    /// at restricted. The registry allowlist check does not run.
+    #[arg(long = "k8s", value_name = "FILE|DIR", num_args = 1..)]
+    pub(crate) k8s: Vec<PathBuf>,
+
+    /// Advisory database [default: $XDG_DATA_HOME/clearbox/advisories.db].
+    #[arg(long, env = "CLEARBOX_DB")]
+    pub(crate) db: Option<PathBuf>,
+
+    /// Public key (PEM file or pkcs11: URI) to verify the image's signatures and SLSA
+    /// provenance with. Without it those checks do not run.
+    #[arg(long)]
+    pub(crate) key: Option<String>,
+
+    /// Output format.
+    #[arg(short, long, value_enum, default_value_t = ReportFormat::Md)]
+    pub(crate) format: ReportFormat,
+
+    /// Write to FILE instead of stdout.
+    #[arg(short, long, value_name = "FILE")]
+    pub(crate) output: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub(crate) read: ReadArgs,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub(crate) enum ReportFormat {
+    /// The matrix as JSON (fields in docs/compliance.md).
+    Json,
+    /// Markdown tables: the summary, one table per framework, then the checks.
+    Md,
+    /// One self-contained HTML page: charts, tables and links to the evidence files, with no
+    /// scripts and nothing fetched.
+    Html,
 }
 
 #[derive(Debug, Subcommand)]
@@ -219,9 +385,9 @@ pub(crate) struct SignArgs {
     #[arg(short = 'a', long = "annotation", value_name = "KEY=VALUE", value_parser = parse_key_value)]
     pub(crate) annotations: Vec<(String, String)>,
 
-    /// Repository the signature names. Default: the image's repository; required for an
-    /// oci: layout, which names none.
-    #[arg(long, value_name = "REGISTRY/REPO")]
+    /// Repository the signature names, a Docker reference with optional tag and no URL scheme.
+    /// Default: the image's repository; required for an oci: layout, which names none.
+    #[arg(long, value_name = "REGISTRY/REPO", value_parser = parse_identity)]
     pub(crate) identity: Option<String>,
 
     /// Where to store it: legacy (cosign's sha256-<hex>.sig tag), oci-1-1 (an OCI 1.1
@@ -243,9 +409,10 @@ pub(crate) struct VerifyArgs {
     #[arg(short = 'a', long = "annotation", value_name = "KEY=VALUE", value_parser = parse_key_value)]
     pub(crate) annotations: Vec<(String, String)>,
 
-    /// Require the signature to name this repository. Without it, the repository a signature
-    /// claims is not checked.
-    #[arg(long, value_name = "REGISTRY/REPO")]
+    /// Require the signature to name this repository (alpine, docker.io/alpine and
+    /// docker.io/library/alpine are the same). With a tag or digest, the signature must name
+    /// that tag or digest too. Without it, the repository a signature claims is not checked.
+    #[arg(long, value_name = "REGISTRY/REPO[:TAG]", value_parser = parse_identity)]
     pub(crate) identity: Option<String>,
 }
 
@@ -279,6 +446,80 @@ pub(crate) struct AttestArgs {
 }
 
 #[derive(Debug, Args)]
+pub(crate) struct ProvenanceArgs {
+    /// The image the provenance is about: docker://REGISTRY/REPO[:TAG|@DIGEST], oci:DIR[:TAG]
+    /// or oci-archive:FILE[:TAG].
+    pub(crate) image: String,
+
+    /// The git checkout the image was built from (a directory inside it).
+    #[arg(long, value_name = "DIR")]
+    pub(crate) source: PathBuf,
+
+    /// The builder ID (runDetails.builder.id): a URI naming the build platform that ran the
+    /// build, such as https://github.com/acme/infra/.github/workflows/build.yml@refs/tags/v1.
+    #[arg(long, value_name = "URI")]
+    pub(crate) builder_id: String,
+
+    /// The build type (buildDefinition.buildType). Default: clearbox's container-image build
+    /// type, described in docs/provenance.md.
+    #[arg(long, value_name = "URI")]
+    pub(crate) build_type: Option<String>,
+
+    /// Record an approval: comma-separated KEY=VALUE pairs with at least reviewer=NAME, such as
+    /// ticket=CHG-1234,reviewer=alice (repeatable). Values cannot contain commas.
+    #[arg(long = "approval", value_name = "KEY=VALUE,...", value_parser = parse_approval)]
+    pub(crate) approvals: Vec<clearbox_attest::slsa::Approval>,
+
+    /// A base image the build started from, resolved to its digest (repeatable). Without it,
+    /// the image's org.opencontainers.image.base.digest and base.name annotations are used.
+    #[arg(long = "base", value_name = "IMAGE")]
+    pub(crate) bases: Vec<String>,
+
+    /// Write provenance for a working tree that differs from its commit, recording
+    /// dirty: true. Without it a dirty tree is an error.
+    #[arg(long)]
+    pub(crate) allow_dirty: bool,
+
+    /// When the build started (RFC 3339). Default: CI_JOB_STARTED_AT in GitLab CI.
+    #[arg(long, value_name = "RFC3339")]
+    pub(crate) started_on: Option<String>,
+
+    /// When the build finished (RFC 3339). Default: not recorded.
+    #[arg(long, value_name = "RFC3339")]
+    pub(crate) finished_on: Option<String>,
+
+    /// The invocation ID (runDetails.metadata.invocationId). Default: the GitHub Actions run
+    /// attempt URL, or GitLab's CI_JOB_URL.
+    #[arg(long, value_name = "ID")]
+    pub(crate) invocation_id: Option<String>,
+
+    /// Write the statement to FILE instead of stdout.
+    #[arg(short, long, value_name = "FILE")]
+    pub(crate) output: Option<PathBuf>,
+
+    /// Also sign the statement with --key and store it beside the image, as attest --type
+    /// slsaprovenance1 does.
+    #[arg(long, requires = "key")]
+    pub(crate) attest: bool,
+
+    /// Private key for --attest, as for sign.
+    #[arg(long, requires = "attest")]
+    pub(crate) key: Option<String>,
+
+    /// Subject name of the statement. Default: the image's repository; required for an oci:
+    /// layout whose tag names none.
+    #[arg(long, value_name = "REGISTRY/REPO")]
+    pub(crate) identity: Option<String>,
+
+    #[command(flatten)]
+    pub(crate) read: ReadArgs,
+}
+
+fn parse_approval(text: &str) -> Result<clearbox_attest::slsa::Approval, String> {
+    text.parse().map_err(|e| format!("{e}"))
+}
+
+#[derive(Debug, Args)]
 pub(crate) struct VerifyAttestationArgs {
     /// The image: docker://REGISTRY/REPO[:TAG|@DIGEST] or oci:DIR[:TAG]. Omit it with --bundle.
     #[arg(required_unless_present = "bundle", conflicts_with = "bundle")]
@@ -293,9 +534,18 @@ pub(crate) struct VerifyAttestationArgs {
     pub(crate) key: Option<String>,
 
     /// Require this predicate type (names as for attest, or a URI). Default: any. With
-    /// --bundle, it applies to a DSSE bundle's statement.
+    /// --bundle, it applies to a DSSE bundle's statement. model and model-signing (or their
+    /// URIs) also compare every listed model file with the image's layers, and exit 1 on any
+    /// mismatch or unlisted weight file.
     #[arg(long = "type", value_name = "TYPE")]
     pub(crate) predicate_type: Option<String>,
+
+    /// Check the verified SLSA provenance against this policy (YAML or JSON: builders, source
+    /// repository, ref pattern and commit, approvals; see docs/provenance.md). Every check is
+    /// listed on stderr; the exit code is 1 unless a provenance statement passes them all.
+    /// With it, --type slsaprovenance accepts SLSA v0.2 and v1, as slsa-verifier does.
+    #[arg(long, value_name = "FILE", conflicts_with = "bundle")]
+    pub(crate) policy: Option<PathBuf>,
 
     #[command(flatten)]
     pub(crate) bundle: BundleArgs,
@@ -406,6 +656,36 @@ fn parse_sha256_digest(text: &str) -> Result<[u8; 32], String> {
         .map_err(|bytes: Vec<u8>| format!("`{text}` has {} bytes, not 32", bytes.len()))
 }
 
+/// Checks that `--identity` is a Docker reference, and keeps it as given.
+fn parse_identity(text: &str) -> Result<String, String> {
+    clearbox_attest::cosign::Identity::parse(text)
+        .map(|_| text.to_owned())
+        .map_err(|error| error.to_string())
+}
+
+/// Checks that `--output-prefix` ends in a file name, so that the keys are not written as the
+/// hidden files `DIR/.key` and `DIR/.pub`.
+fn parse_output_prefix(text: &str) -> Result<PathBuf, String> {
+    let (directory, name) = match text.rfind('/') {
+        Some(slash) => text.split_at(slash + 1),
+        None => ("", text),
+    };
+    if name.is_empty() || name == "." || name == ".." {
+        // `dd/` becomes `dd/cosign`; `dd/.` and `..` get `/cosign` appended.
+        let example = if name.is_empty() {
+            format!("{directory}cosign")
+        } else {
+            format!("{text}/cosign")
+        };
+        return Err(format!(
+            "`{text}` does not end in a file name, so the keys would be the hidden files \
+             `.key` and `.pub`; give a prefix such as `{example}`, which writes \
+             `{example}.key` and `{example}.pub`"
+        ));
+    }
+    Ok(PathBuf::from(text))
+}
+
 /// Parses `KEY=VALUE`.
 fn parse_key_value(text: &str) -> Result<(String, String), String> {
     match text.split_once('=') {
@@ -420,8 +700,8 @@ pub(crate) enum KeyCommand {
     /// PREFIX.pub. The password comes from CLEARBOX_PASSWORD, else COSIGN_PASSWORD, else a
     /// prompt on the terminal; an empty password is allowed, as in cosign.
     Generate {
-        /// Path prefix of the two files.
-        #[arg(long, default_value = "cosign", value_name = "PREFIX")]
+        /// Path prefix of the two files; it must end in a file name, such as keys/release.
+        #[arg(long, default_value = "cosign", value_name = "PREFIX", value_parser = parse_output_prefix)]
         output_prefix: std::path::PathBuf,
     },
 }
@@ -480,6 +760,11 @@ pub(crate) struct EvidenceArgs {
     /// when none verifies; the package records the result.
     #[arg(long)]
     pub(crate) key: Option<String>,
+
+    /// Check the verified SLSA provenance against this provenance policy (see
+    /// docs/provenance.md) and record each check in slsa-provenance.json. Needs --key.
+    #[arg(long, value_name = "FILE", requires = "key")]
+    pub(crate) policy: Option<PathBuf>,
 
     #[command(flatten)]
     pub(crate) read: ReadArgs,
@@ -659,7 +944,8 @@ pub(crate) struct ReadArgs {
 #[derive(Debug, Clone, Args)]
 pub(crate) struct RegistryArgs {
     /// Reach this registry over plain HTTP instead of HTTPS (repeatable). HOST matches every
-    /// port of the host. Use it only for registries on a trusted network, such as loopback.
+    /// port of the host. Use it only for registries on a trusted network, such as loopback. A
+    /// plain-HTTP token server gets credentials only when its own HOST:PORT is listed too.
     #[arg(
         long,
         value_name = "HOST[:PORT]",
@@ -681,4 +967,20 @@ pub(crate) struct RegistryArgs {
     /// Read the registry password from stdin (one line).
     #[arg(long, requires = "username")]
     pub(crate) password_stdin: bool,
+
+    /// Seconds to wait for a registry's response headers, and then for each read of a body; a
+    /// request that times out is retried once. Connecting has its own limit of 10 s, or this
+    /// value when smaller.
+    #[arg(long, value_name = "SECONDS", default_value_t = 60, value_parser = parse_timeout_seconds)]
+    pub(crate) registry_timeout: u64,
+}
+
+/// Parses `--registry-timeout`: whole seconds from 1 to 3600.
+fn parse_timeout_seconds(text: &str) -> Result<u64, String> {
+    match text.parse::<u64>() {
+        Ok(seconds @ 1..=3600) => Ok(seconds),
+        _ => Err(format!(
+            "`{text}` is not a whole number of seconds from 1 to 3600"
+        )),
+    }
 }

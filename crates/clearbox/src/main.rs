@@ -52,9 +52,13 @@ fn run(cli: &Cli) -> anyhow::Result<Outcome> {
         Command::Verify(args) => commands::sign::verify(args),
         Command::Attest(args) => commands::sign::attest(args),
         Command::VerifyAttestation(args) => commands::sign::verify_attestation(args),
+        Command::Provenance(args) => commands::provenance::run(args),
         Command::Attach(command) => commands::attach::attach(command),
         Command::Download(command) => commands::attach::download(command),
         Command::Check(command) => commands::check::run(command, cli.quiet),
+        Command::Report(args) => commands::report::run(args, cli.quiet),
+        Command::Annotate(args) => commands::annotate::run(args),
+        Command::ModelAttest(args) => commands::model_attest::run(args, cli.quiet),
     }
 }
 

@@ -109,6 +109,21 @@ pub fn attest(
     predicate: Value,
     options: &AttestOptions,
 ) -> Result<AttachOutcome, CosignError> {
+    attest_with_subjects(store, key, predicate_type, predicate, Vec::new(), options)
+}
+
+/// Like [`attest`], with `leading` subjects listed before the image in the statement, for
+/// predicates whose specification fixes the first subject (OpenSSF Model Signing names the
+/// model there). The image is always a subject, so verification still binds the statement to
+/// the image's digest.
+pub fn attest_with_subjects(
+    store: &dyn ArtifactStore,
+    key: &SigningKey,
+    predicate_type: &PredicateType,
+    predicate: Value,
+    leading: Vec<Subject>,
+    options: &AttestOptions,
+) -> Result<AttachOutcome, CosignError> {
     // 1. The statement about this digest.
     let name = options
         .subject_name
@@ -117,9 +132,10 @@ pub fn attest(
         .ok_or_else(|| CosignError::IdentityRequired {
             location: store.location(),
         })?;
-    let subject = Subject::sha256(name, &store.subject().digest.to_string());
+    let mut subjects = leading;
+    subjects.push(Subject::sha256(name, &store.subject().digest.to_string()));
     let statement =
-        Statement::new(vec![subject], predicate_type, predicate).map_err(CosignError::Statement)?;
+        Statement::new(subjects, predicate_type, predicate).map_err(CosignError::Statement)?;
 
     // 2. The envelope and its layer.
     let envelope = statement

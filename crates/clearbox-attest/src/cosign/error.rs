@@ -37,6 +37,9 @@ pub enum CosignError {
         /// The store.
         location: String,
     },
+    /// The identity to sign with or to require is not a Docker reference.
+    #[error(transparent)]
+    InvalidIdentity(#[from] super::identity::IdentityError),
     /// Building or signing the simple signing payload failed.
     #[error("failed to sign the image")]
     Payload(#[source] PayloadError),
@@ -255,24 +258,40 @@ pub enum SignatureCheckError {
     /// The payload claims another repository than the one required.
     #[error("the signature claims `{claimed}`, not the required identity `{expected}`")]
     IdentityMismatch {
-        /// `docker-reference` in the payload, tag removed.
+        /// `docker-reference` in the payload, exactly as stored.
         claimed: String,
-        /// The required repository.
+        /// The required identity, as given.
         expected: String,
     },
     /// A required annotation is missing or has another value.
-    #[error(
-        "annotation `{key}` is {}, required `{expected}`",
-        found.as_ref().map_or_else(|| "missing".to_owned(), |f| format!("`{f}`"))
-    )]
+    #[error("annotation `{key}` {}", describe_annotation_mismatch(expected, found.as_deref(), *found_json_type))]
     AnnotationMismatch {
         /// The annotation.
         key: String,
-        /// The required value.
+        /// The required value, a string.
         expected: String,
-        /// The value in the payload, if any.
+        /// The value in the payload, if any: the text of a string, else the JSON text.
         found: Option<String>,
+        /// The JSON type of a found value that is not a string (`number`, `boolean`, `null`,
+        /// `array`, `object`); `None` for a string or a missing value.
+        found_json_type: Option<&'static str>,
     },
+}
+
+/// Describes a required annotation's stored value against the required string.
+fn describe_annotation_mismatch(
+    expected: &str,
+    found: Option<&str>,
+    found_json_type: Option<&'static str>,
+) -> String {
+    match (found, found_json_type) {
+        (None, _) => format!("is missing, required `{expected}`"),
+        (Some(found), None) => format!("is `{found}`, required `{expected}`"),
+        (Some(found), Some(json_type)) => format!(
+            "is the JSON {json_type} `{found}`, required the string `{expected}`; -a matches \
+             string values only"
+        ),
+    }
 }
 
 /// The reason one attestation was rejected. The variants follow the checks of

@@ -108,6 +108,7 @@ mod attest;
 mod download;
 mod error;
 pub mod format;
+mod identity;
 mod referrers;
 mod sbom;
 mod sign;
@@ -116,7 +117,9 @@ mod verify;
 mod verify_attestation;
 
 pub use attach::AttachOutcome;
-pub use attest::{AttestOptions, PredicateError, attest, predicate_from_file};
+pub use attest::{
+    AttestOptions, PredicateError, attest, attest_with_subjects, predicate_from_file,
+};
 pub use download::{
     DownloadedAttestation, DownloadedSignature, download_attestations, download_signatures,
 };
@@ -124,6 +127,7 @@ pub use error::{
     ArtifactLocation, AttestationCheckError, CosignError, Rejected, SignatureCheckError,
     with_causes,
 };
+pub use identity::{Identity, IdentityError};
 pub use referrers::{Referrer, ReferrersMode, discover};
 pub use sbom::{DownloadedSbom, SbomFormat, attach_sbom, download_sbom};
 pub use sign::{SignOptions, SignOutcome, sign};
@@ -131,6 +135,7 @@ pub use store::{
     ArtifactStore, ArtifactWrite, FoundReferrer, LayoutStore, MAX_MANIFEST_BYTES,
     MAX_PAYLOAD_BYTES, MAX_SBOM_BYTES, Placement, ReferrerSource, RegistryStore, StoreError,
     StoredManifest, Subject, open as open_store, open_for_image as open_store_for_image,
+    open_for_platform as open_store_for_platform,
 };
 pub use verify::{
     SIGNATURE_CHECKS_NOT_MADE, SignatureVerification, VerifiedSignature, VerifyOptions,

@@ -56,6 +56,9 @@ pub fn sign(
     options: &SignOptions,
 ) -> Result<SignOutcome, CosignError> {
     // 1. The payload: identity and digest, plus annotations.
+    if let Some(identity) = &options.identity {
+        super::identity::Identity::parse(identity)?;
+    }
     let identity = options
         .identity
         .clone()

@@ -11,7 +11,9 @@
 //!    payload bytes with the key (nothing is parsed before this passes);
 //! 4. the payload is a valid simple signing document of cosign's type;
 //! 5. its `docker-manifest-digest` is the image's digest;
-//! 6. its `docker-reference`, without tag, is the required identity, when one is required;
+//! 6. its `docker-reference` is the required identity, when one is required: the same
+//!    repository (Docker Hub names normalised), and the same tag and digest when the required
+//!    identity has them;
 //! 7. its `optional` object has every required annotation with the required value.
 //!
 //! The image passes when at least one signature passes every check, as in cosign. Signatures
@@ -30,6 +32,7 @@ use super::error::{ArtifactLocation, CosignError, Rejected, SignatureCheckError}
 use super::format::{
     ArtifactDescriptor, ArtifactKind, SIGNATURE_ANNOTATION, SIMPLE_SIGNING_MEDIA_TYPE,
 };
+use super::identity::Identity;
 use super::referrers::artifact_manifests;
 use super::store::{ArtifactStore, MAX_PAYLOAD_BYTES, StoreError};
 use crate::Verified;
@@ -46,8 +49,9 @@ pub const SIGNATURE_CHECKS_NOT_MADE: [&str; 2] = [
 /// Requirements beyond a valid signature by the key over this image's digest.
 #[derive(Debug, Clone, Default)]
 pub struct VerifyOptions {
-    /// The repository the signature must claim (`docker-reference` with any tag removed), such
-    /// as `registry.example/team/app`. Default: not checked, as cosign does not check it.
+    /// The identity the signature must claim, such as `registry.example/team/app`. Without tag
+    /// or digest only the claimed repository must match. With one, the claimed tag and digest
+    /// must match too (see [`Identity`]). Default: not checked, as cosign does not check it.
     pub identity: Option<String>,
     /// Annotations the payload's `optional` object must have, with these string values, as
     /// cosign's `verify -a key=value` requires. Default: none.
@@ -90,6 +94,11 @@ pub fn verify_signatures(
 ) -> Result<SignatureVerification, CosignError> {
     let image = store.subject().digest.clone();
     let image_name = format!("{}@{image}", store.location());
+    let required_identity = options
+        .identity
+        .as_deref()
+        .map(Identity::parse)
+        .transpose()?;
 
     // 1. Signature manifests.
     let (manifests, searched) = artifact_manifests(store, ArtifactKind::Signatures)?;
@@ -118,7 +127,14 @@ pub fn verify_signatures(
                 layer: Some(index),
                 ..manifest_location.clone()
             };
-            match check_signature(store, layer, key, &image, options) {
+            match check_signature(
+                store,
+                layer,
+                key,
+                &image,
+                required_identity.as_ref(),
+                options,
+            ) {
                 Ok((payload, payload_bytes)) => {
                     debug!(%location, "signature verified");
                     verified.push(VerifiedSignature {
@@ -163,6 +179,7 @@ fn check_signature(
     layer: &ArtifactDescriptor,
     key: &PublicKey,
     image: &Digest,
+    required_identity: Option<&Identity>,
     options: &VerifyOptions,
 ) -> Result<(Verified<SimpleSigning>, Vec<u8>), SignatureCheckError> {
     // 2. A simple signing payload whose blob matches the descriptor.
@@ -216,9 +233,10 @@ fn check_signature(
     }
 
     // 6. The identity, when required.
-    if let Some(expected) = &options.identity {
-        let claimed = repository_of(verified.docker_reference());
-        if claimed != expected.as_str() {
+    if let (Some(required), Some(expected)) = (required_identity, &options.identity) {
+        let claimed = verified.docker_reference();
+        let satisfied = Identity::parse(claimed).is_ok_and(|c| required.is_satisfied_by(&c));
+        if !satisfied {
             return Err(SignatureCheckError::IdentityMismatch {
                 claimed: claimed.to_owned(),
                 expected: expected.clone(),
@@ -239,31 +257,21 @@ fn check_signature(
                     Value::String(text) => text.clone(),
                     other => other.to_string(),
                 }),
+                found_json_type: found.and_then(json_type_of_non_string),
             });
         }
     }
     Ok((verified, payload))
 }
 
-/// Removes the tag from a `docker-reference`: skopeo writes `host/repo:tag`, cosign `host/repo`.
-fn repository_of(reference: &str) -> &str {
-    match reference.rfind(':') {
-        Some(colon) if !reference[colon..].contains('/') => &reference[..colon],
-        _ => reference,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn repository_drops_tag_not_port() {
-        assert_eq!(repository_of("127.0.0.1:5000/app:v1"), "127.0.0.1:5000/app");
-        assert_eq!(repository_of("127.0.0.1:5000/app"), "127.0.0.1:5000/app");
-        assert_eq!(
-            repository_of("registry.example/app"),
-            "registry.example/app"
-        );
+/// Returns the JSON type name of a value that is not a string.
+fn json_type_of_non_string(value: &Value) -> Option<&'static str> {
+    match value {
+        Value::String(_) => None,
+        Value::Number(_) => Some("number"),
+        Value::Bool(_) => Some("boolean"),
+        Value::Null => Some("null"),
+        Value::Array(_) => Some("array"),
+        Value::Object(_) => Some("object"),
     }
 }

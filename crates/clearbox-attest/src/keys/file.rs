@@ -44,7 +44,7 @@ pub(crate) fn decode_private_key(
     match block.label.as_str() {
         SIGSTORE_LABEL | COSIGN_LABEL => {
             let password = password()?;
-            let der = decrypt(&block.der, password.as_bytes(), origin)?;
+            let der = decrypt(&block.der, &password, origin)?;
             decode_pkcs8(&der, origin)
         }
         PKCS8_LABEL => decode_pkcs8(&block.der, origin),
@@ -77,10 +77,11 @@ fn unexpected_blocks(blocks: &[pem::PemBlock], origin: &str) -> KeyError {
     }
 }
 
-fn decrypt(body: &[u8], password: &[u8], origin: &str) -> Result<Zeroizing<Vec<u8>>, KeyError> {
-    encrypted::decrypt(body, password).map_err(|error| match error {
+fn decrypt(body: &[u8], password: &Password, origin: &str) -> Result<Zeroizing<Vec<u8>>, KeyError> {
+    encrypted::decrypt(body, password.as_bytes()).map_err(|error| match error {
         DecryptError::WrongPassword => KeyError::WrongPassword {
             origin: origin.to_owned(),
+            supplied_by: password.source(),
         },
         DecryptError::UnsupportedParams(params) => KeyError::InvalidKey {
             origin: origin.to_owned(),

@@ -22,7 +22,7 @@ use p256::elliptic_curve::Generate as _;
 use zeroize::Zeroizing;
 
 pub use file::{GeneratedKeyPair, generate_key_pair};
-pub use password::{COSIGN_PASSWORD_ENV, PASSWORD_ENV, Password, PasswordPurpose};
+pub use password::{COSIGN_PASSWORD_ENV, PASSWORD_ENV, Password, PasswordPurpose, PasswordSource};
 pub use pkcs11::Pkcs11Uri;
 pub use public::PublicKey;
 pub use signature::Signature;
@@ -97,12 +97,15 @@ pub enum KeyError {
     },
     /// The password did not decrypt the key.
     #[error(
-        "failed to decrypt {origin}: wrong password, or the file was altered; set \
-         CLEARBOX_PASSWORD or COSIGN_PASSWORD to the key's password"
+        "failed to decrypt {origin}: {supplied_by}, or the file was altered; set \
+         CLEARBOX_PASSWORD (read before COSIGN_PASSWORD) to the key's password, or unset both to \
+         be asked"
     )]
     WrongPassword {
         /// The file (in backticks) or input.
         origin: String,
+        /// The origin of the password.
+        supplied_by: PasswordSource,
     },
     /// No password could be obtained for an encrypted key.
     #[error(

@@ -16,9 +16,39 @@ pub const PASSWORD_ENV: &str = "CLEARBOX_PASSWORD";
 /// Environment variable read when [`PASSWORD_ENV`] is unset, as cosign reads it.
 pub const COSIGN_PASSWORD_ENV: &str = "COSIGN_PASSWORD";
 
-/// A key password. `Debug` never prints it.
+/// A key password and where it came from. `Debug` never prints the password.
 #[derive(Clone)]
-pub struct Password(Zeroizing<Vec<u8>>);
+pub struct Password {
+    bytes: Zeroizing<Vec<u8>>,
+    source: PasswordSource,
+}
+
+/// The origin of a password, named in errors so that a wrong one can be found and fixed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum PasswordSource {
+    /// An environment variable: [`PASSWORD_ENV`] or [`COSIGN_PASSWORD_ENV`].
+    Environment(&'static str),
+    /// The terminal prompt.
+    Prompt,
+    /// The program that called [`Password::new`].
+    Caller,
+}
+
+impl std::fmt::Display for PasswordSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PasswordSource::Environment(PASSWORD_ENV) => f.write_str(
+                "the password from CLEARBOX_PASSWORD (read before COSIGN_PASSWORD) is wrong",
+            ),
+            PasswordSource::Environment(name) => {
+                write!(f, "the password from {name} is wrong")
+            }
+            PasswordSource::Prompt => f.write_str("the password typed at the prompt is wrong"),
+            PasswordSource::Caller => f.write_str("the password is wrong"),
+        }
+    }
+}
 
 /// The purpose of a password, which decides whether the terminal prompt requests it twice.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,16 +60,29 @@ pub enum PasswordPurpose {
 }
 
 impl Password {
-    /// Wraps password bytes.
+    /// Wraps password bytes given by the caller ([`PasswordSource::Caller`]).
     #[must_use]
     pub fn new(bytes: impl Into<Vec<u8>>) -> Self {
-        Password(Zeroizing::new(bytes.into()))
+        Password::with_source(bytes, PasswordSource::Caller)
+    }
+
+    fn with_source(bytes: impl Into<Vec<u8>>, source: PasswordSource) -> Self {
+        Password {
+            bytes: Zeroizing::new(bytes.into()),
+            source,
+        }
     }
 
     /// The password bytes.
     #[must_use]
     pub fn as_bytes(&self) -> &[u8] {
-        &self.0
+        &self.bytes
+    }
+
+    /// Returns the origin of the password.
+    #[must_use]
+    pub fn source(&self) -> PasswordSource {
+        self.source
     }
 
     /// The password from `CLEARBOX_PASSWORD` or, when that is unset, `COSIGN_PASSWORD`; `None`
@@ -48,8 +91,10 @@ impl Password {
     pub fn from_environment() -> Option<Password> {
         [PASSWORD_ENV, COSIGN_PASSWORD_ENV]
             .into_iter()
-            .find_map(std::env::var_os)
-            .map(|value: OsString| Password::new(value.into_vec()))
+            .find_map(|name| std::env::var_os(name).map(|value| (name, value)))
+            .map(|(name, value): (&'static str, OsString)| {
+                Password::with_source(value.into_vec(), PasswordSource::Environment(name))
+            })
     }
 
     /// Reads the password from the terminal (`/dev/tty`) without echo, asking twice when
@@ -70,7 +115,10 @@ impl Password {
                 return Err(KeyError::PasswordMismatch);
             }
         }
-        Ok(Password::new(first.as_bytes()))
+        Ok(Password::with_source(
+            first.as_bytes(),
+            PasswordSource::Prompt,
+        ))
     }
 
     /// The password from the environment, else from the terminal.
@@ -98,6 +146,28 @@ mod tests {
             format!("{:?}", Password::new("hunter2")),
             "Password(<redacted>)"
         );
+    }
+
+    #[test]
+    fn source_named_in_words() {
+        let cases = [
+            (
+                PasswordSource::Environment(PASSWORD_ENV),
+                "the password from CLEARBOX_PASSWORD (read before COSIGN_PASSWORD) is wrong",
+            ),
+            (
+                PasswordSource::Environment(COSIGN_PASSWORD_ENV),
+                "the password from COSIGN_PASSWORD is wrong",
+            ),
+            (
+                PasswordSource::Prompt,
+                "the password typed at the prompt is wrong",
+            ),
+            (PasswordSource::Caller, "the password is wrong"),
+        ];
+        for (source, text) in cases {
+            assert_eq!(source.to_string(), text);
+        }
     }
 
     #[test]

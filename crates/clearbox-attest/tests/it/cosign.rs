@@ -96,8 +96,9 @@ fn cosign_key_wrong_password() {
     assert_eq!(
         error.to_string(),
         format!(
-            "failed to decrypt `{}`: wrong password, or the file was altered; set \
-             CLEARBOX_PASSWORD or COSIGN_PASSWORD to the key's password",
+            "failed to decrypt `{}`: the password is wrong, or the file was altered; set \
+             CLEARBOX_PASSWORD (read before COSIGN_PASSWORD) to the key's password, or unset \
+             both to be asked",
             private.display()
         )
     );

@@ -133,7 +133,7 @@ fn encrypted_pem_round_trip() {
     assert!(
         error
             .to_string()
-            .starts_with("failed to decrypt the PEM input: wrong password")
+            .starts_with("failed to decrypt the PEM input: the password is wrong")
     );
 }
 

@@ -290,6 +290,119 @@ fn layout_required_annotations() {
 }
 
 #[test]
+fn layout_tagged_identity_compared_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some(layout) = example_layout(dir.path()) else {
+        return;
+    };
+    let key = SigningKey::generate();
+    let store = layout_store(&layout, Some("latest"));
+    let tagged = "registry.example/app/s3:v1";
+    let options = SignOptions {
+        identity: Some(tagged.to_owned()),
+        ..SignOptions::default()
+    };
+    cosign::sign(&store, &key, &options).unwrap();
+    let required = |identity: &str| VerifyOptions {
+        identity: Some(identity.to_owned()),
+        ..VerifyOptions::default()
+    };
+
+    // The same tag, or the repository alone, is satisfied.
+    for identity in [tagged, "registry.example/app/s3"] {
+        let verification =
+            cosign::verify_signatures(&store, &key.public_key(), &required(identity)).unwrap();
+        assert_eq!(verification.verified.len(), 1, "{identity}");
+    }
+
+    // Another tag is not, and the claim is quoted as stored.
+    let error = cosign::verify_signatures(
+        &store,
+        &key.public_key(),
+        &required("registry.example/app/s3:v2"),
+    )
+    .unwrap_err();
+    let rejections = signature_rejections(error);
+    assert_eq!(rejections.len(), 1);
+    assert_eq!(
+        rejections[0].to_string(),
+        "the signature claims `registry.example/app/s3:v1`, not the required identity \
+         `registry.example/app/s3:v2`"
+    );
+}
+
+#[test]
+fn layout_invalid_identity_rejected() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some(layout) = example_layout(dir.path()) else {
+        return;
+    };
+    let key = SigningKey::generate();
+    let store = layout_store(&layout, Some("latest"));
+    let options = SignOptions {
+        identity: Some("https://registry.example/app".to_owned()),
+        ..SignOptions::default()
+    };
+    let error = cosign::sign(&store, &key, &options).unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "`https://registry.example/app` is not a valid identity: it has a URL scheme; write \
+         REGISTRY/REPO without `https://`"
+    );
+    let required = VerifyOptions {
+        identity: Some("registry.example/App".to_owned()),
+        ..VerifyOptions::default()
+    };
+    let error = cosign::verify_signatures(&store, &key.public_key(), &required).unwrap_err();
+    assert!(
+        matches!(error, CosignError::InvalidIdentity(_)),
+        "{error:?}"
+    );
+}
+
+#[test]
+fn layout_number_annotation_named_as_number() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some(layout) = example_layout(dir.path()) else {
+        return;
+    };
+    let store = layout_store(&layout, Some("latest"));
+    let key = SigningKey::generate();
+    let options = SignOptions {
+        annotations: BTreeMap::from([("foo".to_owned(), "1".to_owned())]),
+        ..sign_options()
+    };
+    let signed = cosign::sign(&store, &key, &options).unwrap().signed;
+    let tag = format!("sha256-{}.sig", store.subject().digest.hex());
+
+    // Another signer's payload with the JSON number 1, signed by the same key.
+    let payload = String::from_utf8(signed.payload)
+        .unwrap()
+        .replace(r#""foo":"1""#, r#""foo":1"#);
+    assert!(payload.contains(r#""foo":1"#), "{payload}");
+    let digest = write_blob(&layout, payload.as_bytes());
+    let mut manifest = tagged_manifest(&layout, &tag);
+    manifest["layers"][0]["digest"] = json!(digest.to_string());
+    manifest["layers"][0]["size"] = json!(payload.len());
+    manifest["layers"][0]["annotations"]["dev.cosignproject.cosign/signature"] =
+        json!(key.sign(payload.as_bytes()).unwrap().to_base64());
+    retag_manifest(&layout, &tag, &manifest);
+
+    let required = VerifyOptions {
+        annotations: BTreeMap::from([("foo".to_owned(), "1".to_owned())]),
+        ..VerifyOptions::default()
+    };
+    let error = cosign::verify_signatures(&store, &key.public_key(), &required).unwrap_err();
+    let rejections = signature_rejections(error);
+    assert_eq!(rejections.len(), 1);
+    assert_eq!(
+        rejections[0].to_string(),
+        "annotation `foo` is the JSON number `1`, required the string `1`; -a matches string \
+         values only"
+    );
+}
+
+#[test]
 fn layout_no_signature() {
     let dir = tempfile::tempdir().unwrap();
     let Some(layout) = example_layout(dir.path()) else {

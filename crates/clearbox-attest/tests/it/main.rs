@@ -10,6 +10,7 @@ mod fixtures;
 mod hsm_artifacts;
 mod layout_artifacts;
 mod password;
+mod provenance_policy;
 mod registry_artifacts;
 mod softhsm;
 mod store_inputs;

@@ -267,8 +267,9 @@ impl RegistryClient {
         Ok(header)
     }
 
-    /// Builds the realm URL with `service` and `scope` parameters. Credentials go over plain HTTP
-    /// only to a host listed as insecure, or to the token server of an insecure registry.
+    /// Builds the realm URL with `service` and `scope` parameters. A plain-HTTP realm is used only
+    /// when its own host and port are listed as insecure: listing the registry does not extend to
+    /// a token server on another port or host, because the Basic credentials go there.
     fn token_url(
         &self,
         registry: &str,
@@ -281,15 +282,11 @@ impl RegistryClient {
                 challenge.realm
             ))
         })?;
-        let host = url.host_str().unwrap_or_default();
-        let authority = match url.port() {
-            Some(port) => format!("{host}:{port}"),
-            None => host.to_owned(),
-        };
-        let allowed = self.options.is_insecure(&authority) || self.options.is_insecure(registry);
-        if url.scheme() != "https" && !allowed {
+        if url.scheme() != "https" && !self.is_insecure_realm(&url) {
             return Err(RegistryProblem::InsecureTokenServer {
                 realm: redact(&url),
+                authority: realm_authority(&url),
+                registry: registry.to_owned(),
             });
         }
         {
@@ -302,6 +299,18 @@ impl RegistryClient {
             }
         }
         Ok(url)
+    }
+
+    /// Returns true when the realm's `HOST:PORT` (or `HOST` for the default port) is listed as
+    /// insecure. A bare `HOST` entry lists every port of that host.
+    fn is_insecure_realm(&self, url: &Url) -> bool {
+        let authority = realm_authority(url);
+        let host = url.host_str().unwrap_or_default();
+        let with_default_port = url
+            .port_or_known_default()
+            .map(|port| format!("{host}:{port}"));
+        self.options.is_insecure(&authority)
+            || with_default_port.is_some_and(|entry| self.options.is_insecure(&entry))
     }
 
     /// Looks up the credentials for `registry`; without usable ones, returns the reason
@@ -379,6 +388,15 @@ fn read_token(response: Response) -> Result<(HeaderValue, Duration), RegistryPro
     header.set_sensitive(true);
     let lifetime = Duration::from_secs(answer.expires_in.unwrap_or(DEFAULT_TOKEN_LIFETIME));
     Ok((header, lifetime))
+}
+
+/// Formats the realm's `HOST:PORT`, or `HOST` when the URL has no explicit port.
+fn realm_authority(url: &Url) -> String {
+    let host = url.host_str().unwrap_or_default();
+    match url.port() {
+        Some(port) => format!("{host}:{port}"),
+        None => host.to_owned(),
+    }
 }
 
 fn authentication_required(registry: &str, note: Option<String>) -> RegistryProblem {

@@ -122,7 +122,26 @@ pub enum RegistryProblem {
         source: reqwest::Error,
     },
 
-    /// The connection failed, timed out or broke, after the configured retries.
+    /// The registry did not accept the connection or send a response within the configured
+    /// timeouts, after the retries allowed for timeouts.
+    #[error(
+        "the registry did not respond within {request_seconds} s (connect timeout \
+         {connect_seconds} s) in {attempts} attempt(s); check that it is reachable, or raise \
+         `--registry-timeout`"
+    )]
+    TimedOut {
+        /// Attempts made.
+        attempts: u32,
+        /// Time allowed to connect, in seconds.
+        connect_seconds: u64,
+        /// Time allowed for the response headers and for each read of the body, in seconds.
+        request_seconds: u64,
+        /// The last error.
+        #[source]
+        source: reqwest::Error,
+    },
+
+    /// The connection failed or broke, after the configured retries.
     #[error("request failed after {attempts} attempt(s)")]
     Transport {
         /// Attempts made.
@@ -160,15 +179,20 @@ pub enum RegistryProblem {
     #[error("unsupported authentication challenge `{0}`; only Basic and Bearer are supported")]
     UnsupportedChallenge(String),
 
-    /// The token server is reached over plain HTTP though the registry is not listed as
-    /// insecure, which would expose the credentials.
+    /// The token server is reached over plain HTTP though its own host and port are not listed
+    /// as insecure, which would expose the credentials.
     #[error(
-        "the token server `{realm}` uses plain HTTP; list its host with `--insecure-registry` \
-         if that is intended"
+        "the token server `{realm}` named by registry `{registry}` uses plain HTTP and \
+         `{authority}` is not listed as insecure; pass `--insecure-registry {authority}` if \
+         credentials may travel unencrypted to it"
     )]
     InsecureTokenServer {
         /// The token server URL.
         realm: String,
+        /// The token server's `HOST:PORT`, the entry that would allow it.
+        authority: String,
+        /// The registry whose challenge named the token server.
+        registry: String,
     },
 
     /// A response is malformed: bad JSON, a missing header, a body over the size limit.
@@ -236,6 +260,8 @@ mod tests {
             RegistryProblem::UnsupportedChallenge("Negotiate".into()),
             RegistryProblem::InsecureTokenServer {
                 realm: "http://auth.example/token".into(),
+                authority: "auth.example".into(),
+                registry: "reg.example".into(),
             },
             RegistryProblem::InvalidResponse("the response has no Location header".into()),
             RegistryProblem::UploadDigestMismatch {

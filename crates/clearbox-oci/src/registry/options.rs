@@ -26,10 +26,10 @@ pub struct RegistryOptions {
     pub docker_config: Option<PathBuf>,
     /// When and how often failed requests are retried.
     pub retry: RetryPolicy,
-    /// Time allowed to open a connection, TLS handshake included. Default 30 s.
+    /// Time allowed to open a connection, TLS handshake included. Default 10 s.
     pub connect_timeout: Duration,
     /// Time allowed for the response headers, and then for each read of the body, so a slow
-    /// but steady download of a large layer never hits it. Default 2 minutes.
+    /// but steady download of a large layer never hits it. Default 60 s.
     pub io_timeout: Duration,
     /// The `User-Agent` header. Default `clearbox/<version>`.
     pub user_agent: String,
@@ -50,8 +50,8 @@ impl Default for RegistryOptions {
             credentials: None,
             docker_config: None,
             retry: RetryPolicy::default(),
-            connect_timeout: Duration::from_secs(30),
-            io_timeout: Duration::from_mins(2),
+            connect_timeout: Duration::from_secs(10),
+            io_timeout: Duration::from_mins(1),
             user_agent: concat!("clearbox/", env!("CARGO_PKG_VERSION")).to_owned(),
             chunk_size: 16 << 20,
             max_manifest_bytes: 4 << 20,
@@ -114,12 +114,19 @@ impl fmt::Debug for Credentials {
 /// [`max_backoff`](Self::max_backoff); a `Retry-After` header in seconds replaces it, within
 /// the same cap.
 ///
+/// A timed-out attempt counts against [`max_timeout_retries`](Self::max_timeout_retries) as well,
+/// because a registry that does not respond at all would otherwise hold the command for every
+/// attempt's full timeout.
+///
 /// Chunk uploads (`PATCH`) are never retried, because the registry may have stored part of a
 /// chunk; the upload fails and can be started again.
 #[derive(Debug, Clone)]
 pub struct RetryPolicy {
     /// Retries after the first attempt. Default 3; 0 disables retries.
     pub max_retries: u32,
+    /// Retries after attempts that timed out, within [`max_retries`](Self::max_retries).
+    /// Default 1.
+    pub max_timeout_retries: u32,
     /// Wait before the first retry. Default 250 ms.
     pub initial_backoff: Duration,
     /// Maximum wait between attempts. Default 8 s.
@@ -130,6 +137,7 @@ impl Default for RetryPolicy {
     fn default() -> Self {
         RetryPolicy {
             max_retries: 3,
+            max_timeout_retries: 1,
             initial_backoff: Duration::from_millis(250),
             max_backoff: Duration::from_secs(8),
         }

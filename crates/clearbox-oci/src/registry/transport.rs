@@ -160,13 +160,18 @@ impl RegistryClient {
             1
         };
         let mut attempt = 0;
+        let mut timeouts = 0;
         loop {
             attempt += 1;
             let outcome = self.send_once(request, authorization);
+            if matches!(&outcome, Err(e) if e.is_timeout()) {
+                timeouts += 1;
+            }
             let retry_after = match &outcome {
                 Ok(response) if is_transient_status(response.status()) => {
                     Some(retry_after(response.headers()))
                 }
+                Err(e) if e.is_timeout() && timeouts > policy.max_timeout_retries => None,
                 Err(e) if is_transient_error(e) => Some(None),
                 _ => None,
             };
@@ -196,7 +201,7 @@ impl RegistryClient {
                     });
                 }
                 (_, Ok(response)) => return Ok(response),
-                (_, Err(e)) => return Err(transport_problem(e, attempt)),
+                (_, Err(e)) => return Err(self.transport_problem(e, attempt)),
             }
         }
     }
@@ -232,6 +237,30 @@ impl RegistryClient {
             ),
         }
         outcome.map_err(reqwest::Error::without_url)
+    }
+
+    /// Sorts a connection failure into the problem that gives the user the fix.
+    fn transport_problem(&self, error: reqwest::Error, attempts: u32) -> RegistryProblem {
+        match find_in_chain::<rustls::Error>(&error) {
+            Some(tls @ rustls::Error::InvalidCertificate(_)) => {
+                RegistryProblem::UntrustedCertificate {
+                    reason: tls.to_string(),
+                    source: error,
+                }
+            }
+            Some(rustls::Error::InvalidMessage(_)) => RegistryProblem::NotTls { source: error },
+            Some(_) => RegistryProblem::Tls { source: error },
+            None if error.is_timeout() => RegistryProblem::TimedOut {
+                attempts,
+                connect_seconds: self.options.connect_timeout.as_secs(),
+                request_seconds: self.options.io_timeout.as_secs(),
+                source: error,
+            },
+            None => RegistryProblem::Transport {
+                attempts,
+                source: error,
+            },
+        }
     }
 
     /// Returns the port requests to `registry` go to, for comparing URLs.
@@ -294,22 +323,6 @@ fn retry_after(headers: &HeaderMap) -> Option<Duration> {
         .parse()
         .ok()?;
     Some(Duration::from_secs(seconds))
-}
-
-/// Sorts a connection failure into the problem that gives the user the fix.
-fn transport_problem(error: reqwest::Error, attempts: u32) -> RegistryProblem {
-    match find_in_chain::<rustls::Error>(&error) {
-        Some(tls @ rustls::Error::InvalidCertificate(_)) => RegistryProblem::UntrustedCertificate {
-            reason: tls.to_string(),
-            source: error,
-        },
-        Some(rustls::Error::InvalidMessage(_)) => RegistryProblem::NotTls { source: error },
-        Some(_) => RegistryProblem::Tls { source: error },
-        None => RegistryProblem::Transport {
-            attempts,
-            source: error,
-        },
-    }
 }
 
 /// Finds an error of type `T` in a source chain. An `io::Error`'s `source()` skips the error

@@ -28,6 +28,11 @@ pub(crate) fn run(args: &EvidenceArgs, quiet: bool) -> anyhow::Result<Outcome> {
         read: read_options(&args.read)?,
         tool_version: env!("CARGO_PKG_VERSION").to_owned(),
         key: args.key.clone(),
+        provenance_policy: args
+            .policy
+            .as_ref()
+            .map(|path| crate::commands::provenance::load_policy(path).map(|p| (path.clone(), p)))
+            .transpose()?,
     };
     let progress = LayerBars::for_stderr(quiet);
     let summary = write_evidence(&reference, &options, progress.as_ref())

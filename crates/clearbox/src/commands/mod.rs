@@ -1,10 +1,14 @@
 //! One module per command.
 
+pub(crate) mod annotate;
 pub(crate) mod attach;
 pub(crate) mod check;
 pub(crate) mod db;
 pub(crate) mod evidence;
 pub(crate) mod key;
+pub(crate) mod model_attest;
+pub(crate) mod provenance;
+pub(crate) mod report;
 pub(crate) mod sbom;
 pub(crate) mod scan;
 pub(crate) mod sign;
@@ -150,11 +154,15 @@ pub(crate) fn registry_options(args: &RegistryArgs) -> anyhow::Result<RegistryOp
         }
         _ => None,
     };
+    let defaults = RegistryOptions::default();
+    let timeout = std::time::Duration::from_secs(args.registry_timeout);
     Ok(RegistryOptions {
         insecure: args.insecure_registry.clone(),
         ca_file: args.ca_file.clone(),
         credentials,
-        ..RegistryOptions::default()
+        connect_timeout: defaults.connect_timeout.min(timeout),
+        io_timeout: timeout,
+        ..defaults
     })
 }
 

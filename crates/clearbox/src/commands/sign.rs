@@ -29,7 +29,7 @@ pub(crate) fn open_store(target: &TargetArgs) -> anyhow::Result<Box<dyn Artifact
     open_image_store(&target.image, &target.registry)
 }
 
-fn open_image_store(
+pub(crate) fn open_image_store(
     image: &str,
     registry: &RegistryArgs,
 ) -> anyhow::Result<Box<dyn ArtifactStore>> {
@@ -78,8 +78,19 @@ fn referrers_mode(text: &str) -> anyhow::Result<ReferrersMode> {
         .map_err(|e| anyhow::anyhow!("invalid --registry-referrers-mode `{text}`: {e}"))
 }
 
-fn annotations(pairs: &[(String, String)]) -> BTreeMap<String, String> {
-    pairs.iter().cloned().collect()
+/// Collects the -a pairs; a key given twice is an error, because only one value can be signed
+/// or required.
+fn annotations(pairs: &[(String, String)]) -> anyhow::Result<BTreeMap<String, String>> {
+    let mut map = BTreeMap::new();
+    for (key, value) in pairs {
+        if let Some(first) = map.insert(key.clone(), value.clone()) {
+            anyhow::bail!(
+                "annotation key `{key}` is given twice with -a (`{key}={first}` and \
+                 `{key}={value}`); give each key once"
+            );
+        }
+    }
+    Ok(map)
 }
 
 /// Says where an artifact went and whether it was new.
@@ -103,14 +114,15 @@ pub(crate) fn describe(outcome: &cosign::AttachOutcome) -> String {
 
 pub(crate) fn sign(args: &SignArgs) -> anyhow::Result<Outcome> {
     let mode = referrers_mode(&args.registry_referrers_mode)?;
-    // A mistyped image fails before anyone types the key's password.
+    // A mistyped image or annotation fails before anyone types the key's password.
     parse_reference(&args.target.image)?;
+    let annotations = annotations(&args.annotations)?;
     let key = signing_key(&args.key)?;
     let store = open_store(&args.target)?;
     let options = SignOptions {
         mode,
         identity: args.identity.clone(),
-        annotations: annotations(&args.annotations),
+        annotations,
     };
     let outcome = cosign::sign(store.as_ref(), &key, &options)
         .with_context(|| format!("failed to sign `{}`", args.target.image))?;
@@ -125,7 +137,7 @@ pub(crate) fn sign(args: &SignArgs) -> anyhow::Result<Outcome> {
 
 /// A failed verification is a gate failure (exit 1) when the image was readable: no
 /// signatures, or none that verifies. Anything else is an error (exit 2).
-fn gate_or_error(error: CosignError, what: &str) -> anyhow::Result<Outcome> {
+pub(crate) fn gate_or_error(error: CosignError, what: &str) -> anyhow::Result<Outcome> {
     match error {
         CosignError::NoSignatures { .. }
         | CosignError::NoValidSignatures { .. }
@@ -140,11 +152,12 @@ fn gate_or_error(error: CosignError, what: &str) -> anyhow::Result<Outcome> {
 
 pub(crate) fn verify(args: &VerifyArgs) -> anyhow::Result<Outcome> {
     parse_reference(&args.target.image)?;
+    let annotations = annotations(&args.annotations)?;
     let key = public_key(&args.key)?;
     let store = open_store(&args.target)?;
     let options = VerifyOptions {
         identity: args.identity.clone(),
-        annotations: annotations(&args.annotations),
+        annotations,
     };
     let verification = match cosign::verify_signatures(store.as_ref(), &key, &options) {
         Ok(verification) => verification,
@@ -175,8 +188,14 @@ pub(crate) fn verify(args: &VerifyArgs) -> anyhow::Result<Outcome> {
     ));
     status("  - each signature was checked over its payload with the key");
     status("  - each payload names this image's manifest digest");
-    if verification.identity_checked {
-        status("  - each payload names the required repository");
+    if let Some(identity) = options
+        .identity
+        .as_deref()
+        .filter(|_| verification.identity_checked)
+    {
+        status(&format!(
+            "  - each payload names the required identity `{identity}`"
+        ));
     }
     if !options.annotations.is_empty() {
         status("  - each payload has the required annotations (-a)");
@@ -237,6 +256,16 @@ pub(crate) fn verify_attestation(args: &VerifyAttestationArgs) -> anyhow::Result
     let (Some(image), Some(key)) = (&args.image, &args.key) else {
         anyhow::bail!("verify-attestation needs IMAGE and --key PUB, or --bundle FILE");
     };
+    if let Some(policy) = &args.policy {
+        return crate::commands::provenance::verify(image, key, args, policy);
+    }
+    if let Some(format) = args
+        .predicate_type
+        .as_deref()
+        .and_then(clearbox_model::ModelFormat::from_type_argument)
+    {
+        return crate::commands::model_attest::verify(image, key, &args.registry, format);
+    }
     let predicate_type = args
         .predicate_type
         .as_deref()
@@ -264,6 +293,20 @@ pub(crate) fn verify_attestation(args: &VerifyAttestationArgs) -> anyhow::Result
         verification.verified.len() + verification.rejected.len(),
         key.fingerprint()
     ));
+    status(
+        "  - each envelope's signature was checked over the DSSE PAE of its payload with the key",
+    );
+    status("  - each statement names this image's manifest digest as a subject");
+    match &options.predicate_type {
+        Some(predicate_type) => status(&format!(
+            "  - each statement has the required predicate type {}",
+            predicate_type.uri()
+        )),
+        None => status(
+            "  not checked: the predicate type, because no --type was given; statements of any \
+             type were accepted",
+        ),
+    }
     for rejected in &verification.rejected {
         status(&format!(
             "  rejected: {}: {}",

@@ -30,9 +30,13 @@ fn help_lists_exactly_the_commands_that_exist() {
             "verify",
             "attest",
             "verify-attestation",
+            "provenance",
             "attach",
             "download",
             "check",
+            "report",
+            "annotate",
+            "model-attest",
             "help"
         ]
     );

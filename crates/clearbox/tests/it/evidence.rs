@@ -12,13 +12,17 @@ use crate::support::{
     validate_cyclonedx, validate_sarif, validate_spdx, venv, workspace,
 };
 
-const FILES: [&str; 12] = [
+const FILES: [&str; 16] = [
     "README.md",
     "attestations.json",
     "cis-compliance.md",
+    "compliance-matrix.json",
+    "compliance-matrix.md",
     "critical-vulnerabilities.json",
     "image-metadata.json",
     "manifest.json",
+    "model-attestation.json",
+    "report.html",
     "sbom.cdx.json",
     "sbom.spdx.json",
     "signature-verification.txt",
@@ -93,6 +97,7 @@ fn check_metadata(image: &Path, package: &Path) {
     assert_eq!(metadata["manifest_digest"], index["manifests"][0]["digest"]);
     assert_eq!(metadata["user"], "65532:65532");
     assert_eq!(metadata["created"], "2025-01-01T00:00:00Z");
+    assert_eq!(metadata["model_governance"]["status"], "absent");
     // numpy's own test data holds two pickles that import `__builtin__.xrange`; they are the
     // only files the catalogers flag, and they are flagged, not hidden.
     let flagged: Vec<&str> = metadata["unreadable_files"]
@@ -386,7 +391,7 @@ fn check_manifest(package: &Path) {
     let out = clearbox(&["evidence", "verify", dir]);
     assert_exit(&out, 0);
     assert!(
-        stdout(&out).contains("result: intact (11 files match manifest.json"),
+        stdout(&out).contains("result: intact (15 files match manifest.json"),
         "{}",
         stdout(&out)
     );
@@ -715,4 +720,365 @@ fn evidence_with_key_reports_verified_signature_and_provenance() {
     let provenance = read_json(&failed.join("slsa-provenance.json"));
     assert_eq!(provenance["status"], "not-verified");
     assert_eq!(provenance["provenance"], serde_json::json!([]));
+}
+
+/// Replaces `manifest.json` of the package in `dir` after `edit` changed its file list.
+fn edit_package_manifest(dir: &Path, edit: impl FnOnce(&mut serde_json::Map<String, Value>)) {
+    let path = dir.join("manifest.json");
+    let mut manifest = read_json(&path);
+    edit(manifest["files"].as_object_mut().unwrap());
+    std::fs::write(&path, serde_json::to_vec_pretty(&manifest).unwrap()).unwrap();
+}
+
+#[test]
+fn evidence_force_refuses_a_manifest_listing_foreign_or_changed_files() {
+    let Some(image) = example_image() else { return };
+    let out_dir = tempfile::tempdir().unwrap();
+    let target = out_dir.path().join("evidence");
+    let target_text = target.to_str().unwrap();
+    let image_ref = oci_ref(&image);
+    let forced = ["evidence", &image_ref, "--output", target_text, "--force"];
+    assert_exit(&clearbox(&forced), 0);
+
+    // A file of the user's, listed in the manifest: its name alone refuses it.
+    let thesis = b"chapter one\n";
+    std::fs::write(target.join("thesis.txt"), thesis).unwrap();
+    edit_package_manifest(&target, |files| {
+        files.insert(
+            "thesis.txt".into(),
+            serde_json::json!({
+                "sha256": "4cd0e4fbfe0c4ba1f0b7ab4b01e4b2b4b1c0b6c2b1c9e2c5c04d9bd5bc29b3c1",
+                "size": thesis.len(),
+            }),
+        );
+    });
+    let out = clearbox(&forced);
+    assert_exit(&out, 2);
+    assert!(
+        stderr(&out).contains(&format!(
+            "output directory `{target_text}` is not an evidence package, so --force does not \
+             replace it: `manifest.json` lists files clearbox does not write into a package: \
+             thesis.txt; choose another directory or empty it yourself"
+        )),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(std::fs::read(target.join("thesis.txt")).unwrap(), thesis);
+
+    // A package file replaced by hand, its manifest entry kept: the digest no longer matches.
+    std::fs::remove_file(target.join("thesis.txt")).unwrap();
+    edit_package_manifest(&target, |files| {
+        files.remove("thesis.txt");
+    });
+    std::fs::write(target.join("README.md"), "my notes\n").unwrap();
+    let out = clearbox(&forced);
+    assert_exit(&out, 2);
+    assert!(
+        stderr(&out).contains(
+            "replace it: these files differ from the SHA-256 `manifest.json` lists for them: \
+             README.md; choose another directory"
+        ),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(
+        std::fs::read_to_string(target.join("README.md")).unwrap(),
+        "my notes\n"
+    );
+}
+
+/// Writes `bytes` as a blob of the layout at `layout` and returns its digest.
+fn write_blob(layout: &Path, bytes: &[u8]) -> String {
+    use sha2::Digest as _;
+    let hex = hex::encode(sha2::Sha256::digest(bytes));
+    std::fs::write(layout.join("blobs/sha256").join(&hex), bytes).unwrap();
+    format!("sha256:{hex}")
+}
+
+/// A copy of the example layout turned into a two-platform image: an index tagged `latest`
+/// naming the example manifest as linux/amd64 and a second manifest, the same config and layers
+/// with one annotation added, as linux/arm64. Both manifests are listed untagged in
+/// `index.json` too, so each can be named as `oci:DIR:@DIGEST`. Returns the layout, the amd64
+/// manifest digest and the index digest.
+fn two_platform_layout(image: &Path, dir: &Path) -> (std::path::PathBuf, String, String) {
+    let layout = dir.join("multi");
+    let copy = Command::new("cp")
+        .arg("-a")
+        .arg(image)
+        .arg(&layout)
+        .status()
+        .unwrap();
+    assert!(copy.success());
+    let index = read_json(&layout.join("index.json"));
+    let amd64 = index["manifests"][0].clone();
+    let amd64_digest = amd64["digest"].as_str().unwrap().to_owned();
+    let hex = amd64_digest.trim_start_matches("sha256:");
+    let mut manifest = read_json(&layout.join("blobs/sha256").join(hex));
+    manifest["annotations"] = serde_json::json!({"org.example.platform": "linux/arm64"});
+    let arm64_bytes = serde_json::to_vec(&manifest).unwrap();
+    let arm64_digest = write_blob(&layout, &arm64_bytes);
+    let entry = |digest: &str, size: u64, arch: &str| {
+        serde_json::json!({
+            "mediaType": "application/vnd.oci.image.manifest.v1+json",
+            "digest": digest,
+            "size": size,
+            "platform": {"architecture": arch, "os": "linux"},
+        })
+    };
+    let platforms = vec![
+        entry(&amd64_digest, amd64["size"].as_u64().unwrap(), "amd64"),
+        entry(&arm64_digest, arm64_bytes.len() as u64, "arm64"),
+    ];
+    let image_index = serde_json::to_vec(&serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.index.v1+json",
+        "manifests": platforms,
+    }))
+    .unwrap();
+    let index_digest = write_blob(&layout, &image_index);
+    let mut top = vec![serde_json::json!({
+        "mediaType": "application/vnd.oci.image.index.v1+json",
+        "digest": index_digest,
+        "size": image_index.len(),
+        "annotations": {"org.opencontainers.image.ref.name": "latest"},
+    })];
+    top.extend(platforms);
+    std::fs::write(
+        layout.join("index.json"),
+        serde_json::to_vec(&serde_json::json!({"schemaVersion": 2, "manifests": top})).unwrap(),
+    )
+    .unwrap();
+    (layout, amd64_digest, index_digest)
+}
+
+/// On an image read through an index, signatures made for the platform manifest digest and for
+/// the index digest both verify, each shown with the digest it names.
+#[test]
+fn evidence_index_platform_and_index_signatures() {
+    let Some(image) = example_image() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let (layout, platform, index) = two_platform_layout(&image, dir.path());
+    let password = [("CLEARBOX_PASSWORD", "pw")];
+    let env_run = |args: &[&str]| crate::support::clearbox_env(args, &password);
+    let prefix = dir.path().join("signer");
+    assert_exit(
+        &env_run(&[
+            "key",
+            "generate",
+            "--output-prefix",
+            prefix.to_str().unwrap(),
+        ]),
+        0,
+    );
+    let key = dir.path().join("signer.key").display().to_string();
+    let public = dir.path().join("signer.pub").display().to_string();
+    let identity = "registry.example/ai/app";
+    let by_platform = format!("oci:{}:@{platform}", layout.display());
+    let by_tag = oci_ref(&layout);
+
+    // Signed for the platform manifest only: `verify` and the package agree.
+    assert_exit(
+        &env_run(&["sign", &by_platform, "--key", &key, "--identity", identity]),
+        0,
+    );
+    assert_exit(&clearbox(&["verify", &by_platform, "--key", &public]), 0);
+    let package = dir.path().join("platform-signed");
+    let out = clearbox(&[
+        "evidence",
+        &by_tag,
+        "--key",
+        &public,
+        "--output",
+        package.to_str().unwrap(),
+    ]);
+    assert_exit(&out, 0);
+    let text = std::fs::read_to_string(package.join("signature-verification.txt")).unwrap();
+    assert!(
+        text.contains(&format!(
+            "Manifest digest:  {platform}\nIndex digest:     {index}\n"
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains("Result:           VERIFIED (1 signatures verified)"),
+        "{text}"
+    );
+    let payload_for = |digest: &str| {
+        format!(
+            "  for {digest}: {{\"critical\":{{\"identity\":{{\"docker-reference\":\"{identity}\"}},\"image\":{{\"docker-manifest-digest\":\"{digest}\"}}"
+        )
+    };
+    assert!(text.contains(&payload_for(&platform)), "{text}");
+    assert!(!text.contains(&payload_for(&index)), "{text}");
+    let metadata = read_json(&package.join("image-metadata.json"));
+    assert_eq!(metadata["manifest_digest"], platform.as_str());
+    assert_eq!(metadata["index_digest"], index.as_str());
+
+    // Signed for the index as well: both verify, each naming its own digest.
+    assert_exit(
+        &env_run(&["sign", &by_tag, "--key", &key, "--identity", identity]),
+        0,
+    );
+    let package = dir.path().join("both-signed");
+    let out = clearbox(&[
+        "evidence",
+        &by_tag,
+        "--key",
+        &public,
+        "--output",
+        package.to_str().unwrap(),
+    ]);
+    assert_exit(&out, 0);
+    let text = std::fs::read_to_string(package.join("signature-verification.txt")).unwrap();
+    assert!(
+        text.contains("Result:           VERIFIED (2 signatures verified)"),
+        "{text}"
+    );
+    assert!(text.contains(&payload_for(&platform)), "{text}");
+    assert!(text.contains(&payload_for(&index)), "{text}");
+}
+
+/// A signature manifest over the size limit leaves the signatures "not checked", with the
+/// reason, rather than "FAILED". Each attestation that does not verify is listed.
+#[test]
+fn evidence_unreadable_signature_store_is_not_checked() {
+    let Some(image) = example_image() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let SignedLayout {
+        reference,
+        other_public,
+        ..
+    } = signed_layout(&image, dir.path());
+    let layout = dir.path().join("layout");
+
+    // With another key, every attestation is rejected and each is listed with its type.
+    let package = dir.path().join("other-key");
+    let out = clearbox(&[
+        "evidence",
+        &reference,
+        "--key",
+        &other_public,
+        "--output",
+        package.to_str().unwrap(),
+    ]);
+    assert_exit(&out, 0);
+    let attestations = read_json(&package.join("attestations.json"));
+    assert_eq!(attestations["result"], "failed");
+    let rejected = attestations["rejected"].as_array().unwrap();
+    assert_eq!(rejected.len(), 1, "{attestations}");
+    assert_eq!(
+        rejected[0]["predicateType"],
+        "https://slsa.dev/provenance/v1"
+    );
+    let fingerprint = attestations["key"].as_str().unwrap();
+    assert!(fingerprint.starts_with("sha256:"), "{fingerprint}");
+    assert_eq!(
+        rejected[0]["reason"],
+        format!(
+            "the envelope's signature does not verify: none of the envelope's 1 signature(s) \
+             verifies with the public key {fingerprint}"
+        )
+    );
+    assert_eq!(rejected[0]["subject"], attestations["found"][0]["subject"]);
+    let found: Vec<&Value> = attestations["found"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["kind"] == "att")
+        .collect();
+    assert_eq!(found.len(), 1, "{attestations}");
+    assert_eq!(
+        found[0]["predicate_types"],
+        serde_json::json!(["https://slsa.dev/provenance/v1"])
+    );
+
+    // The `.sig` manifest grown past the 4 MiB limit for manifests.
+    let index = read_json(&layout.join("index.json"));
+    let sig = index["manifests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| {
+            m["annotations"]["org.opencontainers.image.ref.name"]
+                .as_str()
+                .is_some_and(|t| t.rsplit_once('.').is_some_and(|(_, ext)| ext == "sig"))
+        })
+        .unwrap();
+    let sig_digest = sig["digest"].as_str().unwrap();
+    let blob = layout
+        .join("blobs/sha256")
+        .join(sig_digest.trim_start_matches("sha256:"));
+    let mut bytes = std::fs::read(&blob).unwrap();
+    bytes.resize(5 << 20, b' ');
+    std::fs::write(&blob, &bytes).unwrap();
+    let package = dir.path().join("unreadable");
+    let public = dir.path().join("signer.pub").display().to_string();
+    let out = clearbox(&[
+        "evidence",
+        &reference,
+        "--key",
+        &public,
+        "--output",
+        package.to_str().unwrap(),
+    ]);
+    assert_exit(&out, 0);
+    let text = std::fs::read_to_string(package.join("signature-verification.txt")).unwrap();
+    assert!(
+        text.contains("Result:           NOT CHECKED (the signature store could not be read)"),
+        "{text}"
+    );
+    assert!(!text.contains("FAILED"), "{text}");
+    let subject = read_json(&package.join("image-metadata.json"))["manifest_digest"].clone();
+    assert!(
+        text.contains(&format!(
+            "Could not check the signatures of {}: manifest {sig_digest} is 5242880 bytes, more \
+             than the limit of 4194304 bytes",
+            subject.as_str().unwrap()
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains("Found: not known, because the signature store could not be read."),
+        "{text}"
+    );
+    let readme = std::fs::read_to_string(package.join("README.md")).unwrap();
+    assert!(
+        readme.contains("| `signature-verification.txt` | **not produced** |"),
+        "{readme}"
+    );
+}
+
+/// An oci-archive is not searched for signatures; the package states that, and does not claim
+/// that an archive cannot hold them.
+#[test]
+fn evidence_oci_archive_signatures_not_read() {
+    let Some(image) = example_image() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let archive = dir.path().join("image.tar");
+    let tar = Command::new("tar")
+        .arg("-cf")
+        .arg(&archive)
+        .arg("-C")
+        .arg(&image)
+        .arg(".")
+        .status()
+        .unwrap();
+    assert!(tar.success());
+    let package = dir.path().join("evidence");
+    let out = clearbox(&[
+        "evidence",
+        &format!("oci-archive:{}:latest", archive.display()),
+        "--output",
+        package.to_str().unwrap(),
+    ]);
+    assert_exit(&out, 0);
+    let text = std::fs::read_to_string(package.join("signature-verification.txt")).unwrap();
+    let reason = "signatures and attestations in archives are not read; an oci-archive can hold \
+                  them in its index.json, so unpack it with `tar -xf` and give the directory as \
+                  `oci:DIR`";
+    assert!(text.contains(&format!("Not searched: {reason}.")), "{text}");
+    assert!(!text.contains("cannot carry"), "{text}");
+    let provenance = read_json(&package.join("slsa-provenance.json"));
+    assert_eq!(provenance["status"], "not-searched");
+    assert_eq!(provenance["reason"], reason);
 }

@@ -383,7 +383,9 @@ fn verify_names_cause_and_unchecked_identity() {
     ]);
     assert_exit(&out, 0);
     assert!(
-        stderr(&out).contains("each payload names the required repository"),
+        stderr(&out).contains(&format!(
+            "each payload names the required identity `{identity}`"
+        )),
         "{}",
         stderr(&out)
     );

@@ -115,6 +115,32 @@ impl LayoutStore {
         LayoutStore::with_subject(root, entry, &location)
     }
 
+    /// Opens the layout at `root` for the manifest with `digest` that an index of the layout
+    /// names, such as a platform's manifest: signatures made for that manifest name its digest,
+    /// which `index.json` need not list. The manifest blob is read and checked against `digest`.
+    pub fn open_manifest(
+        root: &Path,
+        tag: Option<&str>,
+        digest: &Digest,
+    ) -> Result<LayoutStore, StoreError> {
+        let location = layout_location(root, tag);
+        check_layout_marker(root, &location)?;
+        let bytes = read_blob_file(root, digest, MAX_MANIFEST_BYTES, "manifest")?;
+        let media_type = serde_json::from_slice::<serde_json::Value>(&bytes)
+            .ok()
+            .and_then(|v| v.get("mediaType")?.as_str().map(str::to_owned))
+            .unwrap_or_else(|| clearbox_oci::spec::MEDIA_TYPE_OCI_MANIFEST.to_owned());
+        let entry = Descriptor {
+            media_type,
+            digest: digest.clone(),
+            size: bytes.len() as u64,
+            annotations: std::collections::BTreeMap::new(),
+            platform: None,
+            artifact_type: None,
+        };
+        LayoutStore::with_subject(root, &entry, &location)
+    }
+
     /// The store for the index entry `entry`, after checking that its manifest is intact:
     /// signatures will name its digest.
     fn with_subject(

@@ -290,6 +290,34 @@ pub fn open_for_image(image: &Image) -> Result<Box<dyn ArtifactStore>, StoreErro
     }
 }
 
+/// Opens the store for the platform manifest of an image read through an index: the manifest
+/// [`Image::manifest_digest`](clearbox_oci::Image::manifest_digest) names, which signatures made
+/// for the platform's digest name. `None` when the reference named that manifest itself (then
+/// [`open_for_image`] opens it) or the source stores no manifest.
+#[must_use]
+pub fn open_for_platform(image: &Image) -> Option<Result<Box<dyn ArtifactStore>, StoreError>> {
+    let digest = image.manifest_digest.as_ref()?;
+    if image.subject_digest.as_ref() == Some(digest) {
+        return None;
+    }
+    match &image.reference {
+        ImageReference::Registry(_) => {
+            let client = image.registry_client()?;
+            let mut resolved = image.registry_reference()?.clone();
+            resolved.digest = Some(digest.clone());
+            Some(
+                RegistryStore::open(Arc::clone(client), &resolved)
+                    .map(|s| Box::new(s) as Box<dyn ArtifactStore>),
+            )
+        }
+        ImageReference::OciLayout { path, tag } => Some(
+            LayoutStore::open_manifest(path, tag.as_deref(), digest)
+                .map(|s| Box::new(s) as Box<dyn ArtifactStore>),
+        ),
+        _ => None,
+    }
+}
+
 /// Checks that `bytes` hash to `expected`.
 fn check_digest(
     what: impl FnOnce() -> String,

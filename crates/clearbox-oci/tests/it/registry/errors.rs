@@ -78,6 +78,63 @@ fn wrong_password_at_token_server() {
 }
 
 #[test]
+fn plain_http_realm_unlisted_port_rejected() {
+    let Some(server) = RegistryServer::start(token()) else {
+        return;
+    };
+    // Only the registry's own port is listed; its token server is on another port.
+    let options = RegistryOptions {
+        insecure: vec![server.host_port()],
+        credentials: Some(Credentials::new(USER, "s3cret")),
+        ..options_for(&server)
+    };
+    let error = get_manifest_error(&server, options, "clearbox/example:latest");
+    let text = chain(&error);
+    let realm = server.token_realm().unwrap();
+    let authority = realm
+        .trim_start_matches("http://")
+        .trim_end_matches("/token")
+        .to_owned();
+    assert!(
+        matches!(problem(&error), RegistryProblem::InsecureTokenServer { .. }),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!(
+            "the token server `{realm}` named by registry `{}` uses plain HTTP and `{authority}` \
+             is not listed as insecure; pass `--insecure-registry {authority}`",
+            server.host_port()
+        )),
+        "{text}"
+    );
+    assert_eq!(server.tokens_issued(), 0);
+}
+
+#[test]
+fn plain_http_realm_listed_port_used() {
+    let Some(server) = RegistryServer::start(token()) else {
+        return;
+    };
+    let realm = server.token_realm().unwrap();
+    let authority = realm
+        .trim_start_matches("http://")
+        .trim_end_matches("/token")
+        .to_owned();
+    let options = RegistryOptions {
+        insecure: vec![server.host_port(), authority],
+        credentials: Some(Credentials::new(USER, super::PASSWORD)),
+        ..options_for(&server)
+    };
+    let error = get_manifest_error(&server, options, "clearbox/absent:latest");
+    assert!(
+        matches!(problem(&error), RegistryProblem::NotFound { .. }),
+        "{}",
+        chain(&error)
+    );
+    assert_eq!(server.tokens_issued(), 1);
+}
+
+#[test]
 fn missing_credentials_ask_to_log_in() {
     let Some(server) = RegistryServer::start(htpasswd()) else {
         return;

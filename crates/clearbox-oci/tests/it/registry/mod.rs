@@ -69,6 +69,7 @@ pub(crate) fn options_for(server: &RegistryServer) -> RegistryOptions {
 pub(crate) fn quick_retries() -> RetryPolicy {
     RetryPolicy {
         max_retries: 3,
+        max_timeout_retries: 1,
         initial_backoff: Duration::from_millis(20),
         max_backoff: Duration::from_millis(200),
     }

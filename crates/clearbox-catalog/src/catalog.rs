@@ -224,16 +224,30 @@ impl Output {
 }
 
 /// Merges packages with the same kind, purl and cataloger into one with every location; a Go
-/// module linked into two binaries is one package found twice.
+/// module linked into two binaries is one package found twice. Models merge only when their
+/// files were also read as the same format with the same pickle verdict. Identical bytes saved as
+/// `model.safetensors` and as `pytorch_model.bin` are two models, so the pickle verdict of the
+/// second stays in the SBOM.
 fn merge_duplicates(packages: Vec<Package>) -> Vec<Package> {
-    let mut merged: BTreeMap<(crate::PackageKind, String, String, &'static str), Package> =
-        BTreeMap::new();
+    type Key = (
+        crate::PackageKind,
+        String,
+        String,
+        &'static str,
+        Option<(String, Option<&'static str>)>,
+    );
+    let mut merged: BTreeMap<Key, Package> = BTreeMap::new();
     for package in packages {
+        let model = package.model.as_ref().map(|facts| {
+            let verdict = facts.pickle.as_ref().map(|scan| scan.verdict.name());
+            (facts.format.clone(), verdict)
+        });
         let key = (
             package.kind,
             package.name.clone(),
             package.purl.to_string(),
             package.found_by,
+            model,
         );
         match merged.get_mut(&key) {
             Some(existing) => existing.locations.extend(package.locations),

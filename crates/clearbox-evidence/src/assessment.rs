@@ -15,7 +15,7 @@ use tracing::info;
 use crate::attestations::{self, ArtifactEvidence};
 use crate::matrix::{Inputs, Matrix};
 use crate::vulns::{self, VulnerabilityScan};
-use crate::{EvidenceError, run_checks, sbom_subject};
+use crate::{EvidenceError, load_inputs, run_checks, sbom_subject};
 
 /// How to assess an image.
 #[derive(Debug, Clone)]
@@ -48,18 +48,7 @@ pub fn assess(
     options: &AssessOptions,
     progress: &dyn Progress,
 ) -> Result<Assessment, EvidenceError> {
-    // Reject a missing database or an unusable key before reading anything.
-    if let Some(db) = &options.db_path
-        && !db.exists()
-    {
-        return Err(EvidenceError::DatabaseMissing(db.clone()));
-    }
-    let key = options
-        .key
-        .as_deref()
-        .map(clearbox_attest::PublicKey::load)
-        .transpose()
-        .map_err(EvidenceError::Key)?;
+    let key = load_inputs(options.db_path.as_deref(), options.key.as_deref())?;
 
     // Read and catalog the image.
     let image = Image::open(reference, &options.read)?;

@@ -160,25 +160,30 @@ pub struct EvidenceSummary {
     pub summary: Vec<String>,
 }
 
+/// Checks that a database named with --db exists (a missing default one makes the scan "not
+/// run") and loads the verifying key, so that bad input fails before the image is read.
+pub(crate) fn load_inputs(
+    db_path: Option<&Path>,
+    key: Option<&str>,
+) -> Result<Option<clearbox_attest::PublicKey>, EvidenceError> {
+    if let Some(db) = db_path
+        && !db.exists()
+    {
+        return Err(EvidenceError::DatabaseMissing(db.to_owned()));
+    }
+    key.map(clearbox_attest::PublicKey::load)
+        .transpose()
+        .map_err(EvidenceError::Key)
+}
+
 /// Reads the image, catalogs it, scans it, checks it, and writes the package.
 pub fn write_evidence(
     reference: &ImageReference,
     options: &EvidenceOptions,
     progress: &dyn Progress,
 ) -> Result<EvidenceSummary, EvidenceError> {
-    // Reject an unusable output or a missing database before reading anything. Only a
-    // database named with --db must exist; a missing default one makes the scan "not run".
-    if let Some(db) = &options.db_path
-        && !db.exists()
-    {
-        return Err(EvidenceError::DatabaseMissing(db.clone()));
-    }
-    let key = options
-        .key
-        .as_deref()
-        .map(clearbox_attest::PublicKey::load)
-        .transpose()
-        .map_err(EvidenceError::Key)?;
+    // Reject an unusable output, database or key before reading anything.
+    let key = load_inputs(options.db_path.as_deref(), options.key.as_deref())?;
     let staged = output_dir::StagedDir::new(&options.output, options.force)?;
 
     // Read and catalog the image.

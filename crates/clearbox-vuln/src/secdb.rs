@@ -20,7 +20,9 @@
 //!
 //! What the secdb cannot say: vulnerabilities not fixed yet are absent from it (Alpine's OSV
 //! records carry those), and it has no timestamps, so every record gets the file's
-//! modification time as `modified` (the import time for zip members).
+//! modification time as `modified` (the import time for zip members). That time says when the
+//! file was copied, not when Alpine last changed it, so these records never count towards the
+//! database's age (ids start with [`RECORD_ID_PREFIX`]).
 //!
 //! Items are free text in places (`CVE-2018-14468 (FrameRelay)`, `CVE 2018-16859`,
 //! `CVE-2019-19451.patch`, `CVE-????-?????  XSA-295`): the id is the first `CVE-YYYY-N…` in the
@@ -142,6 +144,9 @@ struct Context<'a> {
     modified: &'a str,
 }
 
+/// Start of the id of every record made from a secdb file; Alpine's own OSV ids use a hyphen.
+pub(crate) const RECORD_ID_PREFIX: &str = "ALPINE:";
+
 fn record(context: &Context<'_>, vulnerability: &str, versions: &[String]) -> OsvRecord {
     let Context {
         release,
@@ -177,7 +182,7 @@ fn record(context: &Context<'_>, vulnerability: &str, versions: &[String]) -> Os
         None => format!("{vulnerability} does not affect Alpine's {package}"),
     };
     let value = json!({
-        "id": format!("ALPINE:{release}:{package}:{vulnerability}"),
+        "id": format!("{RECORD_ID_PREFIX}{release}:{package}:{vulnerability}"),
         "modified": modified,
         "aliases": [vulnerability],
         "summary": summary,

@@ -187,6 +187,7 @@ pub struct DatabaseStatus {
     /// The newest `modified` time of any stored record, in UTC, leaving out records dated more
     /// than a day after the status was taken. Such a time is a clock error or a forged record,
     /// and it would make an old database look current. Those are counted in `future_dated`.
+    /// Alpine secdb records are left out too, since their time is only the file's.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub newest_modified: Option<String>,
     /// Records left out of `newest_modified` because they are dated in the future.
@@ -500,9 +501,12 @@ impl Database {
         let shown_cutoff = cutoff.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
         let cutoff = cutoff.to_rfc3339_opts(chrono::SecondsFormat::Nanos, true);
         let advisories: i64 = conn.query_row("SELECT count(*) FROM advisory", [], |r| r.get(0))?;
+        // Alpine secdb records carry the file's copy time, not a publication time, so they
+        // are left out of the age.
+        let undated = format!("{}%", crate::secdb::RECORD_ID_PREFIX);
         let newest_modified: Option<String> = conn.query_row(
-            "SELECT max(modified) FROM advisory WHERE modified <= ?1",
-            [&cutoff],
+            "SELECT max(modified) FROM advisory WHERE modified <= ?1 AND id NOT LIKE ?2",
+            [&cutoff, &undated],
             |r| r.get(0),
         )?;
         let future_dated = self.future_dated(&cutoff, &shown_cutoff)?;
@@ -510,12 +514,12 @@ impl Database {
             conn.query_row("SELECT max(imported_at) FROM feed", [], |r| r.get(0))?;
         let mut feeds = conn.prepare(
             "SELECT f.source, f.kind, f.sha256, f.imported_at, f.records, f.rejected, \
-             count(a.id), max(CASE WHEN a.modified <= ?1 THEN a.modified END) \
+             count(a.id), max(CASE WHEN a.modified <= ?1 AND a.id NOT LIKE ?2 THEN a.modified END) \
              FROM feed f LEFT JOIN advisory a ON a.feed_id = f.id \
              GROUP BY f.id ORDER BY f.source",
         )?;
         let feeds = feeds
-            .query_map([&cutoff], |row| {
+            .query_map([&cutoff, &undated], |row| {
                 Ok(FeedStatus {
                     source: row.get(0)?,
                     kind: row.get(1)?,

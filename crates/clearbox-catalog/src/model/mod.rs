@@ -5,7 +5,7 @@
 //! | `*.safetensors` | from the header: tensor count, data types, parameter count, `__metadata__` |
 //! | `*.gguf` | GGUF v2/v3 header and key-value metadata: `general.name`, `general.architecture`, `general.file_type` (quantisation), `<arch>.context_length`, `general.license`, tokenizer model and vocabulary size; tensor infos: count, parameters, tensor types |
 //! | `*.onnx` | `ir_version`, opsets, producer, graph name, node count, initializers (count, elements, data types, external data), graph inputs and outputs with types and shapes |
-//! | `*.pt`, `*.pth`, `*.ckpt`, `*.bin` (by magic) | PyTorch zip archive or legacy checkpoint, TorchScript archive: every pickle import with a safe/unsafe verdict, tensors rebuilt, parameters, storage dtypes, storages checked against `data/*` |
+//! | `*.pt`, `*.pth`, `*.ckpt`, `*.bin` (by magic) | PyTorch zip archive or legacy checkpoint, TorchScript archive, or a plain pickle (protocols 0 and 1, which have no magic, when the file reads as one up to `STOP`): every pickle import with a safe/unsafe verdict, tensors rebuilt, parameters, storage dtypes, storages checked against `data/*` |
 //! | `*.pkl`, `*.pickle` | pickle imports and verdict |
 //! | `*.keras` | `config.json` model class, name, layers, `Lambda` layers; `metadata.json` Keras version; HDF5 superblock of the weights |
 //! | `*.h5`, `*.hdf5` | HDF5 signature and superblock version; the object tree is not read |

@@ -5,7 +5,9 @@
 //! Streaming formats (GGUF, ggml, ONNX, pickles, HDF5) are parsed as they pass. Zip-based
 //! formats (PyTorch archives, `.npz`, `.keras`) need random access and are read from a
 //! [`Window`]. A `.bin` file is a model only when its magic says so (ggml, GGUF, a PyTorch zip
-//! or pickle); other `.bin` files yield no fact, except executables, which go to the Go cataloger.
+//! or pickle), or when it reads as a pickle up to its `STOP` opcode, because protocols 0 and 1
+//! have no magic. Other `.bin` files yield no fact, except executables, which go to the Go
+//! cataloger.
 
 use std::io::{self, Read};
 
@@ -128,7 +130,7 @@ pub(crate) fn inspect_weights(
             let mut whole = prefix.chain(content);
             return Ok(golang::inspect_elf(entry, &mut whole)?.map(Fact::Elf));
         }
-        (WeightFormat::Sniffed, Magic::Unknown | Magic::Elf | Magic::Hdf5) => return Ok(None),
+        (WeightFormat::Sniffed, Magic::Elf | Magic::Hdf5) => return Ok(None),
         (WeightFormat::Gguf, _) | (WeightFormat::Sniffed, Magic::Gguf) => Parser::Gguf,
         (WeightFormat::Sniffed, Magic::Ggml) => Parser::Ggml,
         (WeightFormat::Sniffed | WeightFormat::PyTorch, Magic::Zip) => Parser::TorchZip,
@@ -139,7 +141,9 @@ pub(crate) fn inspect_weights(
         (WeightFormat::Keras, _) => Parser::Keras,
         (WeightFormat::Hdf5, _) => Parser::Hdf5,
         (WeightFormat::Onnx, _) => Parser::Onnx,
-        (WeightFormat::PyTorch, _) => Parser::NotTorch,
+        (WeightFormat::Sniffed, Magic::Unknown) | (WeightFormat::PyTorch, _) => {
+            Parser::UnmarkedPickle
+        }
         (WeightFormat::Pickle, _) => Parser::Pickle,
     };
 
@@ -171,10 +175,22 @@ pub(crate) fn inspect_weights(
             Parser::Ggml => parse_ggml(&mut src, &mut facts),
             Parser::Onnx => parse_onnx(&mut src, &mut facts),
             Parser::Pickle => parse_pickle_file(&mut src, &mut facts),
+            // Protocols 0 and 1 start with no `PROTO` opcode: the file is a pickle only when it
+            // reads as one up to its `STOP` opcode.
+            Parser::UnmarkedPickle => match parse_pickle_file(&mut src, &mut facts) {
+                Err(ParseError::Format(_)) if format == WeightFormat::Sniffed => return Ok(None),
+                Err(ParseError::Format(_)) => {
+                    facts = ModelFacts {
+                        format: "pytorch".to_owned(),
+                        ..ModelFacts::default()
+                    };
+                    Err(ParseError::Format(
+                        "neither a zip archive nor a pickle: not a PyTorch checkpoint".into(),
+                    ))
+                }
+                result => result,
+            },
             Parser::Hdf5 => read_hdf5(&mut src, entry.size, &mut facts),
-            Parser::NotTorch => Err(ParseError::Format(
-                "neither a zip archive nor a pickle: not a PyTorch checkpoint".into(),
-            )),
             Parser::TorchZip | Parser::Npz | Parser::Keras => unreachable!("zip formats"),
         })?
     };
@@ -196,11 +212,13 @@ enum Parser {
     Ggml,
     Onnx,
     Pickle,
+    /// A pickle without a `PROTO` opcode (protocol 0 or 1). When the file does not read as one,
+    /// a `.bin` file is no model and a `.pt`, `.pth` or `.ckpt` file is no PyTorch checkpoint.
+    UnmarkedPickle,
     Hdf5,
     TorchZip,
     Npz,
     Keras,
-    NotTorch,
 }
 
 impl Parser {
@@ -210,9 +228,9 @@ impl Parser {
             Parser::Gguf => "gguf",
             Parser::Ggml => "ggml",
             Parser::Onnx => "onnx",
-            Parser::Pickle => "pickle",
+            Parser::Pickle | Parser::UnmarkedPickle => "pickle",
             Parser::Hdf5 => "hdf5",
-            Parser::TorchZip | Parser::NotTorch => "pytorch",
+            Parser::TorchZip => "pytorch",
             Parser::Npz => "npz",
             Parser::Keras => "keras",
         }

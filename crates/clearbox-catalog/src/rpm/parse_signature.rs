@@ -194,42 +194,10 @@ pub(crate) fn hash_name(id: u8) -> String {
 /// Formats seconds since the Unix epoch as C's `%c` in the C locale, in UTC:
 /// `Mon Apr  3 18:10:39 2023`.
 fn format_time(seconds: u32) -> String {
-    const WEEKDAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
-    const MONTHS: [&str; 12] = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ];
-    let seconds = u64::from(seconds);
-    let days = seconds / 86_400;
-    let time = seconds % 86_400;
-    let (year, month, day) = civil_from_days(days);
-    format!(
-        "{} {} {day:>2} {:02}:{:02}:{:02} {year}",
-        WEEKDAYS[(days % 7) as usize],
-        MONTHS[(month - 1) as usize],
-        time / 3600,
-        time % 3600 / 60,
-        time % 60
-    )
-}
-
-/// Converts days since 1970-01-01 to a proleptic Gregorian (year, month, day), counting in
-/// 400-year eras that start on 1 March so that the leap day ends each year.
-fn civil_from_days(days: u64) -> (u64, u64, u64) {
-    let z = days + 719_468;
-    let era = z / 146_097;
-    let day_of_era = z % 146_097;
-    let year_of_era =
-        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
-    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-    let month_from_march = (5 * day_of_year + 2) / 153;
-    let day = day_of_year - (153 * month_from_march + 2) / 5 + 1;
-    let month = if month_from_march < 10 {
-        month_from_march + 3
-    } else {
-        month_from_march - 9
-    };
-    let year = year_of_era + era * 400 + u64::from(month <= 2);
-    (year, month, day)
+    chrono::DateTime::from_timestamp(i64::from(seconds), 0)
+        .expect("every u32 number of seconds is a valid time")
+        .format("%a %b %e %H:%M:%S %Y")
+        .to_string()
 }
 
 #[cfg(test)]

@@ -679,7 +679,8 @@ fn every_corpus_model_cut_short() {
     let found = models(&catalog);
     for path in expected {
         let Some(package) = found.get(&path) else {
-            // A `.bin` file is a model only when its first bytes are a known magic.
+            // A `.bin` file is a model only when its first bytes are a known magic or it reads
+            // as a whole pickle.
             let short = path.starts_with("/cut/1/") || path.starts_with("/cut/7/");
             let bin = Path::new(&path).extension().is_some_and(|e| e == "bin");
             assert!(short, "no model at {path}");
@@ -994,4 +995,114 @@ fn example_image_models() {
     assert_eq!(onnx.properties["model-fixtures:format:onnx"], "1320");
     let numpy = python("numpy");
     assert_eq!(numpy.properties["model-fixtures:count"], "3");
+}
+
+/// A protocol 0 pickle, as `pickle.dumps(..., protocol=0)` writes it on Linux, that runs
+/// `posix.system("id")` when loaded: `GLOBAL`, `MARK`, the string, `TUPLE`, `REDUCE`, `STOP`.
+/// It has no `PROTO` opcode, so no magic bytes.
+const PROTOCOL_0_PICKLE: &[u8] = b"cposix\nsystem\n(S'id'\ntR.";
+
+#[test]
+fn protocol_0_pickle_under_pytorch_names() {
+    let root = tempfile::tempdir().unwrap();
+    for path in [
+        "r/m/pytorch_model.bin",
+        "r/pt/model.pt",
+        "r/pth/model.pth",
+        "r/ckpt/last.ckpt",
+        "r/pkl/model.pkl",
+    ] {
+        write_bytes(root.path(), path, PROTOCOL_0_PICKLE);
+    }
+    let catalog = catalog_dir(root.path());
+    assert_eq!(models(&catalog).len(), 5, "{:?}", models(&catalog).keys());
+    for path in [
+        "/r/m/pytorch_model.bin",
+        "/r/pt/model.pt",
+        "/r/pth/model.pth",
+        "/r/ckpt/last.ckpt",
+        "/r/pkl/model.pkl",
+    ] {
+        let facts = facts(&catalog, path);
+        assert_eq!(facts.format, "pickle", "{path}");
+        assert_eq!(facts.file_size, PROTOCOL_0_PICKLE.len() as u64, "{path}");
+        let scan = facts.pickle.as_ref().unwrap();
+        assert_eq!(scan.verdict, PickleVerdict::Unsafe, "{path}");
+        assert_eq!(scan.imports, ["posix.system"], "{path}");
+        assert_eq!(scan.unsafe_imports, ["posix.system"], "{path}");
+        assert_eq!(scan.protocol, None, "{path}");
+        assert_eq!(scan.incomplete, None, "{path}");
+        assert!(
+            catalog.unknowns.iter().any(|u| u.path == path
+                && u.reason.starts_with("warning: unsafe pickle")
+                && u.reason.contains("`posix.system`")),
+            "no warning for {path}: {:?}",
+            catalog.unknowns
+        );
+    }
+}
+
+#[test]
+fn pytorch_name_without_pickle() {
+    let root = tempfile::tempdir().unwrap();
+    // `c` reads as GLOBAL, but the pickle never reaches STOP.
+    let cut = &PROTOCOL_0_PICKLE[..PROTOCOL_0_PICKLE.len() - 1];
+    write_bytes(root.path(), "r/cut/model.pt", cut);
+    write_bytes(root.path(), "r/cut/pytorch_model.bin", cut);
+    write(
+        root.path(),
+        "r/text/model.pth",
+        "plain text, not a checkpoint",
+    );
+    write(
+        root.path(),
+        "r/text/pytorch_model.bin",
+        "plain text, no model",
+    );
+    let catalog = catalog_dir(root.path());
+    let found = models(&catalog);
+    assert_eq!(
+        found.keys().collect::<Vec<_>>(),
+        ["/r/cut/model.pt", "/r/text/model.pth"]
+    );
+    for path in ["/r/cut/model.pt", "/r/text/model.pth"] {
+        let facts = facts(&catalog, path);
+        assert_eq!(facts.format, "pytorch", "{path}");
+        assert!(facts.pickle.is_none(), "{path}");
+        assert_eq!(
+            facts.problems,
+            ["neither a zip archive nor a pickle: not a PyTorch checkpoint"],
+            "{path}"
+        );
+    }
+}
+
+#[test]
+fn identical_bytes_two_formats() {
+    let root = tempfile::tempdir().unwrap();
+    let pickle = os_system_pickle();
+    write_bytes(root.path(), "r/m/a.safetensors", &pickle);
+    write_bytes(root.path(), "r/m/pytorch_model.bin", &pickle);
+    write_bytes(root.path(), "r/m/pytorch_model.pt", &pickle);
+    let catalog = catalog_dir(root.path());
+    let found = models(&catalog);
+    assert_eq!(
+        found.keys().collect::<Vec<_>>(),
+        ["/r/m/a.safetensors", "/r/m/pytorch_model.bin"],
+    );
+    let safetensors = found["/r/m/a.safetensors"];
+    assert_eq!(safetensors.locations.len(), 1);
+    let facts = safetensors.model.as_ref().unwrap();
+    assert_eq!(facts.format, "safetensors");
+    assert!(facts.pickle.is_none());
+    // The two pickles are one model found twice, with the verdict of both.
+    let torch = found["/r/m/pytorch_model.bin"];
+    let paths: Vec<&str> = torch.locations.iter().map(|l| l.path.as_str()).collect();
+    assert_eq!(paths, ["/r/m/pytorch_model.bin", "/r/m/pytorch_model.pt"]);
+    assert_eq!(torch.purl, safetensors.purl);
+    let facts = torch.model.as_ref().unwrap();
+    assert_eq!(facts.format, "pickle");
+    let scan = facts.pickle.as_ref().unwrap();
+    assert_eq!(scan.verdict, PickleVerdict::Unsafe);
+    assert_eq!(scan.unsafe_imports, ["os.system"]);
 }

@@ -39,6 +39,11 @@ fn secdb_import_counts() {
         record.affected[0].ranges[0].events[1].version(),
         "1.1.23-r2"
     );
+    // The secdb has no dates: its records carry the file's copy time, which must not make
+    // the database look fresh, so the age is unknown.
+    assert_eq!(status.newest_modified, None);
+    assert_eq!(status.feeds.len(), 1);
+    assert_eq!(status.feeds[0].newest_modified, None);
 }
 
 #[test]

@@ -40,19 +40,22 @@ fn compare_batch(scheme: Scheme) -> anyhow::Result<Outcome> {
     let stdin = std::io::stdin().lock();
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     let mut failed = 0usize;
-    for (number, line) in stdin.lines().enumerate() {
+    // Every input line gets one output line, an empty or undecodable one an error line, so
+    // that answers stay aligned with their inputs.
+    for (number, line) in stdin.split(b'\n').enumerate() {
         let line = line.context("failed to read stdin")?;
-        if line.trim().is_empty() {
-            continue;
-        }
-        let result = match line.split_once('\t') {
-            Some((a, b)) => clearbox_version::compare(scheme, a, b)
-                .map(symbol)
-                .map_err(|e| e.to_string()),
-            None => Err(format!(
-                "line {} has no tab between the two versions",
-                number + 1
-            )),
+        let line_number = number + 1;
+        let result = match std::str::from_utf8(&line) {
+            Err(_) => Err(format!("line {line_number} is not valid UTF-8")),
+            Ok(text) if text.trim().is_empty() => Err(format!("line {line_number} is empty")),
+            Ok(text) => match text.split_once('\t') {
+                Some((a, b)) => clearbox_version::compare(scheme, a, b)
+                    .map(symbol)
+                    .map_err(|e| e.to_string()),
+                None => Err(format!(
+                    "line {line_number} has no tab between the two versions"
+                )),
+            },
         };
         match result {
             Ok(s) => writeln!(out, "{s}"),

@@ -128,3 +128,19 @@ fn version_compare_batch() {
     );
     assert!(stderr(&out).contains("1 lines had an invalid version"));
 }
+
+#[test]
+fn version_compare_batch_answers_every_line_in_order() {
+    // An empty or blank line gets an error line of its own, so later answers stay aligned.
+    let out = clearbox_with_stdin(
+        &["version", "compare", "--scheme", "rpm", "--batch"],
+        Some("1\t2\n\t\n\n3\t2\n"),
+    );
+    assert_exit(&out, 2);
+    let lines: Vec<String> = stdout(&out).lines().map(str::to_owned).collect();
+    assert_eq!(
+        lines,
+        ["<", "error: line 2 is empty", "error: line 3 is empty", ">"]
+    );
+    assert!(stderr(&out).contains("2 lines had an invalid version"));
+}

@@ -5,7 +5,9 @@ use std::os::unix::fs::PermissionsExt as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::support::{assert_exit, clearbox, clearbox_env, corpus, stderr, stdout, workspace};
+use crate::support::{
+    assert_exit, clearbox, clearbox_env, corpus, key_pair, stderr, stdout, workspace,
+};
 
 const PASSWORD: (&str, &str) = ("CLEARBOX_PASSWORD", "pw");
 
@@ -21,24 +23,6 @@ fn small_layout(dir: &Path, name: &str) -> Option<PathBuf> {
         .unwrap();
     assert!(status.success());
     Some(layout)
-}
-
-fn key_pair(dir: &Path) -> (String, String) {
-    let prefix = dir.join("signer");
-    let out = clearbox_env(
-        &[
-            "key",
-            "generate",
-            "--output-prefix",
-            prefix.to_str().unwrap(),
-        ],
-        &[PASSWORD],
-    );
-    assert_exit(&out, 0);
-    (
-        format!("{}.key", prefix.display()),
-        format!("{}.pub", prefix.display()),
-    )
 }
 
 /// Imports the demonstration advisories, whose records are years old, into a new database.
@@ -200,7 +184,7 @@ fn sign_without_identity_names_the_option() {
     let Some(layout) = small_layout(dir.path(), "layout") else {
         return;
     };
-    let (key, _) = key_pair(dir.path());
+    let (key, _) = key_pair(dir.path(), "signer", PASSWORD);
     let out = clearbox_env(
         &["sign", &format!("oci:{}", layout.display()), "--key", &key],
         &[PASSWORD],
@@ -269,7 +253,7 @@ fn quiet_silences_status_lines() {
     let Some(layout) = small_layout(dir.path(), "layout") else {
         return;
     };
-    let (key, public) = key_pair(dir.path());
+    let (key, public) = key_pair(dir.path(), "signer", PASSWORD);
     let reference = format!("oci:{}", layout.display());
     let identity = ["--identity", "registry.example/app"];
 
@@ -352,7 +336,7 @@ fn verify_names_cause_and_unchecked_identity() {
     let Some(layout) = small_layout(dir.path(), "layout") else {
         return;
     };
-    let (key, public) = key_pair(dir.path());
+    let (key, public) = key_pair(dir.path(), "signer", PASSWORD);
     let reference = format!("oci:{}", layout.display());
     let identity = "registry.example/app";
     assert_exit(
@@ -394,7 +378,7 @@ fn verify_names_cause_and_unchecked_identity() {
     // Another key: the rejection gives the check that failed and why.
     let other = dir.path().join("other");
     std::fs::create_dir(&other).unwrap();
-    let (_, other_public) = key_pair(&other);
+    let (_, other_public) = key_pair(&other, "signer", PASSWORD);
     let out = clearbox(&["verify", &reference, "--key", &other_public]);
     assert_exit(&out, 1);
     assert!(
@@ -417,7 +401,7 @@ fn hostile_text_escaped_everywhere() {
     let Some(layout) = small_layout(dir.path(), "lay\nout\u{1b}[2J") else {
         return;
     };
-    let (key, public) = key_pair(dir.path());
+    let (key, public) = key_pair(dir.path(), "signer", PASSWORD);
     let reference = format!("oci:{}", layout.display());
     let annotation = "team=ml\u{2028}forged: yes\u{9b}31m";
     let out = clearbox_env(

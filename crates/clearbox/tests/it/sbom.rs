@@ -84,3 +84,68 @@ fn source_date_epoch_dates_a_root_filesystem() {
     let bom: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(bom["metadata"]["timestamp"], "2023-11-14T22:13:20Z");
 }
+
+#[test]
+fn unsafe_pickle_beside_identical_safetensors() {
+    // A protocol 0 pickle that runs `posix.system("id")` when loaded, saved under two names. The
+    // test only catalogs its bytes.
+    let pickle = b"cposix\nsystem\n(S'id'\ntR.";
+    let root = tempfile::tempdir().unwrap();
+    let dir = root.path().join("r/m");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("a.safetensors"), pickle).unwrap();
+    std::fs::write(dir.join("pytorch_model.bin"), pickle).unwrap();
+    let out = clearbox(&[
+        "sbom",
+        &format!("dir:{}", root.path().display()),
+        "--format",
+        "cyclonedx-json",
+    ]);
+    assert_exit(&out, 0);
+    let bom: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let property = |component: &serde_json::Value, name: &str| -> Option<String> {
+        component["properties"]
+            .as_array()?
+            .iter()
+            .find(|p| p["name"] == name)
+            .and_then(|p| p["value"].as_str())
+            .map(str::to_owned)
+    };
+    let models: Vec<&serde_json::Value> = bom["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| property(c, "clearbox:model:format").is_some())
+        .collect();
+    let by_path = |path: &str| {
+        let found: Vec<_> = models
+            .iter()
+            .filter(|c| property(c, "clearbox:location:0:path").as_deref() == Some(path))
+            .collect();
+        assert_eq!(found.len(), 1, "{path}: {models:?}");
+        *found[0]
+    };
+    assert_eq!(models.len(), 2, "{models:?}");
+
+    let bin = by_path("/r/m/pytorch_model.bin");
+    assert_eq!(
+        property(bin, "clearbox:model:format").as_deref(),
+        Some("pickle")
+    );
+    assert_eq!(
+        property(bin, "clearbox:model:pickle:verdict").as_deref(),
+        Some("unsafe")
+    );
+    assert_eq!(
+        property(bin, "clearbox:model:pickle:unsafe-import:0").as_deref(),
+        Some("posix.system")
+    );
+    assert_eq!(property(bin, "clearbox:location:1:path"), None);
+
+    let safetensors = by_path("/r/m/a.safetensors");
+    assert_eq!(
+        property(safetensors, "clearbox:model:format").as_deref(),
+        Some("safetensors")
+    );
+    assert_eq!(property(safetensors, "clearbox:model:pickle:verdict"), None);
+}

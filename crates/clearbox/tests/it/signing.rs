@@ -6,7 +6,7 @@ use std::process::Command;
 use clearbox_testdata::registry::{RegistryConfig, RegistryServer};
 
 use crate::support::{
-    assert_exit, clearbox_env, example_image, oci_ref, stderr, stdout, workspace,
+    assert_exit, clearbox_env, example_image, key_pair, oci_ref, stderr, stdout, workspace,
 };
 
 const PASSWORD: (&str, &str) = ("CLEARBOX_PASSWORD", "correct horse");
@@ -18,24 +18,6 @@ fn cosign() -> Option<PathBuf> {
     } else {
         clearbox_testdata::skip("tools/bin/cosign is missing; run scripts/setup.sh")
     }
-}
-
-fn key_pair(dir: &Path, name: &str) -> (String, String) {
-    let prefix = dir.join(name);
-    let out = clearbox_env(
-        &[
-            "key",
-            "generate",
-            "--output-prefix",
-            prefix.to_str().unwrap(),
-        ],
-        &[PASSWORD],
-    );
-    assert_exit(&out, 0);
-    (
-        format!("{}.key", prefix.display()),
-        format!("{}.pub", prefix.display()),
-    )
 }
 
 /// The key pair, image reference and registry a signing test works against.
@@ -94,7 +76,7 @@ fn sign_verify_attest_against_cosign() {
     }
     let host = server.host_port();
     let dir = tempfile::tempdir().unwrap();
-    let (key, public) = key_pair(dir.path(), "ours");
+    let (key, public) = key_pair(dir.path(), "ours", PASSWORD);
     let session = Session {
         reference: format!("docker://{host}/ai/app:v1"),
         host,
@@ -135,7 +117,7 @@ fn check_signature(session: &Session, cosign: &Path, image: &Path) {
     assert_eq!(payloads[0]["optional"]["team"], "ml");
 
     // Another key, a missing annotation: exit 1 with the reason.
-    let (_, other_public) = key_pair(session.dir.path(), "other");
+    let (_, other_public) = key_pair(session.dir.path(), "other", PASSWORD);
     let out = session.run(&["verify", reference, "--key", &other_public]);
     assert_exit(&out, 1);
     assert!(
@@ -377,7 +359,7 @@ fn custom_predicate_has_cosign_shape() {
     let host = server.host_port();
     let reference = format!("docker://{host}/t/app:v1");
     let dir = tempfile::tempdir().unwrap();
-    let (key, public) = key_pair(dir.path(), "ours");
+    let (key, public) = key_pair(dir.path(), "ours", PASSWORD);
     let text = "line one\nline \"two\" <not json>\n";
     let predicate = dir.path().join("notes.txt");
     std::fs::write(&predicate, text).unwrap();
@@ -466,7 +448,7 @@ fn uri_predicate_embedded_and_null_rejected() {
         .unwrap();
     assert!(copied.success());
     let reference = format!("oci:{}", layout.display());
-    let (key, public) = key_pair(dir.path(), "ours");
+    let (key, public) = key_pair(dir.path(), "ours", PASSWORD);
     let attest = |kind: &str, contents: &str| {
         let file = dir.path().join("predicate");
         std::fs::write(&file, contents).unwrap();

@@ -5,27 +5,9 @@ use std::io::{BufRead as _, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 
-use crate::support::{assert_exit, clearbox, clearbox_env, stderr};
+use crate::support::{assert_exit, clearbox, clearbox_env, key_pair, stderr};
 
 const PASSWORD: (&str, &str) = ("CLEARBOX_PASSWORD", "correct horse");
-
-fn key_pair(dir: &Path) -> (String, String) {
-    let prefix = dir.join("signer");
-    let out = clearbox_env(
-        &[
-            "key",
-            "generate",
-            "--output-prefix",
-            prefix.to_str().unwrap(),
-        ],
-        &[PASSWORD],
-    );
-    assert_exit(&out, 0);
-    (
-        format!("{}.key", prefix.display()),
-        format!("{}.pub", prefix.display()),
-    )
-}
 
 /// Writes a one-image OCI layout tagged `latest` with an empty layer; signing reads only its
 /// manifest.
@@ -84,7 +66,7 @@ fn sign_identity_not_a_docker_reference() {
     ];
     let dir = tempfile::tempdir().unwrap();
     let image = tiny_layout(dir.path());
-    let (key, public) = key_pair(dir.path());
+    let (key, public) = key_pair(dir.path(), "signer", PASSWORD);
     for (identity, message) in cases {
         let out = sign(&image, &key, &["--identity", identity]);
         assert_exit(&out, 2);
@@ -102,7 +84,7 @@ fn sign_identity_not_a_docker_reference() {
 fn verify_identity_with_tag_and_docker_hub_names() {
     let dir = tempfile::tempdir().unwrap();
     let image = tiny_layout(dir.path());
-    let (key, public) = key_pair(dir.path());
+    let (key, public) = key_pair(dir.path(), "signer", PASSWORD);
     assert_exit(
         &sign(&image, &key, &["--identity", "registry.example/app/s3:v1"]),
         0,
@@ -158,7 +140,7 @@ fn verify_identity_with_tag_and_docker_hub_names() {
 fn repeated_annotation_key_rejected() {
     let dir = tempfile::tempdir().unwrap();
     let image = tiny_layout(dir.path());
-    let (key, public) = key_pair(dir.path());
+    let (key, public) = key_pair(dir.path(), "signer", PASSWORD);
     let message = "annotation key `k` is given twice with -a (`k=1` and `k=2`); give each key once";
     let out = sign(
         &image,
@@ -204,7 +186,7 @@ fn key_prefix_without_file_name_rejected() {
 #[test]
 fn wrong_password_names_its_variable() {
     let dir = tempfile::tempdir().unwrap();
-    let (key, _) = key_pair(dir.path());
+    let (key, _) = key_pair(dir.path(), "signer", PASSWORD);
     let image = tiny_layout(dir.path());
     let cases = [
         (
@@ -237,7 +219,7 @@ fn wrong_password_names_its_variable() {
 fn verify_attestation_lists_checks() {
     let dir = tempfile::tempdir().unwrap();
     let image = tiny_layout(dir.path());
-    let (key, public) = key_pair(dir.path());
+    let (key, public) = key_pair(dir.path(), "signer", PASSWORD);
     let predicate = dir.path().join("provenance.json");
     std::fs::write(&predicate, r#"{"buildDefinition":{"buildType":"https://example.invalid/build","externalParameters":{}},"runDetails":{"builder":{"id":"https://example.invalid/builder"}}}"#).unwrap();
     let out = clearbox_env(

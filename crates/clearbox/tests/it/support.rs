@@ -133,3 +133,23 @@ pub(crate) fn read_json(path: &Path) -> serde_json::Value {
 pub(crate) fn oci_ref(layout: &Path) -> String {
     format!("oci:{}:latest", layout.display())
 }
+
+/// Generates a key pair named `name` in `dir` with the password in `password` (a
+/// `CLEARBOX_PASSWORD` variable and its value); returns the private and public key paths.
+pub(crate) fn key_pair(dir: &Path, name: &str, password: (&str, &str)) -> (String, String) {
+    let prefix = dir.join(name);
+    let out = clearbox_env(
+        &[
+            "key",
+            "generate",
+            "--output-prefix",
+            prefix.to_str().unwrap(),
+        ],
+        &[password],
+    );
+    assert_exit(&out, 0);
+    (
+        format!("{}.key", prefix.display()),
+        format!("{}.pub", prefix.display()),
+    )
+}

@@ -605,7 +605,10 @@ pub(crate) fn signature_report(image: &Image, evidence: &ArtifactEvidence) -> St
         .map_or_else(|| "(no manifest digest)".to_owned(), ToString::to_string);
     let result = match &evidence.signatures {
         Some(s) => match s.outcome() {
-            Outcome::Verified => format!("VERIFIED ({} signatures verified)", s.verified.len()),
+            Outcome::Verified => match s.verified.len() {
+                1 => "VERIFIED (1 signature verified)".to_owned(),
+                count => format!("VERIFIED ({count} signatures verified)"),
+            },
             Outcome::Failed => "FAILED (no signature verified with the key)".to_owned(),
             Outcome::NotChecked => "NOT CHECKED (the signature store could not be read)".to_owned(),
         },

@@ -410,8 +410,8 @@ pub(crate) struct VerifyArgs {
     pub(crate) annotations: Vec<(String, String)>,
 
     /// Require the signature to name this repository (alpine, docker.io/alpine and
-    /// docker.io/library/alpine are the same). With a tag or digest, the signature must name
-    /// that tag or digest too. Without it, the repository a signature claims is not checked.
+    /// docker.io/library/alpine are the same). With a tag, the signature must name that tag
+    /// too. Without it, the repository a signature claims is not checked.
     #[arg(long, value_name = "REGISTRY/REPO[:TAG]", value_parser = parse_identity)]
     pub(crate) identity: Option<String>,
 }
@@ -656,8 +656,15 @@ fn parse_sha256_digest(text: &str) -> Result<[u8; 32], String> {
         .map_err(|bytes: Vec<u8>| format!("`{text}` has {} bytes, not 32", bytes.len()))
 }
 
-/// Checks that `--identity` is a Docker reference, and keeps it as given.
+/// Checks that `--identity` is a Docker reference without a digest, and keeps it as given. A
+/// signature names the image digest in a field of its own, which verification always checks,
+/// so a digest in the identity could never match.
 fn parse_identity(text: &str) -> Result<String, String> {
+    if text.contains('@') {
+        return Err(format!(
+            "`{text}` names a digest; give REGISTRY/REPO[:TAG], since the image digest is checked on its own"
+        ));
+    }
     clearbox_attest::cosign::Identity::parse(text)
         .map(|_| text.to_owned())
         .map_err(|error| error.to_string())

@@ -180,9 +180,12 @@ impl TrustedRoot {
 
     /// Reads and validates a trusted root file.
     pub fn from_file(path: &Path) -> Result<Self, TrustedRootError> {
-        let bytes = std::fs::read(path).map_err(|source| TrustedRootError::Read {
-            path: path.to_owned(),
-            source,
+        // A trusted root is a few kilobytes; 16 MiB leaves room and stops a huge or endless file.
+        let bytes = clearbox_oci::read_regular_file(path, 16 << 20).map_err(|source| {
+            TrustedRootError::Read {
+                path: path.to_owned(),
+                source,
+            }
         })?;
         TrustedRoot::from_json(&bytes)
     }

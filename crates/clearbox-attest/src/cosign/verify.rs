@@ -42,8 +42,8 @@ use crate::simple_signing::{self, PayloadError, SimpleSigning};
 /// Checks that [`verify_signatures`] and [`verify_attestations`](super::verify_attestations)
 /// never make, listed in every result.
 pub const SIGNATURE_CHECKS_NOT_MADE: [&str; 2] = [
-    "transparency log (Rekor) inclusion: not checked, key-based signatures only",
-    "signing certificate and timestamp: not checked, key-based signatures only",
+    "transparency log (Rekor) inclusion, since the signatures are key-based",
+    "signing certificate and timestamp, since the signatures are key-based",
 ];
 
 /// Requirements beyond a valid signature by the key over this image's digest.

@@ -98,8 +98,7 @@ pub enum KeyError {
     /// The password did not decrypt the key.
     #[error(
         "failed to decrypt {origin}: {supplied_by}, or the file was altered; set \
-         CLEARBOX_PASSWORD (read before COSIGN_PASSWORD) to the key's password, or unset both to \
-         be asked"
+         CLEARBOX_PASSWORD to the key's password, or unset it and COSIGN_PASSWORD to be asked"
     )]
     WrongPassword {
         /// The file (in backticks) or input.

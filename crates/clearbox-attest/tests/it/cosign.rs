@@ -97,8 +97,8 @@ fn cosign_key_wrong_password() {
         error.to_string(),
         format!(
             "failed to decrypt `{}`: the password is wrong, or the file was altered; set \
-             CLEARBOX_PASSWORD (read before COSIGN_PASSWORD) to the key's password, or unset \
-             both to be asked",
+             CLEARBOX_PASSWORD to the key's password, or unset it and COSIGN_PASSWORD to be \
+             asked",
             private.display()
         )
     );

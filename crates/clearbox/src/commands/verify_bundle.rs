@@ -20,6 +20,13 @@ use clearbox_attest::intoto::PredicateType;
 use crate::Outcome;
 use crate::cli::{BundleArgs, RegistryArgs, VerifyAttestationArgs};
 
+/// Largest bundle read; real bundles are tens of kilobytes.
+const MAX_BUNDLE_BYTES: u64 = 16 << 20;
+/// Largest public key file read.
+const MAX_KEY_BYTES: u64 = 64 << 10;
+/// Largest artifact read, since it is held in memory whole.
+const MAX_ARTIFACT_BYTES: u64 = 4 << 30;
+
 /// Verifies the bundle at `bundle_path` with the rest of `args`.
 pub(crate) fn run(args: &VerifyAttestationArgs, bundle_path: &Path) -> anyhow::Result<Outcome> {
     let bundle_args = &args.bundle;
@@ -35,7 +42,7 @@ pub(crate) fn run(args: &VerifyAttestationArgs, bundle_path: &Path) -> anyhow::R
         })
         .transpose()?;
     let key = args.key.as_deref().map(read_key).transpose()?;
-    let bundle = std::fs::read(bundle_path)
+    let bundle = clearbox_oci::read_regular_file(bundle_path, MAX_BUNDLE_BYTES)
         .with_context(|| format!("failed to read the bundle `{}`", bundle_path.display()))?;
     let artifact_bytes = read_artifact(bundle_args)?;
     let artifact = match (&artifact_bytes, bundle_args.artifact_digest) {
@@ -148,8 +155,10 @@ fn read_key(argument: &str) -> anyhow::Result<KeyInput> {
         let key = PublicKey::load(argument).context("failed to load the public key")?;
         VerifierKey::from_spki_der(&key.to_der())
     } else {
-        let text = std::fs::read_to_string(argument)
+        let bytes = clearbox_oci::read_regular_file(Path::new(argument), MAX_KEY_BYTES)
             .with_context(|| format!("failed to read the public key `{argument}`"))?;
+        let text = String::from_utf8(bytes)
+            .with_context(|| format!("the public key `{argument}` is not a PEM text file"))?;
         VerifierKey::from_pem(&text)
     };
     Ok(match parsed {
@@ -167,7 +176,7 @@ fn read_artifact(args: &BundleArgs) -> anyhow::Result<Option<Vec<u8>>> {
     };
     // NOTE: the artifact is read whole because some checks need its bytes (Ed25519 signs the
     // artifact itself); an artifact larger than memory fails here.
-    std::fs::read(path)
+    clearbox_oci::read_regular_file(path, MAX_ARTIFACT_BYTES)
         .map(Some)
         .with_context(|| format!("failed to read the artifact `{}`", path.display()))
 }

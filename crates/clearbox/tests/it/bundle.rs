@@ -698,6 +698,34 @@ fn bundle_unreadable_file_exits_2() {
         );
     }
 
+    // A FIFO in place of any file is refused instead of waiting for a writer.
+    let scratch = tempfile::tempdir().unwrap();
+    let fifo = scratch.path().join("pipe");
+    let status = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let fifo = fifo.display().to_string();
+    for (option, position) in [("--bundle", 1), ("--trusted-root", 3), ("--artifact", 5)] {
+        let mut args = vec![
+            "--bundle",
+            bundle.as_str(),
+            "--trusted-root",
+            root.as_str(),
+            "--artifact",
+            artifact.as_str(),
+        ];
+        args[position] = &fifo;
+        let output = with_identity(&args);
+        assert_exit(&output, 2);
+        assert!(
+            stderr(&output).contains("FIFO"),
+            "{option}: {}",
+            stderr(&output)
+        );
+    }
+
     // A registry option has no effect on a bundle.
     let output = with_identity(&[
         "--bundle",

@@ -648,7 +648,7 @@ fn evidence_with_key_reports_verified_signature_and_provenance() {
     assert_exit(&out, 0);
     let signatures = std::fs::read_to_string(package.join("signature-verification.txt")).unwrap();
     assert!(
-        signatures.contains("Result:           VERIFIED (1 signatures verified)"),
+        signatures.contains("Result:           VERIFIED (1 signature verified)"),
         "{signatures}"
     );
     assert!(
@@ -900,7 +900,7 @@ fn evidence_index_platform_and_index_signatures() {
         "{text}"
     );
     assert!(
-        text.contains("Result:           VERIFIED (1 signatures verified)"),
+        text.contains("Result:           VERIFIED (1 signature verified)"),
         "{text}"
     );
     let payload_for = |digest: &str| {

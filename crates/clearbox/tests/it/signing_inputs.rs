@@ -63,6 +63,10 @@ fn sign_identity_not_a_docker_reference() {
             "`r.example/ABC` is not a valid identity: the repository path component `ABC` must \
              be lowercase letters and digits, joined by `.`, `_`, `__` or `-`",
         ),
+        (
+            "r.example/a@sha256:0000000000000000000000000000000000000000000000000000000000000000",
+            "names a digest; give REGISTRY/REPO[:TAG], since the image digest is checked on its own",
+        ),
     ];
     let dir = tempfile::tempdir().unwrap();
     let image = tiny_layout(dir.path());

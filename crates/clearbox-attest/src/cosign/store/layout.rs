@@ -354,6 +354,9 @@ impl ArtifactStore for LayoutStore {
         let digest = Digest::of(&write.manifest);
 
         // 2. A new index.json with the entry, renamed over the old one.
+        // NOTE: nothing locks the layout, so two processes signing it at once can each read
+        // the old index.json and the later rename drops the other's entry, while both report
+        // success. Sign one layout from one process at a time.
         let path = self.root.join("index.json");
         let (mut document, _) = read_index_document(&self.root)?;
         let Some(manifests) = document.get_mut("manifests").and_then(Value::as_array_mut) else {

@@ -7,8 +7,6 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::{Serialize, Serializer};
 
-const SECONDS_PER_DAY: i64 = 86_400;
-
 /// A point in time, UTC, with nanosecond precision.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Timestamp {
@@ -147,16 +145,11 @@ impl Timestamp {
 /// Writes RFC 3339 in UTC, with the fraction only when it is not zero.
 impl fmt::Display for Timestamp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let days = self.seconds.div_euclid(SECONDS_PER_DAY);
-        let second_of_day = self.seconds.rem_euclid(SECONDS_PER_DAY);
-        let (year, month, day) = unix_days_to_civil(days);
-        write!(
-            f,
-            "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}",
-            second_of_day / 3600,
-            second_of_day % 3600 / 60,
-            second_of_day % 60
-        )?;
+        let Some(time) = chrono::DateTime::from_timestamp(self.seconds, 0) else {
+            // Beyond chrono's range of about 262,000 years around the epoch.
+            return write!(f, "@{}", self.seconds);
+        };
+        write!(f, "{}", time.format("%Y-%m-%dT%H:%M:%S"))?;
         if self.nanos != 0 {
             let fraction = format!("{:09}", self.nanos);
             write!(f, ".{}", fraction.trim_end_matches('0'))?;
@@ -232,60 +225,24 @@ fn civil_to_unix(
     minute: i64,
     second: i64,
 ) -> Option<i64> {
-    if !(1..=12).contains(&month) || hour > 23 || minute > 59 || second > 59 {
-        return None;
-    }
-    if day < 1 || day > days_in_month(year, month) {
-        return None;
-    }
-    Some(
-        civil_to_unix_days(year, month, day) * SECONDS_PER_DAY + hour * 3600 + minute * 60 + second,
-    )
-}
-
-fn days_in_month(year: i64, month: i64) -> i64 {
-    match month {
-        2 if year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) => 29,
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
-    }
-}
-
-/// Days since 1970-01-01 of a Gregorian date. The year is shifted to start in March so that the
-/// leap day is the last day of the shifted year; an era is the 400-year cycle of 146 097 days.
-fn civil_to_unix_days(year: i64, month: i64, day: i64) -> i64 {
-    let shifted_year = if month <= 2 { year - 1 } else { year };
-    let era = shifted_year.div_euclid(400);
-    let year_of_era = shifted_year - era * 400;
-    let month_from_march = (month + 9) % 12;
-    let day_of_year = (153 * month_from_march + 2) / 5 + day - 1;
-    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
-    era * 146_097 + day_of_era - 719_468
-}
-
-/// The Gregorian date of a day count since 1970-01-01; the inverse of [`civil_to_unix_days`].
-fn unix_days_to_civil(days: i64) -> (i64, i64, i64) {
-    let shifted = days + 719_468;
-    let era = shifted.div_euclid(146_097);
-    let day_of_era = shifted - era * 146_097;
-    let year_of_era =
-        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
-    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-    let month_from_march = (5 * day_of_year + 2) / 153;
-    let day = day_of_year - (153 * month_from_march + 2) / 5 + 1;
-    let month = if month_from_march < 10 {
-        month_from_march + 3
-    } else {
-        month_from_march - 9
-    };
-    let year = year_of_era + era * 400 + i64::from(month <= 2);
-    (year, month, day)
+    let date = chrono::NaiveDate::from_ymd_opt(
+        i32::try_from(year).ok()?,
+        u32::try_from(month).ok()?,
+        u32::try_from(day).ok()?,
+    )?;
+    let time = date.and_hms_opt(
+        u32::try_from(hour).ok()?,
+        u32::try_from(minute).ok()?,
+        u32::try_from(second).ok()?,
+    )?;
+    Some(time.and_utc().timestamp())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const SECONDS_PER_DAY: i64 = 86_400;
 
     fn rfc3339(text: &str) -> Timestamp {
         Timestamp::parse_rfc3339(text).unwrap()
@@ -351,9 +308,18 @@ mod tests {
     #[test]
     fn civil_round_trip_over_four_centuries() {
         for days in (-200_000..200_000).step_by(97) {
-            let (year, month, day) = unix_days_to_civil(days);
-            assert_eq!(civil_to_unix_days(year, month, day), days);
+            let time = Timestamp::from_unix(days * SECONDS_PER_DAY);
+            assert_eq!(Timestamp::parse_rfc3339(&time.to_string()), Ok(time));
         }
+    }
+
+    #[test]
+    fn civil_fields_out_of_range_rejected() {
+        assert_eq!(civil_to_unix(2023, 2, 29, 0, 0, 0), None);
+        assert_eq!(civil_to_unix(2024, 2, 29, 0, 0, 0), Some(1_709_164_800));
+        assert_eq!(civil_to_unix(2024, 13, 1, 0, 0, 0), None);
+        assert_eq!(civil_to_unix(2024, 1, 1, 24, 0, 0), None);
+        assert_eq!(civil_to_unix(2024, 1, 1, 23, 59, 60), None);
     }
 
     #[test]

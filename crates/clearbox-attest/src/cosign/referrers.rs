@@ -10,8 +10,8 @@ use clearbox_oci::spec::MEDIA_TYPE_OCI_MANIFEST;
 use serde::Deserialize;
 use tracing::debug;
 
-use super::error::CosignError;
-use super::format::{ArtifactKind, ArtifactManifest};
+use super::error::{ArtifactLocation, CosignError, Rejected};
+use super::format::{ArtifactDescriptor, ArtifactKind, ArtifactManifest};
 use super::store::{ArtifactStore, ReferrerSource, StoreError, StoredManifest};
 
 /// The place where signatures, attestations and SBOMs are attached to an image.
@@ -174,6 +174,53 @@ pub(crate) struct FoundManifest {
     pub(crate) stored: StoredManifest,
     /// The parsed manifest, or why it does not parse.
     pub(crate) parsed: Result<ArtifactManifest, String>,
+}
+
+/// Runs `check` on every layer of `manifests`. A manifest that does not parse is rejected
+/// with `invalid_manifest(reason)`. Returns each passing layer's result with its location, and
+/// the rejections.
+pub(crate) fn check_layers<T, E: fmt::Display>(
+    manifests: Vec<FoundManifest>,
+    invalid_manifest: impl Fn(String) -> E,
+    mut check: impl FnMut(&ArtifactDescriptor) -> Result<T, E>,
+) -> (Vec<(T, ArtifactLocation)>, Vec<Rejected<E>>) {
+    let mut passed = Vec::new();
+    let mut rejected = Vec::new();
+    for found in manifests {
+        let manifest_location = ArtifactLocation {
+            manifest: found.stored.digest.clone(),
+            layer: None,
+            source: found.source.clone(),
+        };
+        let manifest = match found.parsed {
+            Ok(manifest) => manifest,
+            Err(reason) => {
+                rejected.push(Rejected {
+                    location: manifest_location,
+                    error: invalid_manifest(reason),
+                });
+                continue;
+            }
+        };
+        debug!(manifest = %found.stored.digest, layers = manifest.layers.len(), "artifact manifest found");
+        for (index, layer) in manifest.layers.iter().enumerate() {
+            let location = ArtifactLocation {
+                layer: Some(index),
+                ..manifest_location.clone()
+            };
+            match check(layer) {
+                Ok(result) => {
+                    debug!(%location, "artifact verified");
+                    passed.push((result, location));
+                }
+                Err(error) => {
+                    debug!(%location, %error, "artifact rejected");
+                    rejected.push(Rejected { location, error });
+                }
+            }
+        }
+    }
+    (passed, rejected)
 }
 
 /// The artifact manifests of `kind` about the store's image: the one under cosign's tag first,

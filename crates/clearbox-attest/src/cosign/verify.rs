@@ -26,14 +26,13 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use clearbox_oci::Digest;
 use serde_json::Value;
-use tracing::debug;
 
 use super::error::{ArtifactLocation, CosignError, Rejected, SignatureCheckError};
 use super::format::{
     ArtifactDescriptor, ArtifactKind, SIGNATURE_ANNOTATION, SIMPLE_SIGNING_MEDIA_TYPE,
 };
 use super::identity::Identity;
-use super::referrers::artifact_manifests;
+use super::referrers::{artifact_manifests, check_layers};
 use super::store::{ArtifactStore, MAX_PAYLOAD_BYTES, StoreError};
 use crate::Verified;
 use crate::keys::PublicKey;
@@ -103,53 +102,28 @@ pub fn verify_signatures(
     // 1. Signature manifests.
     let (manifests, searched) = artifact_manifests(store, ArtifactKind::Signatures)?;
 
-    let mut verified = Vec::new();
-    let mut rejected = Vec::new();
-    for found in manifests {
-        let manifest_location = ArtifactLocation {
-            manifest: found.stored.digest.clone(),
-            layer: None,
-            source: found.source.clone(),
-        };
-        let manifest = match found.parsed {
-            Ok(manifest) => manifest,
-            Err(reason) => {
-                rejected.push(Rejected {
-                    location: manifest_location,
-                    error: SignatureCheckError::InvalidManifest { reason },
-                });
-                continue;
-            }
-        };
-        debug!(manifest = %found.stored.digest, layers = manifest.layers.len(), "signature manifest found");
-        for (index, layer) in manifest.layers.iter().enumerate() {
-            let location = ArtifactLocation {
-                layer: Some(index),
-                ..manifest_location.clone()
-            };
-            match check_signature(
+    let (passed, rejected) = check_layers(
+        manifests,
+        |reason| SignatureCheckError::InvalidManifest { reason },
+        |layer| {
+            check_signature(
                 store,
                 layer,
                 key,
                 &image,
                 required_identity.as_ref(),
                 options,
-            ) {
-                Ok((payload, payload_bytes)) => {
-                    debug!(%location, "signature verified");
-                    verified.push(VerifiedSignature {
-                        payload,
-                        payload_bytes,
-                        location,
-                    });
-                }
-                Err(error) => {
-                    debug!(%location, %error, "signature rejected");
-                    rejected.push(Rejected { location, error });
-                }
-            }
-        }
-    }
+            )
+        },
+    );
+    let verified: Vec<VerifiedSignature> = passed
+        .into_iter()
+        .map(|((payload, payload_bytes), location)| VerifiedSignature {
+            payload,
+            payload_bytes,
+            location,
+        })
+        .collect();
 
     // No manifest, or manifests without layers: nothing to check.
     if verified.is_empty() && rejected.is_empty() {

@@ -18,11 +18,10 @@
 //! including valid ones of another predicate type, are returned with the check they failed.
 
 use clearbox_oci::Digest;
-use tracing::debug;
 
 use super::error::{ArtifactLocation, AttestationCheckError, CosignError, Rejected};
 use super::format::{ArtifactDescriptor, ArtifactKind, DSSE_MEDIA_TYPE, PREDICATE_TYPE_ANNOTATION};
-use super::referrers::artifact_manifests;
+use super::referrers::{artifact_manifests, check_layers};
 use super::store::{ArtifactStore, MAX_PAYLOAD_BYTES, StoreError};
 use super::verify::SIGNATURE_CHECKS_NOT_MADE;
 use crate::Verified;
@@ -76,45 +75,19 @@ pub fn verify_attestations(
     // 1. Attestation manifests.
     let (manifests, searched) = artifact_manifests(store, ArtifactKind::Attestations)?;
 
-    let mut verified = Vec::new();
-    let mut rejected = Vec::new();
-    for found in manifests {
-        let manifest_location = ArtifactLocation {
-            manifest: found.stored.digest.clone(),
-            layer: None,
-            source: found.source.clone(),
-        };
-        let manifest = match found.parsed {
-            Ok(manifest) => manifest,
-            Err(reason) => {
-                rejected.push(Rejected {
-                    location: manifest_location,
-                    error: AttestationCheckError::InvalidManifest { reason },
-                });
-                continue;
-            }
-        };
-        for (index, layer) in manifest.layers.iter().enumerate() {
-            let location = ArtifactLocation {
-                layer: Some(index),
-                ..manifest_location.clone()
-            };
-            match check_attestation(store, layer, key, &image, options) {
-                Ok((statement, envelope)) => {
-                    debug!(%location, predicate_type = %statement.predicate_type(), "attestation verified");
-                    verified.push(VerifiedAttestation {
-                        statement,
-                        envelope,
-                        location,
-                    });
-                }
-                Err(error) => {
-                    debug!(%location, %error, "attestation rejected");
-                    rejected.push(Rejected { location, error });
-                }
-            }
-        }
-    }
+    let (passed, rejected) = check_layers(
+        manifests,
+        |reason| AttestationCheckError::InvalidManifest { reason },
+        |layer| check_attestation(store, layer, key, &image, options),
+    );
+    let verified: Vec<VerifiedAttestation> = passed
+        .into_iter()
+        .map(|((statement, envelope), location)| VerifiedAttestation {
+            statement,
+            envelope,
+            location,
+        })
+        .collect();
 
     // No manifest, or manifests without layers: nothing to check.
     if verified.is_empty() && rejected.is_empty() {

@@ -49,11 +49,11 @@ const SLSA_TYPES: [&str; 2] = [
     "https://slsa.dev/provenance/v1",
 ];
 
-/// Why an oci-archive's artefacts are not listed.
+/// The reason an oci-archive's artefacts are not listed.
 pub(crate) const ARCHIVE_NOT_READ: &str = "signatures and attestations in archives are not read; \
     an oci-archive can hold them in its index.json, so unpack it with `tar -xf` and give the \
     directory as `oci:DIR`";
-/// Why a docker-archive's or root filesystem's artefacts are not listed.
+/// The reason a docker-archive's or root filesystem's artefacts are not listed.
 pub(crate) const CANNOT_CARRY: &str = "this image source (a docker-archive or a root filesystem) \
     cannot carry signatures or attestations; sign the image in a registry or an OCI layout";
 
@@ -107,7 +107,7 @@ impl Outcome {
     }
 }
 
-/// What checking one kind of artefact with the key found, over every digest checked.
+/// The results of checking one kind of artefact with the key, over every digest checked.
 pub(crate) struct Verification<V> {
     pub(crate) verified: Vec<V>,
     pub(crate) rejected: Vec<RejectedArtifact>,
@@ -445,8 +445,8 @@ impl ArtifactEvidence {
             .count()
     }
 
-    /// Whether the signature file holds a verification result: verified or failed, not a key
-    /// missing or a store that could not be read.
+    /// Returns whether the signature file contains a verification result (verified or failed),
+    /// rather than a missing key or a store that could not be read.
     pub(crate) fn signatures_checked(&self) -> bool {
         self.signatures
             .as_ref()

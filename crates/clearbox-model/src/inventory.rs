@@ -16,7 +16,7 @@ use serde_json::{Map, Value, json};
 pub struct ModelFileRecord {
     /// Absolute path inside the image.
     pub path: String,
-    /// `diff_id` of the layer that holds the file; `None` for a root filesystem.
+    /// `diff_id` of the layer that contains the file; `None` for a root filesystem.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub layer: Option<String>,
     /// SHA-256 of the whole file, lowercase hexadecimal.
@@ -85,7 +85,7 @@ fn format_facts(facts: &clearbox_catalog::ModelFacts) -> Value {
     value
 }
 
-/// Drops null values, empty lists and empty objects at the top level, which say nothing.
+/// Drops null values, empty lists and empty objects at the top level, since they carry no information.
 fn without_empty(value: Value) -> Value {
     let Value::Object(object) = value else {
         return value;

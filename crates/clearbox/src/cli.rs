@@ -168,7 +168,7 @@ pub(crate) struct ModelAttestArgs {
     pub(crate) format: ModelAttestFormat,
 
     /// For --format model-signing: the model directory, an absolute path in the image that
-    /// holds at least one weight file. Default: the directory that holds every weight file.
+    /// contains at least one weight file. Default: the directory that contains every weight file.
     #[arg(long, value_name = "DIR")]
     pub(crate) model_dir: Option<String>,
 

@@ -31,7 +31,7 @@ pub enum Check {
     ArtifactDigest,
     /// The signature verifies over the artifact or the DSSE envelope.
     Signature,
-    /// The DSSE envelope holds an in-toto statement with the artifact as a subject.
+    /// The DSSE envelope contains an in-toto statement with the artifact as a subject.
     DsseSubject,
     /// Each log entry comes from a log of the trusted root, has a supported kind and carries
     /// the proofs its bundle version requires.
@@ -85,7 +85,7 @@ impl fmt::Display for Check {
     }
 }
 
-/// Why a check failed.
+/// The reason a check failed.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Failure {
@@ -159,7 +159,7 @@ pub enum Failure {
     /// The signature does not verify.
     #[error("the signature over {what} does not verify: {reason}")]
     SignatureInvalid {
-        /// What was signed.
+        /// The signed content.
         what: &'static str,
         /// The verifier's message.
         reason: String,
@@ -212,7 +212,7 @@ pub enum Failure {
     MissingProof {
         /// Position of the entry.
         entry: usize,
-        /// What is missing and why it is required.
+        /// The missing item and the reason it is required.
         what: String,
     },
     /// The entry body does not record this bundle.
@@ -236,7 +236,7 @@ pub enum Failure {
     InclusionProofInvalid {
         /// Position of the entry.
         entry: usize,
-        /// What is wrong.
+        /// The problem found.
         reason: String,
     },
     /// The checkpoint does not verify or does not match the proof.
@@ -244,7 +244,7 @@ pub enum Failure {
     CheckpointInvalid {
         /// Position of the entry.
         entry: usize,
-        /// What is wrong.
+        /// The problem found.
         reason: String,
     },
     /// The integrated time is after the current time.
@@ -272,7 +272,7 @@ pub enum Failure {
     TimestampInvalid {
         /// Position of the timestamp, from 0.
         index: usize,
-        /// What is wrong.
+        /// The problem found.
         reason: String,
     },
     /// No time source verified.
@@ -287,7 +287,7 @@ pub enum Failure {
         source_name: String,
         /// The verified time.
         time: Timestamp,
-        /// Which validity does not cover it.
+        /// The validity interval that does not cover it.
         reason: String,
     },
 }

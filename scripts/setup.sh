@@ -21,14 +21,16 @@ step() { printf '==> %s\n' "$*" >&2; }
 # registry, htpasswd and openssl for the registry tests, SoftHSM for the PKCS#11 tests, dpkg
 # (always present) and python3-rpm as the version-ordering oracles, and a C compiler for the
 # crates that build C code (aws-lc-sys, libsqlite3-sys, zstd-sys), and Chromium, which the
-# report tests run headless to render report.html. npm fetches the SARIF schema; Debian's npm
-# is installed only when no npm is on the PATH.
+# report tests run headless to render report.html. PostgreSQL 15 is for the audit store tests,
+# which start their own server; setup asks Debian not to create and start a default cluster.
+# npm fetches the SARIF schema; Debian's npm is installed only when no npm is on the PATH.
 apt_packages=(
   umoci skopeo jq bc ca-certificates curl
   python3 python3-venv python3-pip
   docker-registry apache2-utils openssl softhsm2 python3-rpm
   gcc libc6-dev
   chromium
+  postgresql-15
 )
 missing=()
 for p in "${apt_packages[@]}"; do
@@ -36,20 +38,27 @@ for p in "${apt_packages[@]}"; do
 done
 command -v npm >/dev/null || missing+=(npm)
 if ((${#missing[@]})); then
+  if [[ " ${missing[*]} " == *" postgresql-15 "* && ! -e /etc/postgresql-common/createcluster.conf ]]; then
+    $sudo mkdir -p /etc/postgresql-common
+    echo 'create_main_cluster = false' | $sudo tee /etc/postgresql-common/createcluster.conf >/dev/null
+  fi
   step "installing Debian packages: ${missing[*]}"
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
 # Validators: pyspdxtools (SPDX 2.3), cyclonedx-python-lib (CycloneDX 1.6 strict JSON schema),
-# jsonschema (SARIF 2.1.0) and packaging (PEP 440 oracle). Pinned so that a validator upgrade
-# cannot change what the tests accept.
+# jsonschema (SARIF 2.1.0), packaging (PEP 440 oracle) and OpenSSF's model_signing (which
+# checks clearbox's model signature files; it imports pyOpenSSL without declaring it). Pinned so
+# that a validator upgrade cannot change what the tests accept.
 requirements=(
   "spdx-tools==0.8.5"
   "cyclonedx-python-lib[json-validation]==11.12.0"
   "jsonschema==4.26.0"
   "packaging==26.4"
   "pyyaml==6.0.4"
+  "model-signing==1.1.1"
+  "pyopenssl==26.4.0"
 )
 stamp="$venv/.clearbox-requirements"
 if [[ ! -f $stamp || $(cat "$stamp") != "${requirements[*]}" ]]; then

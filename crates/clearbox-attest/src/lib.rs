@@ -36,7 +36,8 @@
 //! - Key-management services (`awskms://`, `gcpkms://`, `azurekms://`, `hashivault://`, `k8s://`,
 //!   `gitlab://`, `env://`): rejected by scheme name.
 //! - Fulcio keyless signing and uploads to Rekor. Verifying Sigstore bundles, with their
-//!   certificates, log entries and timestamps, is supported offline; see [`bundle`].
+//!   certificates, log entries and timestamps, is supported offline; see [`bundle`]. So is
+//!   verifying images' keyless signatures and attestations; see [`cosign::keyless`].
 //!
 //! # Never
 //!

@@ -15,7 +15,9 @@ mod matrix;
 mod metadata;
 mod model;
 mod output_dir;
+mod policy_evaluation;
 mod readme;
+mod signature;
 mod subject;
 mod vulns;
 
@@ -29,13 +31,14 @@ use tracing::info;
 
 pub use assessment::{AssessOptions, Assessment, assess};
 pub use manifest::{
-    EvidenceManifest, MANIFEST_FILE, MANIFEST_FORMAT, ManifestEntry, REQUIRED_FILES, VerifyReport,
-    verify_package,
+    EvidenceManifest, FORMAT_VERSIONS, FormatVersion, MANIFEST_FILE, MANIFEST_FORMAT,
+    ManifestEntry, REQUIRED_FILES, VerifyReport, format_version, verify_package,
 };
 pub use matrix::{
     Comparison, ControlRow, FrameworkReport, ImageIdentity, MATRIX_VERSION, Matrix, Overview,
     StatusCounts, VulnerabilityOverview,
 };
+pub use signature::{SIGNATURE_FILE, SignatureCheck};
 pub use subject::{document_time, sbom_subject};
 pub use vulns::VulnerabilityScan;
 
@@ -101,6 +104,15 @@ pub enum EvidenceError {
     /// The verifying key could not be loaded.
     #[error("failed to load the verifying key")]
     Key(#[source] clearbox_attest::KeyError),
+    /// The signing key failed to sign `manifest.json`, so no package was written.
+    #[error("failed to sign manifest.json with {origin}; no package was written")]
+    Sign {
+        /// The key's file or PKCS#11 URI, PIN redacted.
+        origin: String,
+        /// The underlying error.
+        #[source]
+        source: clearbox_attest::KeyError,
+    },
     /// A compliance framework file compiled into the binary is invalid.
     #[error(transparent)]
     Framework(#[from] clearbox_policy::compliance::FrameworkError),
@@ -134,6 +146,16 @@ pub struct EvidenceOptions {
     /// A provenance policy and the file it was read from: verified SLSA provenance is checked
     /// against it and each check is recorded in `slsa-provenance.json`. Used only with `key`.
     pub provenance_policy: Option<(PathBuf, clearbox_attest::slsa::ProvenancePolicy)>,
+    /// A policy file to evaluate on the image, with its signer keys and trusted root already
+    /// loaded; the result goes to `policy-evaluation.json`. Default `None`: the file records
+    /// that no policy was evaluated.
+    pub policy: Option<(
+        clearbox_policy::policy::Policy,
+        clearbox_policy::policy::Verifiers,
+    )>,
+    /// Private key that signs `manifest.json` into `manifest.json.sig`. Default `None`: the
+    /// package is not signed.
+    pub sign_key: Option<std::sync::Arc<clearbox_attest::SigningKey>>,
 }
 
 /// One file of the package and whether it holds the evidence it is named for.
@@ -158,6 +180,8 @@ pub struct EvidenceSummary {
     pub packages: usize,
     /// Summary lines, also written to the package README.
     pub summary: Vec<String>,
+    /// The image's manifest digest, when the image has one.
+    pub digest: Option<String>,
 }
 
 /// Checks that a database named with --db exists (a missing default one makes the scan "not
@@ -241,6 +265,14 @@ pub fn write_evidence(
         &mut package,
     )?;
     summary.push(signature_line);
+    let evaluation = policy_evaluation::evaluate(&image, options.policy.as_ref());
+    package.json(
+        policy_evaluation::FILE,
+        &evaluation.document,
+        evaluation.produced,
+        &evaluation.note,
+    )?;
+    summary.push(evaluation.summary);
     let model = model::model_attestation(&image, &contents, key.as_ref(), &options.read, progress);
     package.json(
         "model-attestation.json",
@@ -274,15 +306,19 @@ pub fn write_evidence(
         &summary,
     );
     package.bytes("README.md", readme.as_bytes(), true, "")?;
-    package.finish(&image, digest, &options.tool_version)?;
+    package.finish(
+        &image,
+        digest.clone(),
+        &options.tool_version,
+        options.sign_key.as_deref(),
+    )?;
 
-    let records = package.records;
-    let output = staged.commit()?;
     Ok(EvidenceSummary {
-        output,
-        files: records,
+        files: package.records,
+        output: staged.commit()?,
         packages: contents.catalog.packages.len(),
         summary,
+        digest,
     })
 }
 
@@ -465,11 +501,14 @@ impl<'a> Package<'a> {
         self.bytes(name, &bytes, produced, note)
     }
 
+    /// Writes `manifest.json` and, with `sign_key`, `manifest.json.sig` over its exact bytes.
+    /// Both go to the staging directory, so a failed signature leaves no package.
     fn finish(
         &mut self,
         image: &Image,
         digest: Option<String>,
         version: &str,
+        sign_key: Option<&clearbox_attest::SigningKey>,
     ) -> Result<(), EvidenceError> {
         let manifest = EvidenceManifest {
             format: MANIFEST_FORMAT.to_owned(),
@@ -487,6 +526,19 @@ impl<'a> Package<'a> {
             produced: true,
             note: String::new(),
         });
+        if let Some(key) = sign_key {
+            let signature =
+                signature::sign_manifest(key, &bytes).map_err(|source| EvidenceError::Sign {
+                    origin: key.origin(),
+                    source,
+                })?;
+            self.staged.write(SIGNATURE_FILE, &signature)?;
+            self.records.push(FileRecord {
+                name: SIGNATURE_FILE,
+                produced: true,
+                note: String::new(),
+            });
+        }
         Ok(())
     }
 }

@@ -1,5 +1,11 @@
 //! `manifest.json`: the SHA-256 and size of every other file in the package, and the check
 //! that nothing changed since.
+//!
+//! The manifest's `format` names a version of the package format, and each version fixes the
+//! files every package of it contains ([`FORMAT_VERSIONS`]). A package is checked against the
+//! version it declares, so a package written by an older clearbox still verifies: its listed
+//! files must match, the files its version requires must be there, and nothing unlisted may be.
+//! A file that clearbox starts to write in every package needs a new version here.
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -10,11 +16,12 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
 
 use crate::EvidenceError;
+use crate::signature::{SIGNATURE_FILE, SignatureCheck, check_signature};
 
 /// Name of the manifest inside the package.
 pub const MANIFEST_FILE: &str = "manifest.json";
-/// Format identifier written into every manifest.
-pub const MANIFEST_FORMAT: &str = "clearbox-evidence/v1";
+/// Format identifier written into every new manifest: the last of [`FORMAT_VERSIONS`].
+pub const MANIFEST_FORMAT: &str = "clearbox-evidence/v2";
 
 /// One file of the package.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -28,7 +35,7 @@ pub struct ManifestEntry {
 /// The package manifest.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct EvidenceManifest {
-    /// Always [`MANIFEST_FORMAT`].
+    /// One of [`FORMAT_VERSIONS`]; [`MANIFEST_FORMAT`] in packages written by this version.
     pub format: String,
     /// Tool and version that wrote the package.
     pub generator: String,
@@ -49,9 +56,10 @@ pub(crate) fn entry_for(bytes: &[u8]) -> ManifestEntry {
     }
 }
 
-/// Every file a package of this format holds besides the manifest. `evidence verify` requires
-/// all of them, so removing a file together with its manifest entry is still detected.
-pub const REQUIRED_FILES: [&str; 15] = [
+/// Every file a package of the current format contains besides the manifest and its optional
+/// signature. `evidence verify` requires all of them in a `clearbox-evidence/v2` package, so
+/// removing a file together with its manifest entry is still detected.
+pub const REQUIRED_FILES: [&str; 16] = [
     "README.md",
     "attestations.json",
     "cis-compliance.md",
@@ -60,6 +68,7 @@ pub const REQUIRED_FILES: [&str; 15] = [
     "critical-vulnerabilities.json",
     "image-metadata.json",
     "model-attestation.json",
+    "policy-evaluation.json",
     "report.html",
     "sbom.cdx.json",
     "sbom.spdx.json",
@@ -68,6 +77,59 @@ pub const REQUIRED_FILES: [&str; 15] = [
     "vulnerabilities.json",
     "vulnerability-scan.sarif",
 ];
+
+/// The files every `clearbox-evidence/v1` package contains: those of the first packages clearbox
+/// wrote. Later v1 packages may contain and list more (`attestations.json`, the compliance matrix,
+/// `model-attestation.json`, `report.html`), which are then checked as listed.
+const V1_REQUIRED_FILES: [&str; 10] = [
+    "README.md",
+    "cis-compliance.md",
+    "critical-vulnerabilities.json",
+    "image-metadata.json",
+    "sbom.cdx.json",
+    "sbom.spdx.json",
+    "signature-verification.txt",
+    "slsa-provenance.json",
+    "vulnerabilities.json",
+    "vulnerability-scan.sarif",
+];
+
+/// A version of the package format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FormatVersion {
+    /// The value of the manifest's `format` field.
+    pub id: &'static str,
+    /// The files every package of this version contains besides the manifest.
+    pub required_files: &'static [&'static str],
+}
+
+/// Every format version `evidence verify` reads, oldest first. Version 2 requires the 16 files
+/// of [`REQUIRED_FILES`], and version 1 only the 10 its first packages contained.
+pub const FORMAT_VERSIONS: [FormatVersion; 2] = [
+    FormatVersion {
+        id: "clearbox-evidence/v1",
+        required_files: &V1_REQUIRED_FILES,
+    },
+    FormatVersion {
+        id: MANIFEST_FORMAT,
+        required_files: &REQUIRED_FILES,
+    },
+];
+
+/// Returns the format version a manifest's `format` field names, if this clearbox reads it.
+#[must_use]
+pub fn format_version(id: &str) -> Option<&'static FormatVersion> {
+    FORMAT_VERSIONS.iter().find(|version| version.id == id)
+}
+
+/// Describes the versions this clearbox reads, for messages.
+pub(crate) fn known_formats() -> String {
+    let ids: Vec<String> = FORMAT_VERSIONS
+        .iter()
+        .map(|version| format!("`{}`", version.id))
+        .collect();
+    ids.join(", ")
+}
 
 /// The largest manifest read; a real one is a few kilobytes.
 const MAX_MANIFEST_BYTES: u64 = 16 << 20;
@@ -80,7 +142,7 @@ pub struct VerifyReport {
     pub manifest_sha256: String,
     /// Files whose digest and size match.
     pub intact: Vec<String>,
-    /// Files listed in the manifest, or required by the format, but absent.
+    /// Files listed in the manifest, or required by its format version, but absent.
     pub missing: Vec<String>,
     /// Files whose content changed, with what was found instead.
     pub modified: Vec<(String, String)>,
@@ -88,21 +150,25 @@ pub struct VerifyReport {
     pub unlisted: Vec<String>,
     /// Disagreements between files, such as a different image digest in image-metadata.json.
     pub inconsistent: Vec<String>,
+    /// The outcome of checking `manifest.json.sig`.
+    pub signature: SignatureCheck,
 }
 
 impl VerifyReport {
     /// True when every required and listed file is present and unchanged, nothing was added,
-    /// and the files agree with each other.
+    /// the files agree with each other, and the signature, when a key was given, verifies.
     #[must_use]
     pub fn is_intact(&self) -> bool {
         self.missing.is_empty()
             && self.modified.is_empty()
             && self.unlisted.is_empty()
             && self.inconsistent.is_empty()
+            && !self.signature.is_failure()
     }
 }
 
-/// Checks every file of the package in `dir` against its manifest.
+/// Checks every file of the package in `dir` against its manifest, and with `key` the
+/// manifest's signature in `manifest.json.sig` (see [`crate::SignatureCheck`]).
 ///
 /// Only regular files are read, never through symlinks, and never more bytes than the manifest
 /// lists for them, so a package someone else prepared cannot make the check hang or exhaust
@@ -110,7 +176,10 @@ impl VerifyReport {
 ///
 /// NOTE: a file swapped for a FIFO between the type check and the read would block the read;
 /// run the check on a copy of a package that others can still write to.
-pub fn verify_package(dir: &Path) -> Result<(EvidenceManifest, VerifyReport), EvidenceError> {
+pub fn verify_package(
+    dir: &Path,
+    key: Option<&clearbox_attest::PublicKey>,
+) -> Result<(EvidenceManifest, VerifyReport), EvidenceError> {
     let manifest_path = dir.join(MANIFEST_FILE);
     let invalid = |reason: String| EvidenceError::InvalidManifest {
         path: manifest_path.clone(),
@@ -122,14 +191,17 @@ pub fn verify_package(dir: &Path) -> Result<(EvidenceManifest, VerifyReport), Ev
     };
     let manifest: EvidenceManifest =
         serde_json::from_slice(&bytes).map_err(|e| invalid(e.to_string()))?;
-    if manifest.format != MANIFEST_FORMAT {
+    let Some(version) = format_version(&manifest.format) else {
         return Err(invalid(format!(
-            "format is `{}`, expected `{MANIFEST_FORMAT}`",
-            manifest.format
+            "format `{}` is not one this clearbox reads ({}); verify it with the clearbox \
+             version that wrote it, or a newer one",
+            manifest.format.escape_debug(),
+            known_formats()
         )));
-    }
+    };
     let mut report = VerifyReport {
         manifest_sha256: entry_for(&bytes).sha256,
+        signature: check_signature(dir, &bytes, key)?,
         ..VerifyReport::default()
     };
 
@@ -161,8 +233,8 @@ pub fn verify_package(dir: &Path) -> Result<(EvidenceManifest, VerifyReport), Ev
         }
     }
 
-    // Files the format requires, whether or not the manifest lists them.
-    for name in REQUIRED_FILES {
+    // Files the format version requires, whether or not the manifest lists them.
+    for &name in version.required_files {
         if !manifest.files.contains_key(name) && !report.missing.iter().any(|m| m == name) {
             report
                 .missing
@@ -177,7 +249,7 @@ pub fn verify_package(dir: &Path) -> Result<(EvidenceManifest, VerifyReport), Ev
         .map_err(|e| EvidenceError::io(dir, e))?
         .filter_map(Result::ok)
         .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|n| n != MANIFEST_FILE && !listed.contains(n.as_str()))
+        .filter(|n| n != MANIFEST_FILE && n != SIGNATURE_FILE && !listed.contains(n.as_str()))
         .collect();
     present.sort();
     report.unlisted = present;
@@ -225,7 +297,10 @@ fn check_consistency(
 
 /// Reads a regular file of at most `max` bytes. `Ok(Err(problem))` describes a file that is
 /// not a regular file or is larger than `max`; `Err` is a failure to read a regular file.
-fn read_regular(path: &Path, max: u64) -> Result<Result<Vec<u8>, String>, EvidenceError> {
+pub(crate) fn read_regular(
+    path: &Path,
+    max: u64,
+) -> Result<Result<Vec<u8>, String>, EvidenceError> {
     let meta = fs::symlink_metadata(path).map_err(|e| EvidenceError::io(path, e))?;
     if !meta.file_type().is_file() {
         return Ok(Err("not a regular file".to_owned()));

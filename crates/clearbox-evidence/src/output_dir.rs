@@ -10,8 +10,9 @@ use std::path::{Path, PathBuf};
 
 use crate::EvidenceError;
 use crate::manifest::{
-    EvidenceManifest, MANIFEST_FILE, MANIFEST_FORMAT, REQUIRED_FILES, entry_for,
+    EvidenceManifest, MANIFEST_FILE, REQUIRED_FILES, entry_for, format_version, known_formats,
 };
+use crate::signature::SIGNATURE_FILE;
 
 /// A directory being filled, not yet visible at its final path.
 pub(crate) struct StagedDir {
@@ -112,16 +113,16 @@ fn is_empty_dir(dir: &Path) -> Result<bool, EvidenceError> {
         .is_none())
 }
 
-/// Returns whether `name` is a file that clearbox writes into a package: the manifest or one of
-/// [`REQUIRED_FILES`]. [`StagedDir::write`] writes no other name.
+/// Returns whether `name` is a file that clearbox writes into a package: the manifest, its
+/// signature or one of [`REQUIRED_FILES`]. [`StagedDir::write`] writes no other name.
 pub(crate) fn is_package_file(name: &str) -> bool {
-    name == MANIFEST_FILE || REQUIRED_FILES.contains(&name)
+    name == MANIFEST_FILE || name == SIGNATURE_FILE || REQUIRED_FILES.contains(&name)
 }
 
 /// Accepts an existing output directory for `--force` only when it is an earlier evidence
-/// package: a `manifest.json` of this format, every name it lists being a file clearbox writes
-/// into a package, every such file present matching its SHA-256, and no entry that the manifest
-/// does not list. So `--force` never deletes the image, key, database or other file a user
+/// package: a `manifest.json` of a format version clearbox reads, every name it lists being a
+/// file clearbox writes into a package, every such file present matching its SHA-256, and no
+/// entry that the manifest does not list besides the manifest's signature. So `--force` never deletes the image, key, database or other file a user
 /// keeps in the same folder, even when someone listed it in the manifest.
 fn check_replaceable(dir: &Path) -> Result<(), EvidenceError> {
     let not_package = |reason: String| EvidenceError::OutputNotPackage {
@@ -137,10 +138,11 @@ fn check_replaceable(dir: &Path) -> Result<(), EvidenceError> {
         Ok(m) => m,
         Err(e) => return Err(not_package(format!("`{MANIFEST_FILE}` is not valid: {e}"))),
     };
-    if manifest.format != MANIFEST_FORMAT {
+    if format_version(&manifest.format).is_none() {
         return Err(not_package(format!(
-            "`{MANIFEST_FILE}` has format `{}`, not `{MANIFEST_FORMAT}`",
-            manifest.format.escape_debug()
+            "`{MANIFEST_FILE}` has format `{}`, not one of {}",
+            manifest.format.escape_debug(),
+            known_formats()
         )));
     }
     check_listed_files(dir, &manifest).map_err(not_package)?;
@@ -149,7 +151,9 @@ fn check_replaceable(dir: &Path) -> Result<(), EvidenceError> {
         let entry = entry.map_err(|e| EvidenceError::io(dir, e))?;
         let name = entry.file_name().to_string_lossy().into_owned();
         let regular = entry.file_type().is_ok_and(|t| t.is_file());
-        if !regular || (name != MANIFEST_FILE && !manifest.files.contains_key(&name)) {
+        let unlisted_name =
+            name != MANIFEST_FILE && name != SIGNATURE_FILE && !manifest.files.contains_key(&name);
+        if !regular || unlisted_name {
             unlisted.push(name.escape_debug().to_string());
         }
     }

@@ -92,6 +92,15 @@ const SUPPORT: &[Support] = &[
         ],
     },
     Support {
+        file: "policy-evaluation.json",
+        what: "The policy file given with `--policy` (docs/policy.md) evaluated on the image: the SHA-256 of the policy file, and each rule (trusted registries, tag and digest rules, annotations, signers, attestation conditions) with its result (`passed`, `failed`, `could-not-check` or `waived` with the exception's reason), the expired exceptions, and the overall `result`. Without `--policy`, `status` is `not-run`.",
+        supports: &[
+            "EU AI Act Art. 17: quality management, the release criteria applied to this version",
+            "NIST AI RMF MANAGE 1.3: responses to risks are documented, each exception with its reason and expiry date",
+            "IM8 audit trail: which policy version admitted the image",
+        ],
+    },
+    Support {
         file: "attestations.json",
         what: "Every attestation found beside the image, with its predicate type and whether it verified with the key: SBOM, vulnerability, SLSA and other in-toto statements. `result` is `verified`, `failed` or `not-checked`; `rejected` lists each attestation that failed a check with its reason and predicate type; `found` lists each artefact manifest with the digest it names and, for attestations, the predicate types of its layers.",
         supports: &[
@@ -137,7 +146,7 @@ const SUPPORT: &[Support] = &[
     },
     Support {
         file: "manifest.json",
-        what: "SHA-256 and size of every other file. `clearbox evidence verify DIR` checks them and prints the manifest's own SHA-256; record that value (or sign the manifest) to detect a rewritten manifest.",
+        what: "SHA-256 and size of every other file. `clearbox evidence verify DIR` checks them and prints the manifest's own SHA-256; record that value, or sign the manifest with `clearbox evidence IMAGE --sign-key KEY` (written as `manifest.json.sig`, checked by `clearbox evidence verify DIR --key PUB`), to detect a rewritten manifest.",
         supports: &[
             "IM8 audit trail: changes to the package after it was written are detected, given a recorded manifest digest",
         ],

@@ -24,6 +24,7 @@
 //! weight file anywhere in the image may be unlisted; for the OMS type, no file of `D`.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
 
 use clearbox_attest::PublicKey;
 use clearbox_attest::cosign::{
@@ -80,7 +81,7 @@ pub enum ModelError {
         "the weight files are in {} directories ({}); choose the model directory with \
          --model-dir",
         directories.len(),
-        directories.iter().map(|d| format!("`{d}`")).collect::<Vec<_>>().join(", ")
+        list_some(directories)
     )]
     AmbiguousDirectory {
         /// The directories that hold weight files.
@@ -553,5 +554,34 @@ impl ModelVerification {
             "rejected": self.rejected,
             "not_checked": self.not_checked,
         })
+    }
+}
+
+/// Lists the first ten directories in backquotes, then how many more there are.
+fn list_some(directories: &[String]) -> String {
+    const SHOWN: usize = 10;
+    let mut text = directories
+        .iter()
+        .take(SHOWN)
+        .map(|d| format!("`{d}`"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    if directories.len() > SHOWN {
+        let _ = write!(text, " and {} more", directories.len() - SHOWN);
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn directory_lists_are_cut_at_ten() {
+        let directories: Vec<String> = (0..13).map(|i| format!("/m{i}")).collect();
+        let text = list_some(&directories);
+        assert!(text.starts_with("`/m0`, `/m1`"), "{text}");
+        assert!(text.ends_with("`/m9` and 3 more"), "{text}");
+        assert_eq!(list_some(&directories[..2]), "`/m0`, `/m1`");
     }
 }

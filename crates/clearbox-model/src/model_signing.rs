@@ -19,10 +19,11 @@
 //! the top of the directory. Checked here: the same, plus any `ignore_paths` a predicate
 //! lists. The `shards` method and other hash types are rejected by name.
 //!
-//! NOTE: the specification requires exactly one subject, and the `model_signing` 1.x verifier
+//! The specification requires exactly one subject, and the `model_signing` 1.x verifier
 //! rejects a statement with more. Statements stored beside an image add a second subject
 //! naming the image digest, because cosign and clearbox verify that an attestation names the
-//! image it is attached to. So the stored envelope is not an OMS signature file as it is.
+//! image it is attached to; `clearbox model-attest --output FILE` instead writes the statement
+//! with the model as its only subject, in the signature file format `model_signing` reads.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{self, Read};

@@ -24,6 +24,7 @@
 #![forbid(unsafe_code)]
 
 mod annotate;
+pub mod build;
 mod digest;
 mod error;
 mod file;

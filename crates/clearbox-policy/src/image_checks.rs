@@ -7,6 +7,7 @@
 //! checks and the rules each one applies.
 
 mod config;
+mod known_binaries;
 mod minimal;
 mod report;
 mod secrets;
@@ -18,7 +19,8 @@ use clearbox_oci::{FileTree, Node, spec::ImageConfig};
 use serde::Serialize;
 
 pub use config::WRITABLE_PATHS_KEY;
-pub use report::{ImageReport, ImageSummary, run_image_checks};
+pub use known_binaries::{ImageCheckOptions, KNOWN_BINARIES_ID, known_binaries};
+pub use report::{ImageReport, ImageSummary, run_image_checks, run_image_checks_with};
 pub use secrets::{
     FileFact, FileScanner, MAX_SCANNED_FILE_SIZE, MIN_GENERIC_ENTROPY, MIN_GENERIC_LENGTH,
     NotScanned, NotScannedReason, SecretFinding, SecretKind, SecretMatch, SecretScan, find_secrets,

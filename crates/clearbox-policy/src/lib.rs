@@ -15,8 +15,10 @@
 //!   Docker section 4 and CIS Kubernetes section 5 as data files that map each control to the
 //!   checks that evidence it, and the rules that turn check results into control statuses.
 //!
+//! - The policy file ([`policy`], `docs/policy.md`): trusted registries, signers, attestation
+//!   conditions, required annotations, tag and digest rules, and exceptions with expiry dates.
+//!
 //! # Not yet
-//! - The policy file.
 //! - Secrets in files larger than 1 MiB, in binaries, and low-entropy secrets outside
 //!   environment variables.
 
@@ -25,6 +27,7 @@
 pub mod compliance;
 mod image_checks;
 pub mod k8s;
+pub mod policy;
 
 pub use image_checks::{
     CheckOutcome, CheckResult, Evidence, FileFact, FileScanner, ImageFacts, ImageReport,
@@ -32,4 +35,7 @@ pub use image_checks::{
     NotScannedReason, SecretFinding, SecretKind, SecretMatch, SecretScan, WRITABLE_PATHS_KEY,
     check_image, code, find_secrets, mask, passwd_text, render_markdown, run_image_checks,
     scan_config, shannon_entropy,
+};
+pub use image_checks::{
+    ImageCheckOptions, KNOWN_BINARIES_ID, known_binaries, run_image_checks_with,
 };

@@ -78,8 +78,23 @@ fn check_syntax(text: &str) -> Result<(), String> {
 
     let mut parts = release.split('.');
     let first = parts.next().unwrap_or_default();
-    if first.is_empty() || !first.bytes().all(|b| b.is_ascii_digit()) {
+    if !first.starts_with(|c: char| c.is_ascii_digit()) {
         return Err("a version starts with a number, as in `1.0`".into());
+    }
+    if let Some(at) = first.find(|c: char| !c.is_ascii_digit()) {
+        let rest = &first[at..];
+        let c = rest.chars().next().unwrap_or_default();
+        let hint = if rest.chars().all(|c| c.is_ascii_alphanumeric()) {
+            format!(
+                "; put a `.` before the letters, as in `{}.{rest}`",
+                &first[..at]
+            )
+        } else {
+            String::new()
+        };
+        return Err(format!(
+            "invalid character `{c}` in the first segment `{first}`, which holds only digits{hint}"
+        ));
     }
     for part in parts {
         if part.is_empty() {
@@ -275,6 +290,18 @@ mod tests {
             error.to_string(),
             "invalid rubygems version `1.0_1`: invalid character `_`: segments before a `-` \
              hold only letters and digits"
+        );
+        let error = RubyGemsVersion::parse("1beta").expect_err("letters need a `.`");
+        assert_eq!(
+            error.to_string(),
+            "invalid rubygems version `1beta`: invalid character `b` in the first segment \
+             `1beta`, which holds only digits; put a `.` before the letters, as in `1.beta`"
+        );
+        let error = RubyGemsVersion::parse("1+2").expect_err("`+` is invalid");
+        assert_eq!(
+            error.to_string(),
+            "invalid rubygems version `1+2`: invalid character `+` in the first segment `1+2`, \
+             which holds only digits"
         );
     }
 }

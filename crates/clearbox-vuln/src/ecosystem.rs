@@ -26,7 +26,7 @@
 //! | `alpine` | `Alpine:v<major>.<minor>` (`3.11.5` → `v3.11`) |
 //! | `almalinux` | `AlmaLinux:<major>` |
 //! | `rocky` | `Rocky Linux:<major>` |
-//! | `rhel` | every stored `Red Hat:<product>:<version>::<stream>` whose version is the major or the full `VERSION_ID` |
+//! | `rhel` | every stored `Red Hat:<product>:<version>::<stream>` whose product is `enterprise_linux` or `rhel_…` and whose version is the major or the full `VERSION_ID` |
 //! | `sles`, `sles_sap`, `sled` | every stored `SUSE:<product> <major>[ SP<minor>]` |
 //! | `opensuse-leap` | `openSUSE:Leap <VERSION_ID>` |
 //! | `opensuse-tumbleweed` | `openSUSE:Tumbleweed` |
@@ -140,6 +140,9 @@ pub(crate) fn os_ecosystems(distro: &Distro, stored: &[String]) -> Result<Vec<St
                 .filter(|e| {
                     let parts: Vec<&str> = e.split(':').collect();
                     parts.first() == Some(&"Red Hat")
+                        && parts
+                            .get(1)
+                            .is_some_and(|p| *p == "enterprise_linux" || p.starts_with("rhel_"))
                         && parts.get(2).is_some_and(|cpe| *cpe == major || *cpe == v)
                 })
                 .cloned()
@@ -287,6 +290,7 @@ mod tests {
             "Red Hat:rhel_aus:8.6::appstream",
             "Red Hat:rhel_aus:8.4::appstream",
             "Red Hat:enterprise_linux:9::baseos",
+            "Red Hat:jboss_enterprise_application_platform:8",
             "SUSE:Linux Enterprise Server 15 SP4",
             "SUSE:Linux Enterprise Module for Basesystem 15 SP4",
             "SUSE:Linux Enterprise Server 15 SP5",

@@ -14,12 +14,15 @@
 //!
 //! A YAML file with the top-level keys `distroversion` and `packages` is an Alpine secdb file;
 //! it becomes one record per release, package and vulnerability (see the `secdb` module), and
-//! each counts as one record.
+//! each counts as one record. A JSON file whose `document.category` is `csaf_vex` is a Red Hat
+//! CSAF VEX file. It becomes one record of Red Hat's will-not-fix and not-affected states (see
+//! the `csaf` module).
 //!
 //! Record rules: a withdrawn record is not stored and removes a stored record with the same id
 //! and an equal or older `modified`. A record whose id is stored already replaces it when its
 //! `modified` is equal or newer and its content differs; identical content counts as
-//! unchanged, an older `modified` as older.
+//! unchanged, an older `modified` as older. A record whose `modified` is more than a day
+//! after the import is rejected, since it would keep out every later correction.
 
 use std::fmt;
 use std::fs::File;
@@ -33,8 +36,8 @@ use tracing::{debug, info, warn};
 
 use crate::error::VulnError;
 use crate::osv::{self, FieldProblem};
-use crate::secdb;
 use crate::store::{self, Database, FeedCounts, Outcome};
+use crate::{csaf, secdb};
 
 /// Largest file or zip member read as one record: 16 MiB. The limit bounds memory for a hostile
 /// archive. It is far above real records: the largest OSV record in the test corpus, a Red Hat
@@ -160,6 +163,13 @@ impl Database {
         };
         let absolute = std::path::absolute(source).map_err(io_error)?;
         let metadata = std::fs::metadata(&absolute).map_err(io_error)?;
+        if !metadata.is_dir() && !metadata.is_file() {
+            // Opening a FIFO would wait for a writer.
+            return Err(io_error(std::io::Error::other(
+                "not a regular file or directory (a FIFO, socket or device); give a file, a \
+                 directory or a zip archive",
+            )));
+        }
         let kind = if metadata.is_dir() {
             SourceKind::Directory
         } else if has_extension(&absolute, &["zip"]) {
@@ -379,6 +389,11 @@ fn import_document(
         report.records -= 1;
         return import_secdb(tx, feed_id, document, report);
     }
+    if !document.yaml
+        && let Some(csaf) = csaf_document(document.bytes)
+    {
+        return import_csaf(tx, feed_id, document, &csaf, report);
+    }
     let parsed = if document.yaml {
         osv::parse_yaml(document.bytes)
     } else {
@@ -404,6 +419,10 @@ fn import_document(
         }
     };
     let modified = checked.modified;
+    if let Err(field) = check_not_ahead(&record.modified, &report.imported_at) {
+        reject(Some(&record.id), field);
+        return Ok(());
+    }
     for warning in checked.warnings {
         let warning = problem(Some(&record.id), warning);
         warn!(problem = %warning, "advisory record has a problem; stored anyway");
@@ -424,6 +443,97 @@ fn import_document(
         String::from_utf8_lossy(document.bytes).into_owned()
     };
     match store::upsert(tx, feed_id, &record, &modified, &raw)? {
+        Outcome::Inserted => report.inserted += 1,
+        Outcome::Replaced => report.replaced += 1,
+        Outcome::Unchanged => report.unchanged += 1,
+        Outcome::Older => report.older += 1,
+    }
+    Ok(())
+}
+
+/// How far a record's `modified` may be ahead of the import time, for clocks that differ.
+const MAX_CLOCK_SKEW: chrono::TimeDelta = chrono::TimeDelta::days(1);
+
+/// Rejects a `modified` time more than a day after the import. A record dated ahead would
+/// replace every correction published before that date, since the later `modified` wins.
+fn check_not_ahead(modified: &str, imported_at: &str) -> Result<(), FieldProblem> {
+    let parse = |t: &str| chrono::DateTime::parse_from_rfc3339(t).ok();
+    let (Some(modified_at), Some(now)) = (parse(modified), parse(imported_at)) else {
+        return Ok(());
+    };
+    if modified_at <= now + MAX_CLOCK_SKEW {
+        return Ok(());
+    }
+    Err(FieldProblem {
+        field: "modified".to_owned(),
+        message: format!(
+            "`{modified}` is after the import time {imported_at}; a record dated ahead would \
+             keep out every later correction of it. Fix the date in the source"
+        ),
+    })
+}
+
+/// Returns the document as JSON when it is a CSAF document. Only documents that mention
+/// `csaf_` are parsed a second time.
+fn csaf_document(bytes: &[u8]) -> Option<serde_json::Value> {
+    const MARK: &[u8] = b"csaf_";
+    if !bytes.windows(MARK.len()).any(|w| w == MARK) {
+        return None;
+    }
+    let value: serde_json::Value = serde_json::from_slice(bytes).ok()?;
+    csaf::is_csaf_vex(&value).then_some(value)
+}
+
+/// Stores the record of one Red Hat CSAF VEX file.
+fn import_csaf(
+    tx: &rusqlite::Transaction<'_>,
+    feed_id: i64,
+    document: &Document<'_>,
+    value: &serde_json::Value,
+    report: &mut ImportReport,
+) -> Result<(), VulnError> {
+    let problem = |id: Option<&str>, field: FieldProblem| RecordProblem {
+        file: document.file.to_owned(),
+        member: document.member.map(str::to_owned),
+        id: id.map(str::to_owned),
+        field: field.field,
+        message: field.message,
+    };
+    let (record, warnings) = match csaf::record(value) {
+        Ok(parsed) => parsed,
+        Err(field) => {
+            report.rejected.push(problem(None, field));
+            return Ok(());
+        }
+    };
+    let id = record.as_ref().map(|r| r.id.clone());
+    for warning in warnings {
+        let warning = problem(id.as_deref(), warning);
+        debug!(problem = %warning, "CSAF VEX products left out");
+        report.warnings.push(warning);
+    }
+    let Some(record) = record else {
+        let field = FieldProblem {
+            field: "vulnerabilities[0].product_status".to_owned(),
+            message: "nothing to store: no RHEL product is known affected or known not affected"
+                .to_owned(),
+        };
+        report.warnings.push(problem(None, field));
+        return Ok(());
+    };
+    let checked = match record.validate() {
+        Ok(checked) => checked,
+        Err(field) => {
+            report.rejected.push(problem(Some(&record.id), field));
+            return Ok(());
+        }
+    };
+    if let Err(field) = check_not_ahead(&record.modified, &report.imported_at) {
+        report.rejected.push(problem(Some(&record.id), field));
+        return Ok(());
+    }
+    let raw = serde_json::to_string(&record).map_err(VulnError::Encode)?;
+    match store::upsert(tx, feed_id, &record, &checked.modified, &raw)? {
         Outcome::Inserted => report.inserted += 1,
         Outcome::Replaced => report.replaced += 1,
         Outcome::Unchanged => report.unchanged += 1,

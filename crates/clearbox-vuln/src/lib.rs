@@ -18,6 +18,8 @@
 //!   osv.dev's `all.zip` export. Records of every ecosystem are stored.
 //! - Alpine secdb files (`secfixes` YAML), turned into OSV records of `Alpine:<release>` (see
 //!   the `secdb` module for the mapping).
+//! - Red Hat CSAF VEX files, turned into records of Red Hat's will-not-fix and not-affected
+//!   states (the `csaf` module).
 //! - Matching by purl type for PyPI, npm, Go, crates.io, Maven, NuGet, RubyGems and Packagist
 //!   with version ordering, and for other OSV ecosystems by listed versions only. OS packages
 //!   match by distribution release and source package for Debian, Ubuntu (with Pro), Alpine,
@@ -36,7 +38,6 @@
 //! - Version ordering for Pub, Hex, `SwiftURL`, CRAN and Hackage: their ranges are not checked,
 //!   and the outcome carries a note about it.
 //! - Debian testing and unstable and Alpine edge (no usable `VERSION_ID`): reported as notes.
-//! - Red Hat's not-affected and will-not-fix states, which Red Hat publishes in CSAF VEX only.
 //! - Go symbol-level reachability (`ecosystem_specific.imports`): a module is affected when its
 //!   version is, whether or not the binary calls the vulnerable function.
 //! - Downloading feeds: the caller fetches files; this crate reads them from disk.
@@ -48,6 +49,7 @@
 #![forbid(unsafe_code)]
 
 mod compact;
+mod csaf;
 mod ecosystem;
 mod error;
 mod finding;

@@ -268,6 +268,23 @@ impl FieldProblem {
 
 /// Parses a JSON document into a record; errors name the field path.
 pub(crate) fn parse_json(bytes: &[u8]) -> Result<OsvRecord, FieldProblem> {
+    let kind = match bytes.iter().find(|b| !b.is_ascii_whitespace()) {
+        Some(b'[') => Some("an array"),
+        Some(b'"') => Some("a string"),
+        Some(b'0'..=b'9' | b'-') => Some("a number"),
+        Some(b't' | b'f') => Some("a boolean"),
+        Some(b'n') => Some("null"),
+        _ => None,
+    };
+    if let Some(kind) = kind {
+        return Err(FieldProblem::new(
+            "",
+            format!(
+                "the file holds {kind}, not an OSV record; clearbox reads one record (a JSON \
+                 object) per file, as osv.dev's all.zip stores them"
+            ),
+        ));
+    }
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
     let record: OsvRecord = serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {
         let message = e.inner().to_string();
@@ -548,6 +565,28 @@ mod tests {
         assert_eq!(record.id, "X-1");
         assert!(record.affected.is_empty());
         assert_eq!(record.validate().unwrap().warnings, Vec::new());
+    }
+
+    #[test]
+    fn documents_that_are_not_objects_say_what_they_hold() {
+        let array = format!("  [{MINIMAL}]");
+        let cases = [
+            (array.as_str(), "an array"),
+            ("\"X-1\"", "a string"),
+            ("42", "a number"),
+            ("null", "null"),
+        ];
+        for (text, kind) in cases {
+            let err = json(text).unwrap_err();
+            assert_eq!(
+                err.message,
+                format!(
+                    "the file holds {kind}, not an OSV record; clearbox reads one record (a JSON \
+                     object) per file, as osv.dev's all.zip stores them"
+                ),
+                "{text}"
+            );
+        }
     }
 
     #[test]

@@ -85,13 +85,13 @@ impl Severity {
         Severity::from_score(score).min(Severity::High)
     }
 
-    /// Reads a database label: GitHub's `LOW`/`MODERATE`/`HIGH`/`CRITICAL` or Ubuntu's
-    /// priorities, in any case.
+    /// Reads a database label: GitHub's `LOW`/`MODERATE`/`HIGH`/`CRITICAL`, Ubuntu's
+    /// priorities or Red Hat's ratings (`Important` is high), in any case.
     fn from_label(label: &str) -> Option<Severity> {
         Some(match label.to_ascii_lowercase().as_str() {
             "low" | "negligible" => Severity::Low,
             "moderate" | "medium" => Severity::Medium,
-            "high" => Severity::High,
+            "high" | "important" => Severity::High,
             "critical" => Severity::Critical,
             _ => return None,
         })

@@ -16,9 +16,9 @@
 //! supports.
 //!
 //! Ubuntu's OSV records leave out packages that Ubuntu rates not affected or ignored, and Red
-//! Hat's and AlmaLinux's OSV records list only released fixes (Red Hat publishes not-affected
-//! and will-not-fix states in CSAF VEX, which clearbox does not read), so neither carries such
-//! a field.
+//! Hat's and AlmaLinux's OSV records list only released fixes, so neither carries such a field.
+//! Red Hat publishes its not-affected and will-not-fix states in CSAF VEX files, which the
+//! importer turns into records with `database_specific.status` (the `csaf` module).
 
 use serde_json::Value;
 

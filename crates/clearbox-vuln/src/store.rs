@@ -893,8 +893,10 @@ mod tests {
         let feed = dir.path().join("feed");
         std::fs::create_dir(&feed).unwrap();
         record(&feed, "PYSEC-1", "2024-03-01T00:00:00Z");
-        record(&feed, "PYSEC-2", "2999-01-01T00:00:00Z");
-        record(&feed, "PYSEC-3", "2998-01-01T00:00:00Z");
+        // Dated after the `now` of the status below, but before the import, which rejects
+        // records dated ahead of itself.
+        record(&feed, "PYSEC-2", "2026-11-01T00:00:00Z");
+        record(&feed, "PYSEC-3", "2026-10-01T00:00:00Z");
         let mut db = Database::open(&dir.path().join("advisories.db")).unwrap();
         db.import(&feed).unwrap();
 
@@ -908,7 +910,7 @@ mod tests {
         let future = status.future_dated.as_ref().unwrap();
         assert_eq!(future.advisories, 2);
         assert_eq!(future.latest_id, "PYSEC-2");
-        assert_eq!(future.latest_modified, "2999-01-01T00:00:00.000000000Z");
+        assert_eq!(future.latest_modified, "2026-11-01T00:00:00.000000000Z");
         assert_eq!(future.after, "2025-06-02T12:00:00Z");
         let age = status.age(now.into()).unwrap();
         assert_eq!(age.as_secs() / 86_400, 457);

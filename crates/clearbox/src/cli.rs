@@ -35,6 +35,12 @@ pub(crate) struct Cli {
     #[arg(short, long, global = true)]
     pub(crate) quiet: bool,
 
+    /// The audit store that sign, attest and evidence append to: sqlite://PATH or a path,
+    /// postgres://USER@HOST:PORT/DATABASE, or `none` for no record [default:
+    /// $XDG_STATE_HOME/clearbox/audit.db].
+    #[arg(long, global = true, env = "CLEARBOX_AUDIT_STORE", value_name = "URL")]
+    pub(crate) audit_store: Option<String>,
+
     #[command(subcommand)]
     pub(crate) command: Command,
 }
@@ -53,20 +59,33 @@ pub(crate) enum Command {
     /// Show how clearbox orders versions.
     #[command(subcommand)]
     Version(VersionCommand),
+    /// Manage the Sigstore trusted root that keyless verification uses by default.
+    #[command(subcommand)]
+    Trust(TrustCommand),
     /// Create cosign-compatible signing keys.
     #[command(subcommand)]
     Key(KeyCommand),
     /// Sign an image as cosign does (a simple-signing payload under sha256-<hex>.sig or as an
     /// OCI 1.1 referrer).
     Sign(SignArgs),
-    /// Verify an image's cosign signatures with a public key; print the verified payloads.
+    /// Verify an image's cosign signatures with a public key, or with a certificate identity
+    /// against a trusted root (keyless); print the verified payloads.
+    ///
+    /// Keyless verification (--certificate-identity or --certificate-identity-regexp, with
+    /// --certificate-oidc-issuer or --certificate-oidc-issuer-regexp) checks each signature's
+    /// Fulcio certificate against the trusted root, its SAN and issuer, the signature over the
+    /// payload, and the Rekor signed entry timestamp or RFC 3161 timestamp that proves when the
+    /// certificate was used, offline. The trusted root is --trusted-root, else the one installed
+    /// with trust import.
     Verify(VerifyArgs),
     /// Attach a signed in-toto attestation (DSSE) to an image, as cosign attest does.
     Attest(AttestArgs),
-    /// Verify an image's attestations with a public key and print the verified statements, or
-    /// verify a Sigstore bundle offline against an artifact and a trusted root.
+    /// Verify an image's attestations with a public key or a certificate identity and print the
+    /// verified statements, or verify a Sigstore bundle offline against an artifact and a
+    /// trusted root.
     ///
-    /// With IMAGE, verifies the image's attestations with --key. With --bundle instead, verifies
+    /// With IMAGE, verifies the image's attestations with --key, or keyless with a certificate
+    /// identity and issuer against the trusted root, as verify does. With --bundle instead, verifies
     /// a Sigstore bundle (v0.1 to v0.3) offline. The signature or DSSE envelope is checked
     /// against the artifact, and the certificate against the trusted root and the expected
     /// identity (or the signature against --key). The transparency log entries and RFC 3161
@@ -83,6 +102,22 @@ pub(crate) enum Command {
     /// unless --allow-dirty). The invocation ID and start time come from the arguments, else
     /// from GitHub Actions or GitLab CI variables. Fields are listed in docs/provenance.md.
     Provenance(ProvenanceArgs),
+    /// Build an image from a YAML spec, reproducibly: the same inputs give the same digest.
+    ///
+    /// The layers come from Debian packages, tar files, directories and single files
+    /// (docs/build.md describes the spec). Entries are sorted, mtimes clamped to the source date,
+    /// owners numeric, and layers gzipped at a fixed level. Hardened defaults: user 65532:65532,
+    /// no shell, setuid and setgid bits cleared, /tmp the only world-writable path; each one the
+    /// spec overrides is reported on stderr. The SBOM and an SLSA provenance statement are
+    /// written beside the image, and a JSON record of the build is printed on stdout.
+    Build(BuildArgs),
+    /// Rebuild an image from its spec and compare: print whether the digests are identical or
+    /// the first layer and file that differ.
+    ///
+    /// The result is printed on stdout as JSON and, with --statement, written as an in-toto
+    /// statement about the image (docs/build.md). Exit codes: 0 identical, 1 different, 2 the
+    /// image or the spec cannot be read or built.
+    Rebuild(RebuildArgs),
     /// Attach artifacts to an image in a registry or layout.
     #[command(subcommand)]
     Attach(AttachCommand),
@@ -92,6 +127,13 @@ pub(crate) enum Command {
     /// Check images and Kubernetes manifests against security benchmarks.
     #[command(subcommand)]
     Check(CheckCommand),
+    /// Write a starter policy file: the one format that verify, check and evidence read.
+    #[command(subcommand)]
+    Policy(PolicyCommand),
+    /// Run the Kubernetes validating admission webhook that applies the policy file to the
+    /// images of every workload the API server admits (docs/webhook.md).
+    #[command(subcommand)]
+    Webhook(WebhookCommand),
     /// Write the compliance matrix of an image: each control of the EU AI Act, NIST AI RMF,
     /// Singapore IM8 and the CIS Docker and Kubernetes benchmarks with its status, the checks
     /// behind it and the evidence files that hold their results.
@@ -121,6 +163,33 @@ pub(crate) enum Command {
     /// Model Signing) lists every file of one model directory. Check either with
     /// verify-attestation --type model or --type model-signing.
     ModelAttest(ModelAttestArgs),
+    /// Sign every object of a Kubernetes manifest file, so that admission or an auditor can prove
+    /// who approved it.
+    ///
+    /// Each object (each item of a List) gets the annotation signature.clearbox.dev/dsse: a DSSE
+    /// envelope over the object's canonical JSON form, without that annotation and without the
+    /// fields the API server sets (status, metadata.uid, ...). The payload carries the object,
+    /// its SHA-256 digest and the --claim pairs. The rest of the file is kept byte for byte, and
+    /// it is replaced atomically. Fields and limits are in docs/signed-manifests.md.
+    SignManifest(SignManifestArgs),
+    /// Verify the signature of every object of a Kubernetes manifest file with a public key.
+    ///
+    /// Prints one line per object on stdout: OK with the signed claims, or FAILED with the
+    /// reason: unsigned, a signature that does not verify, or the first field changed since
+    /// signing. Reformatting (key order, indentation, style, comments, quoting) is no change.
+    /// Exit codes: 0 every object verified, 1 any object failed, 2 the file or key cannot be
+    /// read.
+    VerifyManifest(VerifyManifestArgs),
+    /// Check, seal or export the audit store: a hash chain of every sign, attest and evidence
+    /// run, in which a changed, removed or reordered record is found.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+    /// Match every SBOM kept in the audit store (by scan and evidence) against the current
+    /// advisory database, and print the findings no earlier rescan reported, as JSON lines.
+    ///
+    /// The first rescan of an image reports all its findings. Exit codes: 0 success, 1 a new
+    /// finding meets --fail-on, 2 error.
+    Rescan(RescanArgs),
 }
 
 #[derive(Debug, Args)]
@@ -180,6 +249,13 @@ pub(crate) struct ModelAttestArgs {
     /// Where to store it: legacy, oci-1-1 or auto, as for sign.
     #[arg(long, default_value = "auto", value_name = "MODE")]
     pub(crate) registry_referrers_mode: String,
+
+    /// For --format model-signing: write an OpenSSF Model Signing signature file (a Sigstore
+    /// bundle whose statement names the model alone) to FILE instead of attaching the
+    /// attestation to the image. The `model_signing verify key` tool checks it against the
+    /// model directory.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) output: Option<PathBuf>,
 
     #[command(flatten)]
     pub(crate) keys: AnnotationPrefixArgs,
@@ -253,6 +329,98 @@ pub(crate) enum ReportFormat {
 }
 
 #[derive(Debug, Subcommand)]
+pub(crate) enum PolicyCommand {
+    /// Print a starter policy (YAML, on stdout) that requires a signature by one of the keys on
+    /// every image, and images only from the given registries.
+    ///
+    /// Key files are checked to load and written as absolute paths; pkcs11: URIs as given.
+    /// Save the output and pass it to verify, check or evidence with --policy.
+    Init(PolicyInitArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum WebhookCommand {
+    /// Serve admission.k8s.io/v1 AdmissionReviews over HTTPS at /validate, with /healthz,
+    /// /readyz and /metrics.
+    ///
+    /// Every container, init container and ephemeral container image of a Pod or pod template
+    /// is checked: the registry allowlist and the tag and digest rules first, without network
+    /// access, then signatures and attestations from the image's registry, cached per digest.
+    /// An image that cannot be verified in time is denied, and every decision is appended to
+    /// the audit store; one that cannot be recorded is denied too. SIGHUP reloads the policy
+    /// and the certificate; SIGTERM stops the server.
+    Serve(WebhookServeArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct WebhookServeArgs {
+    /// The policy file (docs/policy.md).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) policy: PathBuf,
+
+    /// PEM certificate chain the server presents; its names must include the Service's DNS
+    /// name.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) tls_cert: PathBuf,
+
+    /// PEM private key of the certificate.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) tls_key: PathBuf,
+
+    /// Address and port to listen on; port 0 picks a free port, printed on stderr.
+    #[arg(long, value_name = "ADDRESS:PORT", default_value = "127.0.0.1:8443")]
+    pub(crate) listen: std::net::SocketAddr,
+
+    /// The audit store decisions are appended to: sqlite://PATH or a path [default: the
+    /// --audit-store of the other commands, else $XDG_STATE_HOME/clearbox/audit.db].
+    #[arg(long, value_name = "URL")]
+    pub(crate) store: Option<String>,
+
+    /// Seconds from a request's arrival by which every image must be verified; an image not
+    /// verified by then is denied. Keep it below the webhook's timeoutSeconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 8, value_parser = parse_timeout_seconds)]
+    pub(crate) timeout: u64,
+
+    /// Seconds a verification result stays cached per image digest and policy.
+    #[arg(long, value_name = "SECONDS", default_value_t = 300)]
+    pub(crate) cache_ttl: u64,
+
+    /// Largest request body accepted, in bytes; larger ones get HTTP 413. The API server sends
+    /// at most 3 MiB objects.
+    #[arg(long, value_name = "BYTES", default_value_t = 3 * 1024 * 1024)]
+    pub(crate) max_request_bytes: usize,
+
+    #[command(flatten)]
+    pub(crate) registry: RegistryArgs,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct PolicyInitArgs {
+    /// A trusted registry host or host/repository prefix, such as ghcr.io/acme (repeatable).
+    #[arg(long = "registry", value_name = "HOST[/REPO]", required = true, value_parser = parse_registry)]
+    pub(crate) registries: Vec<clearbox_policy::k8s::RegistryPrefix>,
+
+    /// A public key that may sign the images: a PEM file or a pkcs11: URI (repeatable; any one
+    /// signature suffices).
+    #[arg(long = "key", value_name = "PUB", required = true)]
+    pub(crate) keys: Vec<String>,
+
+    /// Also require a signed vulnerability scan attestation with no finding above this severity:
+    /// none, low, medium, high or critical.
+    #[arg(long, value_name = "SEVERITY", value_parser = parse_max_severity)]
+    pub(crate) max_severity: Option<clearbox_policy::policy::MaxSeverity>,
+}
+
+fn parse_max_severity(text: &str) -> Result<clearbox_policy::policy::MaxSeverity, String> {
+    clearbox_policy::policy::MaxSeverity::from_name(text).ok_or_else(|| {
+        format!(
+            "unknown severity `{text}`; expected one of {}",
+            clearbox_policy::policy::MaxSeverity::NAMES.join(", ")
+        )
+    })
+}
+
+#[derive(Debug, Subcommand)]
 pub(crate) enum CheckCommand {
     /// Check an image against CIS Docker Benchmark section 4 (non-root user, base image pinned,
     /// no shell, no package manager in a shell-less image, HEALTHCHECK, no setuid files, no ADD
@@ -267,7 +435,8 @@ pub(crate) enum CheckCommand {
     /// items, and least-privilege checks on pod specs and images.
     ///
     /// Reads Pods and the pod templates of Deployments, StatefulSets, DaemonSets, ReplicaSets,
-    /// ReplicationControllers, Jobs and CronJobs; other kinds are skipped. Without --pss every
+    /// ReplicationControllers, Jobs and CronJobs, and checks Roles, ClusterRoles, RoleBindings,
+    /// ClusterRoleBindings and ServiceAccounts against CIS 5.1; other kinds are skipped. Without --pss every
     /// check runs, with the Pod Security Standards at restricted, and the exit code is 0 unless
     /// --fail-on-violation is given. With --pss only that level is evaluated, and any violation
     /// makes the exit code 1. Invalid YAML makes it 2.
@@ -303,6 +472,13 @@ pub(crate) struct CheckK8sArgs {
     #[arg(long = "allow-registry", value_name = "HOST[/REPO]", value_parser = parse_registry)]
     pub(crate) allowed_registries: Vec<clearbox_policy::k8s::RegistryPrefix>,
 
+    /// Also evaluate the policy file (docs/policy.md) on every workload: trusted registries,
+    /// the tag and digest rules for each container image, and required annotations in each
+    /// object's metadata. Each result is listed on stderr, with the reason of any exception that
+    /// waives it. The exit code is 1 when a rule fails or could not be checked.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) policy: Option<PathBuf>,
+
     /// Output format.
     #[arg(short, long, value_enum, default_value_t = CheckFormat::Table)]
     pub(crate) format: CheckFormat,
@@ -316,6 +492,19 @@ pub(crate) struct CheckK8sArgs {
 pub(crate) struct CheckImageArgs {
     /// The image to check.
     pub(crate) image: String,
+
+    /// Also run clearbox-known-binaries: fail for every executable ELF file that no package
+    /// database, language manifest or build information accounts for, and exit 1 when any is
+    /// found. The image is cataloged for it, which reads every layer a second time.
+    #[arg(long)]
+    pub(crate) require_known_binaries: bool,
+
+    /// Also evaluate the policy file (docs/policy.md): trusted registries (before the image is
+    /// read), the tag and digest rules, and required annotations (manifest annotations and
+    /// config labels). Each result is listed on stderr, with the reason of any exception that
+    /// waives it. The exit code is 1 when a rule fails or could not be checked.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) policy: Option<PathBuf>,
 
     /// Exit 1 when any check fails. Without it failures only appear in the report.
     #[arg(long)]
@@ -401,9 +590,24 @@ pub(crate) struct VerifyArgs {
     #[command(flatten)]
     pub(crate) target: TargetArgs,
 
-    /// Public key: a PEM file or a pkcs11: URI.
-    #[arg(long)]
-    pub(crate) key: String,
+    /// Public key: a PEM file or a pkcs11: URI. Without it, a certificate identity is required.
+    #[arg(long, required_unless_present_any = ["certificate_identity", "certificate_identity_regexp", "policy"])]
+    pub(crate) key: Option<String>,
+
+    #[command(flatten)]
+    pub(crate) keyless: KeylessArgs,
+
+    /// Evaluate the policy file (docs/policy.md) instead: its trusted registries are checked
+    /// before any registry is contacted, then the tag and digest rules, annotations, signers and
+    /// attestations. The evaluation is printed as JSON on stdout and each rule on stderr. The
+    /// exit code is 1 when a rule fails or could not be checked. --key is needed only when the
+    /// policy names no signers.
+    #[arg(
+        long,
+        value_name = "FILE",
+        conflicts_with_all = ["annotations", "identity", "certificate_identity", "certificate_identity_regexp"]
+    )]
+    pub(crate) policy: Option<PathBuf>,
 
     /// Require the payload's optional claim KEY to equal VALUE (repeatable).
     #[arg(short = 'a', long = "annotation", value_name = "KEY=VALUE", value_parser = parse_key_value)]
@@ -515,6 +719,79 @@ pub(crate) struct ProvenanceArgs {
     pub(crate) read: ReadArgs,
 }
 
+#[derive(Debug, Args)]
+pub(crate) struct BuildArgs {
+    /// The build spec (YAML); relative paths in it are taken from its directory.
+    pub(crate) spec: PathBuf,
+
+    /// Where to write the image: oci:DIR[:TAG], oci-archive:FILE[:TAG],
+    /// docker-archive:FILE[:NAME:TAG] or docker://REGISTRY/REPO[:TAG]. The tag defaults to
+    /// latest.
+    #[arg(long, value_name = "IMAGE")]
+    pub(crate) output: String,
+
+    /// The source date in seconds since the Unix epoch: the image's creation time and the
+    /// latest file mtime. The spec's source_date_epoch wins over it.
+    #[arg(long, env = "SOURCE_DATE_EPOCH", value_name = "SECONDS")]
+    pub(crate) source_date_epoch: Option<u64>,
+
+    /// Write the SBOM here. Default: beside a local output, as DIR.spdx.json or
+    /// FILE.spdx.json (.cdx.json for CycloneDX); not written for docker:// without it.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) sbom: Option<PathBuf>,
+
+    /// Format of the SBOM.
+    #[arg(long, value_enum, default_value = "spdx-json")]
+    pub(crate) sbom_format: SbomFormat,
+
+    /// Write the SLSA provenance statement here. Default: beside a local output, as
+    /// DIR.provenance.json or FILE.provenance.json; not written for docker:// without it.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) provenance: Option<PathBuf>,
+
+    /// The builder ID (runDetails.builder.id) recorded in the provenance.
+    #[arg(
+        long,
+        value_name = "URI",
+        default_value = "https://example.invalid/clearbox/build"
+    )]
+    pub(crate) builder_id: String,
+
+    /// Also sign the provenance and the SBOM with --key and store them beside the image (oci:
+    /// and docker:// outputs), as attest does.
+    #[arg(long, requires = "key")]
+    pub(crate) attest: bool,
+
+    /// Private key for --attest, as for sign.
+    #[arg(long, requires = "attest")]
+    pub(crate) key: Option<String>,
+
+    #[command(flatten)]
+    pub(crate) read: ReadArgs,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct RebuildArgs {
+    /// The image to reproduce: oci:DIR[:TAG], oci-archive:FILE[:TAG] or
+    /// docker://REGISTRY/REPO[:TAG|@DIGEST].
+    pub(crate) image: String,
+
+    /// The build spec the image was built from.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) spec: PathBuf,
+
+    /// The source date, when the spec sets none, as for build.
+    #[arg(long, env = "SOURCE_DATE_EPOCH", value_name = "SECONDS")]
+    pub(crate) source_date_epoch: Option<u64>,
+
+    /// Also write the result as an in-toto statement whose subject is the image.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) statement: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub(crate) read: ReadArgs,
+}
+
 fn parse_approval(text: &str) -> Result<clearbox_attest::slsa::Approval, String> {
     text.parse().map_err(|e| format!("{e}"))
 }
@@ -529,9 +806,16 @@ pub(crate) struct VerifyAttestationArgs {
     pub(crate) registry: RegistryArgs,
 
     /// Public key: a PEM file or a pkcs11: URI. With --bundle, the key of a bundle signed with
-    /// a key instead of a certificate (ECDSA P-256 or P-384, Ed25519, or RSA).
-    #[arg(long, required_unless_present = "bundle")]
+    /// a key instead of a certificate (ECDSA P-256 or P-384, Ed25519, or RSA). Without it, a
+    /// certificate identity is required.
+    #[arg(
+        long,
+        required_unless_present_any = ["bundle", "certificate_identity", "certificate_identity_regexp"]
+    )]
     pub(crate) key: Option<String>,
+
+    #[command(flatten)]
+    pub(crate) keyless: KeylessArgs,
 
     /// Require this predicate type (names as for attest, or a URI). Default: any. With
     /// --bundle, it applies to a DSSE bundle's statement. model and model-signing (or their
@@ -554,22 +838,19 @@ pub(crate) struct VerifyAttestationArgs {
 /// Inputs of Sigstore bundle verification besides the bundle.
 #[derive(Debug, Args)]
 #[command(group(ArgGroup::new("artifact_source").args(["artifact", "artifact_digest"])))]
-#[command(group(ArgGroup::new("bundle_signer").args(["key", "certificate_identity"])))]
+#[command(group(
+    ArgGroup::new("bundle_signer").args(["key", "certificate_identity", "certificate_identity_regexp"])
+))]
 pub(crate) struct BundleArgs {
     /// Sigstore bundle file (JSON, such as FILE.sigstore.json) to verify instead of an image's
-    /// attestations. Needs --trusted-root, the artifact, and --key or a certificate identity.
+    /// attestations. Needs the artifact, --key or a certificate identity, and a trusted root
+    /// (--trusted-root, else the one installed with trust import).
     #[arg(
         long,
         value_name = "FILE",
-        requires_all = ["trusted_root", "artifact_source", "bundle_signer"]
+        requires_all = ["artifact_source", "bundle_signer"]
     )]
     pub(crate) bundle: Option<PathBuf>,
-
-    /// Sigstore trusted root file (trusted_root.json, media type
-    /// application/vnd.dev.sigstore.trustedroot+json;version=0.1): the Fulcio CAs, Rekor logs,
-    /// CT logs and timestamp authorities to trust. There is no default.
-    #[arg(long, value_name = "FILE", requires = "bundle")]
-    pub(crate) trusted_root: Option<PathBuf>,
 
     /// The signed artifact; for a DSSE bundle, the file an in-toto subject must name.
     #[arg(long, value_name = "FILE", requires = "bundle")]
@@ -579,21 +860,69 @@ pub(crate) struct BundleArgs {
     /// need the file itself.
     #[arg(long, value_name = "sha256:HEX", requires = "bundle", value_parser = parse_sha256_digest)]
     pub(crate) artifact_digest: Option<[u8; 32]>,
+}
 
-    /// The exact subject alternative name the signing certificate must have: a URI (such as a
-    /// GitHub Actions workflow ref) or an email address.
+/// The certificate identity and trusted root of keyless verification.
+#[derive(Debug, Args)]
+#[command(group(
+    ArgGroup::new("certificate_signer").args(["certificate_identity", "certificate_identity_regexp"])
+))]
+#[command(group(
+    ArgGroup::new("certificate_issuer")
+        .args(["certificate_oidc_issuer", "certificate_oidc_issuer_regexp"])
+))]
+pub(crate) struct KeylessArgs {
+    /// Verify keyless: the exact subject alternative name the signing certificate must have, a
+    /// URI (such as a GitHub Actions workflow ref) or an email address.
     #[arg(
         long,
         value_name = "ID",
-        requires_all = ["bundle", "certificate_oidc_issuer"],
+        requires = "certificate_issuer",
         conflicts_with = "key"
     )]
     pub(crate) certificate_identity: Option<String>,
 
+    /// Verify keyless: a regular expression (Rust regex syntax) the whole subject alternative
+    /// name must match. Unlike cosign, which finds it anywhere in the name, it is anchored at
+    /// both ends.
+    #[arg(
+        long,
+        value_name = "RE",
+        requires = "certificate_issuer",
+        conflicts_with = "key"
+    )]
+    pub(crate) certificate_identity_regexp: Option<String>,
+
     /// The exact OIDC issuer URL the signing certificate must name, such as
     /// https://token.actions.githubusercontent.com.
-    #[arg(long, value_name = "URL", requires = "certificate_identity")]
+    #[arg(long, value_name = "URL", requires = "certificate_signer")]
     pub(crate) certificate_oidc_issuer: Option<String>,
+
+    /// A regular expression the whole OIDC issuer URL must match, instead of
+    /// --certificate-oidc-issuer.
+    #[arg(long, value_name = "RE", requires = "certificate_signer")]
+    pub(crate) certificate_oidc_issuer_regexp: Option<String>,
+
+    /// Sigstore trusted root file (trusted_root.json, media type
+    /// application/vnd.dev.sigstore.trustedroot+json;version=0.1): the Fulcio CAs, Rekor logs,
+    /// CT logs and timestamp authorities to trust. Default: the file installed with trust
+    /// import.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) trusted_root: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum TrustCommand {
+    /// Validate a Sigstore trusted_root.json and install it as the default for --trusted-root.
+    ///
+    /// The file is stored as clearbox/trusted_root.json under XDG_CONFIG_HOME (default
+    /// ~/.config), replacing the previous one atomically. clearbox never downloads it; the
+    /// public-good root is a target of the Sigstore TUF repository.
+    Import {
+        /// The trusted root file.
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -768,10 +1097,19 @@ pub(crate) struct EvidenceArgs {
     #[arg(long)]
     pub(crate) key: Option<String>,
 
-    /// Check the verified SLSA provenance against this provenance policy (see
-    /// docs/provenance.md) and record each check in slsa-provenance.json. Needs --key.
-    #[arg(long, value_name = "FILE", requires = "key")]
+    /// Evaluate this policy file (docs/policy.md) and record every rule's result, with the
+    /// policy's digest, in policy-evaluation.json. A file without apiVersion is read as a
+    /// provenance policy (docs/provenance.md) instead, which needs --key and is recorded in
+    /// slsa-provenance.json.
+    #[arg(long, value_name = "FILE")]
     pub(crate) policy: Option<PathBuf>,
+
+    /// Sign manifest.json with this private key (PEM file or pkcs11: URI) into
+    /// manifest.json.sig, which `clearbox evidence verify --key` and `cosign verify-blob` check.
+    /// An encrypted key's password comes from CLEARBOX_PASSWORD or COSIGN_PASSWORD, else the
+    /// terminal.
+    #[arg(long, value_name = "KEY")]
+    pub(crate) sign_key: Option<String>,
 
     #[command(flatten)]
     pub(crate) read: ReadArgs,
@@ -782,10 +1120,17 @@ pub(crate) struct EvidenceArgs {
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum EvidenceCommand {
-    /// Check that every file of a package matches its manifest.json.
+    /// Check that every file of a package matches its manifest.json, and with --key that
+    /// manifest.json.sig is a signature over manifest.json by that key.
     Verify {
         /// The package directory.
         dir: PathBuf,
+
+        /// Public key (PEM file or pkcs11: URI) that signed manifest.json. With it, a missing or
+        /// failing manifest.json.sig fails the check; without it, a signature present is
+        /// reported as not checked.
+        #[arg(long)]
+        key: Option<String>,
     },
 }
 
@@ -827,7 +1172,8 @@ pub(crate) struct ScanArgs {
 
     /// Exit 1 when a finding has this severity or higher, or has no known severity (many
     /// advisories carry no CVSS score, and nothing shows such a finding is below the
-    /// threshold).
+    /// threshold). Findings a distribution marks will-not-fix or not-affected, and findings a
+    /// VEX statement suppresses, are reported but do not count.
     #[arg(long, value_name = "SEVERITY", value_parser = ["low", "medium", "high", "critical"])]
     pub(crate) fail_on: Option<String>,
 
@@ -906,7 +1252,8 @@ pub(crate) enum ScanFormat {
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum DbCommand {
-    /// Load OSV advisories: JSON or YAML files, directories of them, or osv.dev's all.zip.
+    /// Load OSV advisories: JSON or YAML files, directories of them, or osv.dev's all.zip;
+    /// Alpine secdb YAML files and Red Hat CSAF VEX JSON files are read too.
     ///
     /// Exits 1 when every record of a source is rejected.
     Import {
@@ -990,4 +1337,135 @@ fn parse_timeout_seconds(text: &str) -> Result<u64, String> {
             "`{text}` is not a whole number of seconds from 1 to 3600"
         )),
     }
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct SignManifestArgs {
+    /// The manifest file: YAML (one or more documents) or JSON.
+    pub(crate) file: PathBuf,
+
+    /// Private key, as for sign: a cosign key file, a PKCS#8 or SEC1 PEM file, or a pkcs11: URI.
+    #[arg(long)]
+    pub(crate) key: String,
+
+    /// Add KEY=VALUE to the signed claims, such as approver=alice or ticket=CHG-1234
+    /// (repeatable).
+    #[arg(long = "claim", value_name = "KEY=VALUE", value_parser = parse_key_value)]
+    pub(crate) claims: Vec<(String, String)>,
+
+    /// Write the signed manifest to FILE (- for stdout) instead of replacing the input.
+    #[arg(short, long, value_name = "FILE")]
+    pub(crate) output: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct VerifyManifestArgs {
+    /// The manifest file: YAML (one or more documents) or JSON.
+    pub(crate) file: PathBuf,
+
+    /// Public key: a PEM file or a pkcs11: URI.
+    #[arg(long)]
+    pub(crate) key: String,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum AuditCommand {
+    /// Check every record's hash and place in the chain, and with --key every seal.
+    ///
+    /// Checks the audit store, or with --segment a file written by `audit export`. Exit codes:
+    /// 0 the chain holds, 1 a record does not fit (the first one is named), 2 the store, file or
+    /// key cannot be read.
+    Verify {
+        /// A segment file written by `audit export`, instead of the store.
+        #[arg(long, value_name = "FILE")]
+        segment: Option<PathBuf>,
+
+        /// Public key whose seals to check: a PEM file or a pkcs11: URI.
+        #[arg(long)]
+        key: Option<String>,
+
+        /// Print the result as JSON on stdout.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Append a seal: a signature over the last record, so that rewriting the log up to it is
+    /// found by anyone with the public key.
+    Seal {
+        /// Private key, as for sign.
+        #[arg(long)]
+        key: String,
+    },
+    /// Show which stored images an advisory affects and the records about them, or the
+    /// timeline of one image, as JSON.
+    #[command(group(ArgGroup::new("query_target").required(true).args(["advisory", "image"])))]
+    Query {
+        /// An advisory id or alias (CVE-…, GHSA-…) reported by `rescan`.
+        #[arg(long)]
+        advisory: Option<String>,
+
+        /// An image's manifest digest (sha256:…).
+        #[arg(long)]
+        image: Option<String>,
+    },
+    /// Write the records between two times, with the hash they follow and up to the next
+    /// seal, for an evidence package.
+    Export {
+        /// Start of the range: RFC 3339 time or a date (YYYY-MM-DD, midnight UTC).
+        #[arg(long, value_parser = parse_time)]
+        from: chrono::DateTime<chrono::Utc>,
+
+        /// End of the range, as --from; a date means the end of that day.
+        #[arg(long, value_parser = parse_end_time)]
+        to: chrono::DateTime<chrono::Utc>,
+
+        /// Where to write the segment.
+        #[arg(short, long)]
+        output: PathBuf,
+    },
+}
+
+fn parse_time(text: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
+    if let Ok(time) = chrono::DateTime::parse_from_rfc3339(text) {
+        return Ok(time.with_timezone(&chrono::Utc));
+    }
+    chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .map(|date| date.and_time(chrono::NaiveTime::MIN).and_utc())
+        .map_err(|_| {
+            format!("`{text}` is neither an RFC 3339 time (2026-01-31T12:00:00Z) nor a date (2026-01-31)")
+        })
+}
+
+fn parse_end_time(text: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
+    let time = parse_time(text)?;
+    if chrono::DateTime::parse_from_rfc3339(text).is_ok() {
+        return Ok(time);
+    }
+    Ok(time + chrono::TimeDelta::days(1) - chrono::TimeDelta::milliseconds(1))
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct RescanArgs {
+    /// Advisory database [default: $XDG_DATA_HOME/clearbox/advisories.db].
+    #[arg(long, env = "CLEARBOX_DB")]
+    pub(crate) db: Option<PathBuf>,
+
+    /// Exit 1 when a new finding has this severity or higher (low, medium, high, critical) or
+    /// has no known severity. Will-not-fix and not-affected findings are not reported.
+    #[arg(long, value_name = "SEVERITY")]
+    pub(crate) fail_on: Option<String>,
+
+    /// Rescan only shard I of N (from 0), so that N processes share the stored images.
+    #[arg(long, value_name = "I/N", value_parser = parse_shard)]
+    pub(crate) shard: Option<(u64, u64)>,
+}
+
+fn parse_shard(text: &str) -> Result<(u64, u64), String> {
+    let invalid = || format!("`{text}` is not a shard I/N with 0 <= I < N, such as `0/4`");
+    let (index, count) = text.split_once('/').ok_or_else(invalid)?;
+    let index: u64 = index.parse().map_err(|_| invalid())?;
+    let count: u64 = count.parse().map_err(|_| invalid())?;
+    if count == 0 || index >= count {
+        return Err(invalid());
+    }
+    Ok((index, count))
 }

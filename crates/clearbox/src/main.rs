@@ -30,7 +30,9 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging(cli.verbose, cli.quiet);
     output::set_quiet(cli.quiet);
-    match run(&cli) {
+    commands::audit::set_store_argument(cli.audit_store.as_deref());
+    let result = commands::audit::record(&cli, run(&cli));
+    match result {
         Ok(Outcome::Success) => ExitCode::SUCCESS,
         Ok(Outcome::GateFailed) => ExitCode::from(1),
         Err(error) => {
@@ -42,23 +44,32 @@ fn main() -> ExitCode {
 
 fn run(cli: &Cli) -> anyhow::Result<Outcome> {
     match &cli.command {
+        Command::Audit(command) => commands::audit::run(command, cli.audit_store.as_deref()),
+        Command::Rescan(args) => commands::rescan::run(args),
         Command::Evidence(args) => commands::evidence::run(args, cli.quiet),
         Command::Sbom(args) => commands::sbom::run(args, cli.quiet),
         Command::Scan(args) => commands::scan::run(args, cli.quiet),
         Command::Db(command) => commands::db::run(command),
         Command::Version(command) => commands::version::run(command),
+        Command::Trust(command) => commands::trust::run(command),
         Command::Key(command) => commands::key::run(command),
         Command::Sign(args) => commands::sign::sign(args),
         Command::Verify(args) => commands::sign::verify(args),
         Command::Attest(args) => commands::sign::attest(args),
         Command::VerifyAttestation(args) => commands::sign::verify_attestation(args),
         Command::Provenance(args) => commands::provenance::run(args),
+        Command::Build(args) => commands::build::run(args, cli.quiet),
+        Command::Rebuild(args) => commands::build::rebuild(args),
         Command::Attach(command) => commands::attach::attach(command),
         Command::Download(command) => commands::attach::download(command),
         Command::Check(command) => commands::check::run(command, cli.quiet),
+        Command::Policy(command) => commands::policy::run(command),
+        Command::Webhook(command) => commands::webhook::run(command, cli.audit_store.as_deref()),
         Command::Report(args) => commands::report::run(args, cli.quiet),
         Command::Annotate(args) => commands::annotate::run(args),
         Command::ModelAttest(args) => commands::model_attest::run(args, cli.quiet),
+        Command::SignManifest(args) => commands::manifest_sign::sign(args),
+        Command::VerifyManifest(args) => commands::manifest_sign::verify(args),
     }
 }
 
@@ -80,7 +91,7 @@ fn init_logging(verbose: u8, quiet: bool) {
 }
 
 /// Prints `error: …` with every cause on its own line, and a hint when one applies.
-fn report_error(error: &anyhow::Error) {
+pub(crate) fn report_error(error: &anyhow::Error) {
     // Messages quote image references, file names from layers and claims from signatures;
     // escaping keeps each cause on one line.
     let mut err = std::io::stderr().lock();

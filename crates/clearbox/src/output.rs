@@ -72,11 +72,50 @@ pub(crate) fn notice(text: &str) {
 }
 
 /// Writes `bytes` to `path`, or to stdout when `path` is `None` or `-`.
+///
+/// A regular file (or a new one) is replaced atomically: the bytes go to a temporary file in
+/// the same directory, which is then renamed over it, so readers never see half a file. A
+/// symbolic link is followed, and its target is written, not the link replaced. A FIFO or a
+/// character device (`/dev/stdout`, a named pipe) is written in place, since it cannot be
+/// replaced; a directory or other special file is an error.
 pub(crate) fn write_output(path: Option<&Path>, bytes: &[u8]) -> anyhow::Result<()> {
     match path {
         None => write_stdout(bytes),
         Some(p) if p.as_os_str() == "-" => write_stdout(bytes),
-        Some(path) => {
+        Some(given) => {
+            let resolved;
+            let path = match std::fs::symlink_metadata(given) {
+                Ok(meta) if meta.file_type().is_symlink() => {
+                    resolved = std::fs::canonicalize(given).with_context(|| {
+                        format!(
+                            "`{}` is a symbolic link whose target cannot be resolved",
+                            given.display()
+                        )
+                    })?;
+                    resolved.as_path()
+                }
+                _ => given,
+            };
+            if let Ok(meta) = std::fs::metadata(path) {
+                use std::os::unix::fs::FileTypeExt as _;
+                let kind = meta.file_type();
+                if kind.is_fifo() || kind.is_char_device() {
+                    let mut file = std::fs::OpenOptions::new()
+                        .write(true)
+                        .open(path)
+                        .with_context(|| format!("failed to open `{}`", given.display()))?;
+                    return file
+                        .write_all(bytes)
+                        .with_context(|| format!("failed to write `{}`", given.display()));
+                }
+                if !kind.is_file() {
+                    anyhow::bail!(
+                        "`{}` is not a regular file (a directory, socket or block device); give \
+                         a file name for the output",
+                        given.display()
+                    );
+                }
+            }
             let dir = match path.parent() {
                 Some(d) if !d.as_os_str().is_empty() => d,
                 _ => Path::new("."),

@@ -128,19 +128,20 @@ pub enum Failure {
     Sct(String),
     /// The SAN is not the expected identity.
     #[error(
-        "the certificate identity is {}, expected `{expected}`",
+        "the certificate identity is {}, expected {expected}",
         describe_list(found)
     )]
     IdentityMismatch {
-        /// The identity the policy requires.
+        /// The identity the policy requires, as `ValueMatcher` writes it: the value in backticks,
+        /// or "a value matching" and the pattern.
         expected: String,
         /// The identities in the certificate.
         found: Vec<String>,
     },
     /// The OIDC issuer is not the expected one.
-    #[error("the certificate's OIDC issuer is {}, expected `{expected}`", found.as_deref().map_or_else(|| "absent".to_owned(), |found| format!("`{found}`")))]
+    #[error("the certificate's OIDC issuer is {}, expected {expected}", found.as_deref().map_or_else(|| "absent".to_owned(), |found| format!("`{found}`")))]
     IssuerMismatch {
-        /// The issuer the policy requires.
+        /// The issuer the policy requires, written as for `IdentityMismatch`.
         expected: String,
         /// The issuer in the certificate.
         found: Option<String>,
@@ -277,7 +278,7 @@ pub enum Failure {
     },
     /// No time source verified.
     #[error(
-        "no verified time: the bundle needs a signed entry timestamp or an RFC 3161 timestamp to show when the certificate was used"
+        "no verified time: the signature needs a signed entry timestamp (Rekor) or an RFC 3161 timestamp to show when the certificate was used"
     )]
     NoVerifiedTime,
     /// The certificate was not valid at a verified time.
@@ -434,14 +435,14 @@ mod tests {
             ),
             (
                 Failure::IdentityMismatch {
-                    expected: "a@example.com".into(),
+                    expected: "`a@example.com`".into(),
                     found: vec!["b@example.com".into()],
                 },
                 "the certificate identity is `b@example.com`, expected `a@example.com`",
             ),
             (
                 Failure::IssuerMismatch {
-                    expected: "https://issuer".into(),
+                    expected: "`https://issuer`".into(),
                     found: None,
                 },
                 "the certificate's OIDC issuer is absent, expected `https://issuer`",
@@ -467,7 +468,7 @@ mod tests {
             ),
             (
                 Failure::NoVerifiedTime,
-                "no verified time: the bundle needs a signed entry timestamp or an RFC 3161 timestamp to show when the certificate was used",
+                "no verified time: the signature needs a signed entry timestamp (Rekor) or an RFC 3161 timestamp to show when the certificate was used",
             ),
         ];
         for (failure, message) in cases {

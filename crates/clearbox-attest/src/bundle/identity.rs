@@ -4,7 +4,7 @@
 //! Fulcio records the issuer twice (<https://github.com/sigstore/fulcio/blob/main/docs/oid-info.md>):
 //! `1.3.6.1.4.1.57264.1.8` holds a DER `UTF8String`; the older `1.3.6.1.4.1.57264.1.1` holds
 //! the raw string without DER framing. The first is read when present, else the second.
-//! Matching is exact: no patterns, no case folding.
+//! This module only reads the values; `policy::ValueMatcher` compares them, without case folding.
 
 use x509_cert::der::Decode as _;
 use x509_cert::der::asn1::{ObjectIdentifier, Utf8StringRef};

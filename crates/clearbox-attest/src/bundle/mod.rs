@@ -26,7 +26,8 @@
 //! - Message signatures over an artifact digest, and DSSE envelopes holding in-toto
 //!   statements whose subject must be the artifact.
 //! - Fulcio certificates chained to the trusted root's CAs, with SAN (URI, email or Fulcio
-//!   username) and OIDC issuer (`1.3.6.1.4.1.57264.1.8`, else `.1.1`) matched exactly, and
+//!   username) and OIDC issuer (`1.3.6.1.4.1.57264.1.8`, else `.1.1`) matched exactly or by a
+//!   regular expression that must match the whole value ([`ValueMatcher`]), and
 //!   embedded SCTs verified against the trusted root's CT logs.
 //! - Keys supplied by the verifier ("managed keys").
 //! - Rekor v1 entries (`hashedrekord` 0.0.1, `dsse` 0.0.1, `intoto` 0.0.2) with inclusion
@@ -37,8 +38,8 @@
 //!
 //! # Not yet
 //!
-//! - Identity patterns (cosign's `--certificate-identity-regexp`) and other Fulcio extensions
-//!   (workflow repository, ref, trigger) as policy.
+//! - Fulcio extensions other than the SAN and issuer (workflow repository, ref, trigger) as
+//!   policy.
 //! - Witness cosignatures on checkpoints: trusted roots carry no witness keys yet.
 //! - ECDSA P-521, RSA-PSS and Ed25519ph keys; ESS signing-certificate v1 attributes (SHA-1).
 //! - Rekor v1 kinds other than the three above (`rekord`, `intoto` 0.0.1, …).
@@ -78,7 +79,8 @@ pub use evidence::{
 };
 pub use key::{HashAlgorithm, VerifierKey};
 pub use model::{Bundle, BundleFormatError, BundleVersion};
-pub use policy::{Artifact, Policy, Signer};
+pub(crate) use model::{Content, Material, TlogEntry};
+pub use policy::{Artifact, CertificateIdentity, Policy, Signer, ValueMatcher};
 pub use time::{TimeRange, Timestamp};
 pub use trusted_root::{TrustedRoot, TrustedRootError};
 pub use verify::{VerifiedBundle, verify, verify_json};

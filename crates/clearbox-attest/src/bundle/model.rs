@@ -115,6 +115,9 @@ pub struct Bundle {
     pub(crate) content: Content,
     pub(crate) tlog_entries: Vec<TlogEntry>,
     pub(crate) timestamps: Vec<Vec<u8>>,
+    /// The bytes the RFC 3161 timestamps cover, when not [`Bundle::signature`]: cosign's
+    /// legacy attestation layers timestamp the whole envelope.
+    pub(crate) timestamped: Option<Vec<u8>>,
 }
 
 /// What identifies the signer.
@@ -343,6 +346,7 @@ impl Bundle {
             content,
             tlog_entries,
             timestamps,
+            timestamped: None,
         })
     }
 
@@ -364,6 +368,13 @@ impl Bundle {
         match &self.content {
             Content::Message { signature, .. } | Content::Dsse { signature, .. } => signature,
         }
+    }
+
+    /// The bytes whose hash an RFC 3161 timestamp's message imprint must be.
+    pub(crate) fn timestamped_bytes(&self) -> &[u8] {
+        self.timestamped
+            .as_deref()
+            .unwrap_or_else(|| self.signature())
     }
 }
 

@@ -1,6 +1,9 @@
 //! What a bundle must prove: who signed it, and optionally which predicate type its statement
 //! has; and the artifact it must be about.
 
+use std::fmt;
+
+use regex::Regex;
 use sha2::{Digest as _, Sha256};
 
 use super::key::VerifierKey;
@@ -12,12 +15,67 @@ pub enum Signer {
     /// A key the verifier holds (a "managed key" bundle).
     Key(VerifierKey),
     /// A Fulcio certificate for this identity from this OIDC issuer.
-    Identity {
-        /// The exact subject alternative name: a URI or an email address.
-        identity: String,
-        /// The exact OIDC issuer URL.
-        issuer: String,
-    },
+    Identity(CertificateIdentity),
+}
+
+/// The signer a Fulcio certificate must name: its subject alternative name and OIDC issuer.
+#[derive(Debug, Clone)]
+pub struct CertificateIdentity {
+    /// The subject alternative name: a URI or an email address. One SAN entry must match.
+    pub identity: ValueMatcher,
+    /// The OIDC issuer URL.
+    pub issuer: ValueMatcher,
+}
+
+impl CertificateIdentity {
+    /// Requires exactly this SAN and this issuer.
+    #[must_use]
+    pub fn exact(identity: impl Into<String>, issuer: impl Into<String>) -> Self {
+        CertificateIdentity {
+            identity: ValueMatcher::Exact(identity.into()),
+            issuer: ValueMatcher::Exact(issuer.into()),
+        }
+    }
+}
+
+/// The expected value of a certificate field: exact text or a pattern.
+#[derive(Debug, Clone)]
+pub enum ValueMatcher {
+    /// The value must equal this text, byte for byte.
+    Exact(String),
+    /// The whole value must match this regular expression (Rust `regex` syntax). Build it with
+    /// [`ValueMatcher::pattern`], which anchors it at both ends.
+    Pattern(Regex),
+}
+
+impl ValueMatcher {
+    /// Compiles `expression` so that it must match the whole value: `^(?:EXPRESSION)$`.
+    ///
+    /// cosign's `--certificate-identity-regexp` finds the expression anywhere in the value, so
+    /// `github.com/org/` there also accepts `https://evil.example/github.com/org/`. Anchoring
+    /// rejects that; an expression written for cosign may need a leading or trailing `.*`.
+    pub fn pattern(expression: &str) -> Result<Self, regex::Error> {
+        Regex::new(&format!("^(?:{expression})$")).map(ValueMatcher::Pattern)
+    }
+
+    /// Whether `value` matches.
+    #[must_use]
+    pub fn is_match(&self, value: &str) -> bool {
+        match self {
+            ValueMatcher::Exact(expected) => value == expected,
+            ValueMatcher::Pattern(pattern) => pattern.is_match(value),
+        }
+    }
+}
+
+/// Writes `` `value` `` for an exact value and `` the pattern `^(?:…)$` `` for a pattern.
+impl fmt::Display for ValueMatcher {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ValueMatcher::Exact(value) => write!(f, "`{value}`"),
+            ValueMatcher::Pattern(pattern) => write!(f, "a value matching `{}`", pattern.as_str()),
+        }
+    }
 }
 
 /// The requirements a bundle is verified against.
@@ -35,13 +93,18 @@ impl Policy {
         Policy::new(Signer::Key(key))
     }
 
-    /// Requires a Fulcio certificate for `identity` issued on a token from `issuer`.
+    /// Requires a Fulcio certificate for exactly `identity` issued on a token from `issuer`.
     #[must_use]
     pub fn identity(identity: impl Into<String>, issuer: impl Into<String>) -> Self {
-        Policy::new(Signer::Identity {
-            identity: identity.into(),
-            issuer: issuer.into(),
-        })
+        Policy::new(Signer::Identity(CertificateIdentity::exact(
+            identity, issuer,
+        )))
+    }
+
+    /// Requires a Fulcio certificate whose SAN and issuer match `identity`.
+    #[must_use]
+    pub fn certificate(identity: CertificateIdentity) -> Self {
+        Policy::new(Signer::Identity(identity))
     }
 
     fn new(signer: Signer) -> Self {

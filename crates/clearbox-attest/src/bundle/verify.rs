@@ -31,7 +31,7 @@ use super::evidence::{BundleVerification, SignerEvidence, TimeEvidence, Timestam
 use super::identity;
 use super::key::VerifierKey;
 use super::model::{Bundle, Content, Material};
-use super::policy::{Artifact, Policy, Signer};
+use super::policy::{Artifact, CertificateIdentity, Policy, Signer};
 use super::sct;
 use super::time::Timestamp;
 use super::timestamp;
@@ -78,12 +78,12 @@ pub fn verify(
     run.ran.push(Check::VerificationMaterial);
     let signer = match (&bundle.material, &policy.signer) {
         (Material::PublicKey { .. }, Signer::Key(key)) => SignerState::Key(key),
-        (Material::Certificate { leaf, rest }, Signer::Identity { identity, issuer }) => run
-            .certificate(leaf, rest, identity, issuer, root)
+        (Material::Certificate { leaf, rest }, Signer::Identity(expected)) => run
+            .certificate(leaf, rest, expected, root)
             .map_or(SignerState::Unusable, |state| {
                 SignerState::Certificate(Box::new(state))
             }),
-        (Material::PublicKey { hint }, Signer::Identity { .. }) => {
+        (Material::PublicKey { hint }, Signer::Identity(_)) => {
             run.failures
                 .push(Failure::KeyRequired { hint: hint.clone() });
             SignerState::Unusable
@@ -249,8 +249,7 @@ impl Run {
         &mut self,
         leaf_der: &[u8],
         rest: &[Vec<u8>],
-        identity: &str,
-        issuer: &str,
+        expected: &CertificateIdentity,
         root: &'a TrustedRoot,
     ) -> Option<CertificateState<'a>> {
         // Profile.
@@ -310,9 +309,12 @@ impl Run {
             self.failures.push(Failure::CertificateProfile(reason));
             Vec::new()
         });
-        if !identities.iter().any(|found| found == identity) {
+        if !identities
+            .iter()
+            .any(|found| expected.identity.is_match(found))
+        {
             self.failures.push(Failure::IdentityMismatch {
-                expected: identity.to_owned(),
+                expected: expected.identity.to_string(),
                 found: identities.clone(),
             });
         }
@@ -321,10 +323,13 @@ impl Run {
             self.failures.push(Failure::CertificateProfile(reason));
             None
         });
-        if found_issuer.as_deref() != Some(issuer) {
+        if !found_issuer
+            .as_deref()
+            .is_some_and(|found| expected.issuer.is_match(found))
+        {
             self.failures.push(Failure::IssuerMismatch {
-                expected: issuer.to_owned(),
-                found: found_issuer,
+                expected: expected.issuer.to_string(),
+                found: found_issuer.clone(),
             });
         }
 
@@ -333,7 +338,7 @@ impl Run {
             key,
             paths,
             identities,
-            issuer: issuer.to_owned(),
+            issuer: found_issuer.unwrap_or_default(),
             scts,
         })
     }
@@ -418,7 +423,7 @@ impl Run {
         let mut verified = Vec::new();
         for (index, response) in bundle.timestamps.iter().enumerate() {
             self.ran(Check::SignedTimestamp);
-            match timestamp::verify(response, bundle.signature(), root) {
+            match timestamp::verify(response, bundle.timestamped_bytes(), root) {
                 Ok(timestamp) if timestamp.time > self.now => {
                     self.failures.push(Failure::TimestampInvalid {
                         index,

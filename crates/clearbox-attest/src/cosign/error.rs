@@ -5,7 +5,9 @@ use std::fmt;
 
 use clearbox_oci::Digest;
 
+use super::keyless::AnnotationError;
 use super::store::{ReferrerSource, StoreError};
+use crate::bundle::VerificationFailure;
 use crate::dsse::DsseError;
 use crate::intoto::StatementError;
 use crate::keys::KeyError;
@@ -244,6 +246,34 @@ pub enum SignatureCheckError {
         #[source]
         source: KeyError,
     },
+    /// The layer carries no signing certificate, so it is not for keyless verification.
+    #[error(
+        "the layer has no signing certificate (annotation `dev.sigstore.cosign/certificate`); verify key-based signatures with --key"
+    )]
+    NoCertificate,
+    /// A keyless annotation does not have the form cosign writes.
+    #[error(transparent)]
+    InvalidKeylessAnnotation(#[from] AnnotationError),
+    /// The certificate, log entry, timestamp or signature checks of keyless verification failed.
+    #[error("{}", describe_failures(.0))]
+    KeylessChecks(VerificationFailure),
+    /// Keyless verification passed, but some checks could not be made.
+    #[error("keyless verification could not make every check: {}", .0.join("; "))]
+    KeylessChecksNotMade(Vec<String>),
+    /// A Sigstore bundle referrer that verified is not an image signature.
+    #[error("the Sigstore bundle is not an image signature: {reason}")]
+    NotASignatureBundle {
+        /// What it is instead.
+        reason: String,
+    },
+    /// A claim the caller requires is not part of a bundle signature's statement.
+    #[error(
+        "{claim} is required, but a Sigstore bundle signature's statement names only the image digest"
+    )]
+    ClaimNotInBundle {
+        /// The required claim.
+        claim: String,
+    },
     /// The signed payload is not a valid simple signing document.
     #[error("the signed payload is invalid")]
     InvalidPayload(#[source] PayloadError),
@@ -276,6 +306,17 @@ pub enum SignatureCheckError {
         /// `array`, `object`); `None` for a string or a missing value.
         found_json_type: Option<&'static str>,
     },
+}
+
+/// Lists each failed check of keyless verification with its reason, such as `[identity] the
+/// certificate identity is …`.
+fn describe_failures(failure: &VerificationFailure) -> String {
+    let reasons: Vec<String> = failure
+        .failures()
+        .iter()
+        .map(|failed| format!("[{}] {failed}", failed.check()))
+        .collect();
+    format!("keyless verification failed: {}", reasons.join("; "))
 }
 
 /// Describes a required annotation's stored value against the required string.
@@ -346,6 +387,20 @@ pub enum AttestationCheckError {
     /// signatures or payload are not base64.
     #[error("the envelope's signature does not verify")]
     SignatureMismatch(#[source] DsseError),
+    /// The layer carries no signing certificate, so it is not for keyless verification.
+    #[error(
+        "the layer has no signing certificate (annotation `dev.sigstore.cosign/certificate`); verify key-based attestations with --key"
+    )]
+    NoCertificate,
+    /// A keyless annotation does not have the form cosign writes.
+    #[error(transparent)]
+    InvalidKeylessAnnotation(#[from] AnnotationError),
+    /// The certificate, log entry, timestamp or signature checks of keyless verification failed.
+    #[error("{}", describe_failures(.0))]
+    KeylessChecks(VerificationFailure),
+    /// Keyless verification passed, but some checks could not be made.
+    #[error("keyless verification could not make every check: {}", .0.join("; "))]
+    KeylessChecksNotMade(Vec<String>),
     /// The signed statement is not a valid in-toto statement.
     #[error("the signed statement is invalid")]
     InvalidStatement(#[source] StatementError),

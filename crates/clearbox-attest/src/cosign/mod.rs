@@ -12,6 +12,8 @@
 //! | [`verify_signatures`] | `cosign verify --key P --insecure-ignore-tlog [-a k=v]` |
 //! | [`attest`] | `cosign attest --key K --type T --predicate F` |
 //! | [`verify_attestations`] | `cosign verify-attestation --key P --insecure-ignore-tlog --type T` |
+//! | [`verify_signatures_keyless`] | `cosign verify --certificate-identity ID --certificate-oidc-issuer URL` (offline, with a trusted root) |
+//! | [`verify_attestations_keyless`] | `cosign verify-attestation --certificate-identity ID --certificate-oidc-issuer URL` |
 //! | [`attach_sbom`] | `cosign attach sbom --sbom F --type spdx\|cyclonedx\|syft` |
 //! | [`download_sbom`], [`download_signatures`], [`download_attestations`] | `cosign download sbom\|signature\|attestation` |
 //! | [`discover`] | `cosign tree`, `oras discover` |
@@ -98,8 +100,9 @@
 //!
 //! # Not yet
 //!
-//! - Keyless signing, certificates, Rekor entries, RFC 3161 timestamps and Sigstore bundles:
-//!   verification lists them as not checked and never accepts a signature on their strength.
+//! - Keyless signing and uploads to Rekor. Keyless *verification* is in [`keyless`]; key-based
+//!   verification ignores certificates, Rekor entries and timestamps, lists them as not checked
+//!   and never accepts a signature on their strength.
 //! - `cosign attest --replace`, `cosign clean`, signing every platform of an index
 //!   (`--recursive`), and cosign's `--attachment-tag-prefix`.
 
@@ -109,6 +112,7 @@ mod download;
 mod error;
 pub mod format;
 mod identity;
+pub mod keyless;
 mod referrers;
 mod sbom;
 mod sign;
@@ -128,6 +132,11 @@ pub use error::{
     with_causes,
 };
 pub use identity::{Identity, IdentityError};
+pub use keyless::{
+    KeylessAttestation, KeylessAttestationVerification, KeylessPolicy, KeylessSignature,
+    KeylessSignatureVerification, SignedPayload, verify_attestations_keyless,
+    verify_signatures_keyless,
+};
 pub use referrers::{Referrer, ReferrersMode, discover};
 pub use sbom::{DownloadedSbom, SbomFormat, attach_sbom, download_sbom};
 pub use sign::{SignOptions, SignOutcome, sign};

@@ -157,6 +157,29 @@ fn check_signature(
     options: &VerifyOptions,
 ) -> Result<(Verified<SimpleSigning>, Vec<u8>), SignatureCheckError> {
     // 2. A simple signing payload whose blob matches the descriptor.
+    let payload = read_payload(store, layer)?;
+
+    // 3-4. The signature over the exact bytes, then the payload's shape.
+    let signature = layer_signature(layer)?;
+    let verified =
+        simple_signing::verify(&payload, &signature, key).map_err(|error| match error {
+            PayloadError::Key(source) => SignatureCheckError::SignatureMismatch {
+                fingerprint: key.fingerprint(),
+                source,
+            },
+            other => SignatureCheckError::InvalidPayload(other),
+        })?;
+
+    // 5-7. What the payload claims.
+    check_claims(&verified, image, required_identity, options)?;
+    Ok((verified, payload))
+}
+
+/// Check 2: reads the layer's simple signing payload, which must match its descriptor.
+pub(super) fn read_payload(
+    store: &dyn ArtifactStore,
+    layer: &ArtifactDescriptor,
+) -> Result<Vec<u8>, SignatureCheckError> {
     if layer.media_type != SIMPLE_SIGNING_MEDIA_TYPE {
         return Err(SignatureCheckError::UnexpectedMediaType {
             found: layer.media_type.clone(),
@@ -176,28 +199,30 @@ fn check_signature(
             actual: payload.len() as u64,
         });
     }
+    Ok(payload)
+}
 
-    // 3-4. The signature over the exact bytes, then the payload's shape.
+/// The decoded `dev.cosignproject.cosign/signature` annotation.
+pub(super) fn layer_signature(layer: &ArtifactDescriptor) -> Result<Vec<u8>, SignatureCheckError> {
     let signature = layer
         .annotations
         .get(SIGNATURE_ANNOTATION)
         .filter(|text| !text.is_empty())
         .ok_or(SignatureCheckError::MissingSignature)?;
-    let signature =
-        STANDARD
-            .decode(signature)
-            .map_err(|e| SignatureCheckError::InvalidSignatureEncoding {
-                reason: e.to_string(),
-            })?;
-    let verified =
-        simple_signing::verify(&payload, &signature, key).map_err(|error| match error {
-            PayloadError::Key(source) => SignatureCheckError::SignatureMismatch {
-                fingerprint: key.fingerprint(),
-                source,
-            },
-            other => SignatureCheckError::InvalidPayload(other),
-        })?;
+    STANDARD
+        .decode(signature)
+        .map_err(|e| SignatureCheckError::InvalidSignatureEncoding {
+            reason: e.to_string(),
+        })
+}
 
+/// Checks 5 to 7 on a verified payload: the image digest, the identity and the annotations.
+pub(super) fn check_claims(
+    verified: &SimpleSigning,
+    image: &Digest,
+    required_identity: Option<&Identity>,
+    options: &VerifyOptions,
+) -> Result<(), SignatureCheckError> {
     // 5. This image's digest.
     if verified.manifest_digest() != image.to_string() {
         return Err(SignatureCheckError::ManifestDigestMismatch {
@@ -235,7 +260,7 @@ fn check_signature(
             });
         }
     }
-    Ok((verified, payload))
+    Ok(())
 }
 
 /// Returns the JSON type name of a value that is not a string.

@@ -119,6 +119,32 @@ fn check_attestation(
     options: &AttestationVerifyOptions,
 ) -> Result<(Verified<Statement>, Vec<u8>), AttestationCheckError> {
     // 2. A DSSE envelope whose blob matches the descriptor.
+    let bytes = read_envelope(store, layer)?;
+
+    // 3-4. The in-toto payload type, then the signature over the PAE.
+    let envelope = Envelope::from_json(&bytes).map_err(AttestationCheckError::InvalidEnvelope)?;
+    let payload =
+        dsse::verify(&envelope, key, Some(PAYLOAD_TYPE)).map_err(|error| match error {
+            DsseError::PayloadTypeMismatch { found, .. } => {
+                AttestationCheckError::PayloadTypeMismatch { found }
+            }
+            other => AttestationCheckError::SignatureMismatch(other),
+        })?;
+
+    // 5. The statement.
+    let statement =
+        Statement::from_verified(payload).map_err(AttestationCheckError::InvalidStatement)?;
+
+    // 6-8. What the statement claims.
+    check_statement(&statement, layer, image, options)?;
+    Ok((statement, bytes))
+}
+
+/// Check 2: reads the layer's DSSE envelope, which must match its descriptor.
+pub(super) fn read_envelope(
+    store: &dyn ArtifactStore,
+    layer: &ArtifactDescriptor,
+) -> Result<Vec<u8>, AttestationCheckError> {
     if layer.media_type != DSSE_MEDIA_TYPE {
         return Err(AttestationCheckError::UnexpectedMediaType {
             found: layer.media_type.clone(),
@@ -138,21 +164,17 @@ fn check_attestation(
             actual: bytes.len() as u64,
         });
     }
+    Ok(bytes)
+}
 
-    // 3-4. The in-toto payload type, then the signature over the PAE.
-    let envelope = Envelope::from_json(&bytes).map_err(AttestationCheckError::InvalidEnvelope)?;
-    let payload =
-        dsse::verify(&envelope, key, Some(PAYLOAD_TYPE)).map_err(|error| match error {
-            DsseError::PayloadTypeMismatch { found, .. } => {
-                AttestationCheckError::PayloadTypeMismatch { found }
-            }
-            other => AttestationCheckError::SignatureMismatch(other),
-        })?;
-
-    // 5. The statement.
-    let statement =
-        Statement::from_verified(payload).map_err(AttestationCheckError::InvalidStatement)?;
-
+/// Checks 6 to 8 on a verified statement: the subject, the predicate type and the layer's
+/// `predicateType` annotation.
+pub(super) fn check_statement(
+    statement: &Statement,
+    layer: &ArtifactDescriptor,
+    image: &Digest,
+    options: &AttestationVerifyOptions,
+) -> Result<(), AttestationCheckError> {
     // 6. About this image.
     if statement.subject_with_sha256(&image.to_string()).is_none() {
         return Err(AttestationCheckError::SubjectMismatch {
@@ -184,5 +206,5 @@ fn check_attestation(
             statement: statement.predicate_type().to_owned(),
         });
     }
-    Ok((statement, bytes))
+    Ok(())
 }

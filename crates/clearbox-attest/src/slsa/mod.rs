@@ -20,9 +20,9 @@
 //!
 //! # Not yet
 //!
-//! - slsa-verifier's builder-specific checks (the workflow inputs, semantic-version tags, the
-//!   reusable-workflow trust list, GCB's recipe types and its unsigned text copy of the
-//!   statement). The policy names the builders it trusts instead.
+//! - slsa-verifier's builder-specific checks (the workflow inputs, the reusable-workflow trust
+//!   list, GCB's recipe types and its unsigned text copy of the statement). The policy names the
+//!   builders it trusts instead.
 //! - Certificate identities: provenance signed by GitHub's keyless workflow certificates is
 //!   checked by [`bundle`](crate::bundle), not here.
 

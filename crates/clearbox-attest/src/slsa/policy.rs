@@ -7,6 +7,7 @@
 //! source:
 //!   repository: github.com/slsa-framework/example-package
 //!   ref_pattern: refs/tags/v*
+//!   versioned_tag: v1.2
 //!   commit: 6cf671f47f3752f97b9f5bff511e37b938fe10d2
 //! approvals:
 //!   required: 1
@@ -21,10 +22,14 @@
 //!    `refs/tags/v1.2.0`), as slsa-verifier's `--builder-id` matches;
 //! 3. `source-repository`: every place that names the source names `source.repository`;
 //! 4. `source-ref`: every ref named matches `source.ref_pattern`;
-//! 5. `source-commit`: every commit named equals `source.commit`;
-//! 6. `source-clean`: the provenance does not record a dirty working tree, unless
+//! 5. `source-versioned-tag`: every ref named is a tag `refs/tags/vX.Y.Z` whose semantic
+//!    version agrees with `source.versioned_tag` in the parts that gives, as slsa-verifier's
+//!    `--source-versioned-tag`: `v1` takes any 1.x.y, `v1.2` any 1.2.y, `v1.2.3` only 1.2.3
+//!    (pre-release included; build metadata only when given);
+//! 6. `source-commit`: every commit named equals `source.commit`;
+//! 7. `source-clean`: the provenance does not record a dirty working tree, unless
 //!    `source.allow_dirty` is true;
-//! 7. `approvals`: at least `approvals.required` different reviewers (from `reviewers` when
+//! 8. `approvals`: at least `approvals.required` different reviewers (from `reviewers` when
 //!    given) approved.
 //!
 //! A check the policy does not ask for is reported as not required, never as passed. Fields
@@ -69,6 +74,8 @@ struct RawSource {
     repository: Option<String>,
     #[serde(default)]
     ref_pattern: Option<String>,
+    #[serde(default)]
+    versioned_tag: Option<String>,
     #[serde(default)]
     commit: Option<String>,
     #[serde(default)]
@@ -140,6 +147,7 @@ pub struct ProvenancePolicy {
     builders: Vec<String>,
     repository: Option<String>,
     ref_pattern: Option<RefPattern>,
+    versioned_tag: Option<(String, TagVersion)>,
     commit: Option<String>,
     check_clean: bool,
     approvals: Option<(u32, Vec<String>)>,
@@ -173,6 +181,7 @@ impl ProvenancePolicy {
             builders: raw.builders,
             repository: None,
             ref_pattern: None,
+            versioned_tag: None,
             commit: None,
             check_clean: false,
             approvals: None,
@@ -180,11 +189,23 @@ impl ProvenancePolicy {
         if let Some(source) = raw.source {
             if source.repository.is_none()
                 && source.ref_pattern.is_none()
+                && source.versioned_tag.is_none()
                 && source.commit.is_none()
             {
                 return invalid(
-                    "`source` has none of `repository`, `ref_pattern` and `commit`".into(),
+                    "`source` has none of `repository`, `ref_pattern`, `versioned_tag` and \
+                     `commit`"
+                        .into(),
                 );
+            }
+            if let Some(text) = source.versioned_tag {
+                let Some(version) = TagVersion::parse(&text) else {
+                    return invalid(format!(
+                        "`source.versioned_tag` `{text}` is not a semantic version such as \
+                         `v1`, `v1.2` or `v1.2.3`"
+                    ));
+                };
+                policy.versioned_tag = Some((text, version));
             }
             policy.repository = source.repository.as_deref().map(normalise_repository);
             policy.ref_pattern = source
@@ -322,6 +343,7 @@ pub fn check_provenance_policy(
             "builder",
             "source-repository",
             "source-ref",
+            "source-versioned-tag",
             "source-commit",
             "source-clean",
             "approvals",
@@ -338,6 +360,10 @@ pub fn check_provenance_policy(
     checks.push(match &policy.ref_pattern {
         Some(pattern) => check_ref(&facts.sources, pattern),
         None => not_required("source-ref"),
+    });
+    checks.push(match &policy.versioned_tag {
+        Some((text, version)) => check_versioned_tag(&facts.sources, text, version),
+        None => not_required("source-versioned-tag"),
     });
     checks.push(match &policy.commit {
         Some(expected) => check_commit(&facts.sources, expected),
@@ -508,6 +534,125 @@ fn check_ref(sources: &[SourceClaim], pattern: &RefPattern) -> PolicyCheck {
                 "{}, which does not match `{}`",
                 wrong.join("; "),
                 pattern.text
+            ),
+        )
+    }
+}
+
+/// A semantic version as a tag writes it (`v1`, `v1.2`, `v1.2.3-rc.1+build.5`), keeping which
+/// parts were given.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct TagVersion {
+    major: u64,
+    minor: Option<u64>,
+    patch: Option<u64>,
+    prerelease: Option<String>,
+    build: Option<String>,
+}
+
+impl TagVersion {
+    fn parse(text: &str) -> Option<TagVersion> {
+        let rest = text.strip_prefix('v')?;
+        let (rest, build) = match rest.split_once('+') {
+            Some((rest, build)) => (rest, Some(build.to_owned())),
+            None => (rest, None),
+        };
+        let (core, prerelease) = match rest.split_once('-') {
+            Some((core, pre)) => (core, Some(pre.to_owned())),
+            None => (rest, None),
+        };
+        let number = |part: &str| -> Option<u64> {
+            let valid = !part.is_empty()
+                && part.bytes().all(|b| b.is_ascii_digit())
+                && (part == "0" || !part.starts_with('0'));
+            valid.then(|| part.parse().ok()).flatten()
+        };
+
+        let identifiers_valid = |text: &Option<String>| {
+            text.as_deref().is_none_or(|t| {
+                t.split('.').all(|id| {
+                    !id.is_empty() && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+                })
+            })
+        };
+
+        let mut parts = core.split('.');
+        let major = number(parts.next()?)?;
+        let minor = parts.next().map(number);
+        let patch = parts.next().map(number);
+        if parts.next().is_some()
+            || minor == Some(None)
+            || patch == Some(None)
+            || !identifiers_valid(&prerelease)
+            || !identifiers_valid(&build)
+            || ((prerelease.is_some() || build.is_some()) && patch.is_none())
+        {
+            return None;
+        }
+        Some(TagVersion {
+            major,
+            minor: minor.flatten(),
+            patch: patch.flatten(),
+            prerelease,
+            build,
+        })
+    }
+
+    /// Whether `self`, a tag's version, agrees with `expected` in every part `expected` gives.
+    fn agrees_with(&self, expected: &TagVersion) -> bool {
+        self.major == expected.major
+            && expected.minor.is_none_or(|m| self.minor.unwrap_or(0) == m)
+            && expected.patch.is_none_or(|p| {
+                self.patch.unwrap_or(0) == p && self.prerelease == expected.prerelease
+            })
+            && expected
+                .build
+                .as_ref()
+                .is_none_or(|b| self.build.as_ref() == Some(b))
+    }
+}
+
+fn check_versioned_tag(sources: &[SourceClaim], text: &str, expected: &TagVersion) -> PolicyCheck {
+    let named: Vec<&SourceClaim> = sources.iter().filter(|s| s.git_ref.is_some()).collect();
+    if named.is_empty() {
+        return failed(
+            "source-versioned-tag",
+            format!("the provenance names no source ref to compare with `{text}`"),
+        );
+    }
+    let mut wrong = Vec::new();
+    for source in &named {
+        let git_ref = source.git_ref.as_deref().unwrap_or_default();
+        let reason = match git_ref.strip_prefix("refs/tags/") {
+            None => Some("not a tag"),
+            Some(tag) => match TagVersion::parse(tag) {
+                None => Some("not a semantic version tag"),
+                Some(version) if !version.agrees_with(expected) => Some("another version"),
+                Some(_) => None,
+            },
+        };
+        if let Some(reason) = reason {
+            wrong.push(format!("`{}` names `{git_ref}`, {reason}", source.field));
+        }
+    }
+    if wrong.is_empty() {
+        let refs: BTreeSet<&str> = named.iter().filter_map(|s| s.git_ref.as_deref()).collect();
+        passed(
+            "source-versioned-tag",
+            format!(
+                "{} agree with `{text}`",
+                refs.iter()
+                    .map(|r| format!("`{r}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        )
+    } else {
+        failed(
+            "source-versioned-tag",
+            format!(
+                "{}; expected a tag agreeing with `{text}`",
+                wrong.join("; ")
             ),
         )
     }
@@ -690,6 +835,7 @@ mod tests {
                 ("builder", "passed"),
                 ("source-repository", "passed"),
                 ("source-ref", "passed"),
+                ("source-versioned-tag", "not-required"),
                 ("source-commit", "passed"),
                 ("source-clean", "passed"),
                 ("approvals", "passed"),
@@ -757,6 +903,7 @@ mod tests {
                 ("builder", "failed"),
                 ("source-repository", "not-required"),
                 ("source-ref", "not-required"),
+                ("source-versioned-tag", "not-required"),
                 ("source-commit", "not-required"),
                 ("source-clean", "not-required"),
                 ("approvals", "not-required"),
@@ -791,6 +938,77 @@ mod tests {
     }
 
     #[test]
+    fn versioned_tags_agree_in_the_parts_given() {
+        let cases = [
+            ("v1", "v1.4.2", true),
+            ("v1", "v2.0.0", false),
+            ("v1.2", "v1.2.9", true),
+            ("v1.2", "v1.3.0", false),
+            ("v1.2.3", "v1.2.3", true),
+            ("v1.2.3", "v1.2.3+build.7", true),
+            ("v1.2.3", "v1.2.3-rc.1", false),
+            ("v1.2.3-rc.1", "v1.2.3-rc.1", true),
+            ("v1.2.3+build.7", "v1.2.3+build.8", false),
+            ("v1.2.0", "v1.2", true),
+            ("v1.0", "v1", true),
+        ];
+        for (expected, tag, agrees) in cases {
+            let expected_version = TagVersion::parse(expected).unwrap();
+            let version = TagVersion::parse(tag).unwrap();
+            assert_eq!(
+                version.agrees_with(&expected_version),
+                agrees,
+                "{tag} against {expected}"
+            );
+        }
+        for invalid in [
+            "1.2.3", "v", "v1.2.3.4", "v01.2", "v1.x", "v1-rc", "v1.2.3-", "v1..2",
+        ] {
+            assert_eq!(TagVersion::parse(invalid), None, "{invalid}");
+        }
+    }
+
+    #[test]
+    fn versioned_tag_check_names_the_ref() {
+        let tagged = |git_ref: &str| {
+            statement(
+                "https://slsa.dev/provenance/v1",
+                &json!({
+                    "buildDefinition": {"buildType": "x", "externalParameters": {
+                        "source": {"repository": "https://github.com/acme/app",
+                                   "ref": git_ref, "commit": COMMIT}}},
+                    "runDetails": {"builder": {"id": "https://ci.example/builder"}}}),
+            )
+        };
+        let policy =
+            policy("builders: [https://ci.example/builder]\nsource:\n  versioned_tag: v1.2\n");
+        let check = |git_ref: &str| {
+            check_provenance_policy(&tagged(git_ref), DIGEST, &policy)
+                .check("source-versioned-tag")
+                .unwrap()
+                .clone()
+        };
+        assert_eq!(check("refs/tags/v1.2.7").outcome, CheckOutcome::Passed);
+        let wrong = check("refs/tags/v1.3.0");
+        assert_eq!(wrong.outcome, CheckOutcome::Failed);
+        assert_eq!(
+            wrong.detail,
+            "`buildDefinition.externalParameters.source` names `refs/tags/v1.3.0`, another \
+             version; expected a tag agreeing with `v1.2`"
+        );
+        assert!(check("refs/heads/main").detail.contains("not a tag"));
+        assert!(
+            check("refs/tags/release-1.2")
+                .detail
+                .contains("not a semantic version tag")
+        );
+        assert!(matches!(
+            ProvenancePolicy::parse("builders: [x]\nsource:\n  versioned_tag: 1.2\n"),
+            Err(PolicyError::Invalid(_))
+        ));
+    }
+
+    #[test]
     fn ref_globs() {
         let pattern = RefPattern::parse("refs/tags/v*").unwrap();
         assert!(pattern.matches("refs/tags/v1.2.0"));
@@ -818,7 +1036,7 @@ mod tests {
             ),
             (
                 "builders: [a]\nsource: {allow_dirty: true}",
-                "`source` has none of `repository`, `ref_pattern` and `commit`",
+                "`source` has none of `repository`, `ref_pattern`, `versioned_tag` and `commit`",
             ),
             (
                 "builders: [a]\nsource: {commit: abc}",
@@ -855,7 +1073,7 @@ mod tests {
             DIGEST,
             &policy("builders: [a]"),
         );
-        assert_eq!(report.failures().count(), 6);
+        assert_eq!(report.failures().count(), 7);
         assert_eq!(
             report.check("subject").unwrap().outcome,
             CheckOutcome::Passed

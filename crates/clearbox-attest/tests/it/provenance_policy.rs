@@ -156,6 +156,7 @@ fn gha_generic_workflow_dispatch() {
             "passed",
             "passed",
             "passed",
+            "not-required",
             "passed",
             "passed",
             "not-required"
@@ -248,6 +249,33 @@ fn gha_generic_tag_push() {
             "{pattern}"
         );
         assert!(report.check("subject").unwrap().outcome.as_str() == "passed");
+    }
+    // The tag `v14.2` read as a semantic version, as slsa-verifier's `--source-versioned-tag`
+    // reads it: missing parts are 0.
+    for (expected, outcome) in [
+        ("v14", "passed"),
+        ("v14.2", "passed"),
+        ("v14.2.0", "passed"),
+        ("v14.2.1", "failed"),
+        ("v14.3", "failed"),
+        ("v13", "failed"),
+    ] {
+        let report = check_provenance_policy(
+            &statement,
+            &digest,
+            &policy(&format!(
+                "builders: ['{GENERIC_BUILDER}']\nsource: {{versioned_tag: {expected}}}\n"
+            )),
+        );
+        assert_eq!(
+            report
+                .check("source-versioned-tag")
+                .unwrap()
+                .outcome
+                .as_str(),
+            outcome,
+            "{expected}"
+        );
     }
 }
 
@@ -396,6 +424,7 @@ fn gcb_v0_3_sources_and_tampered_payloads() {
             "passed",
             "passed",
             "not-required",
+            "not-required",
             "passed",
             "passed",
             "not-required"
@@ -479,6 +508,7 @@ fn npm_provenance_v1_and_v0_2() {
             "builder",
             "source-repository",
             "source-ref",
+            "source-versioned-tag",
             "source-commit",
             "source-clean",
             "approvals"

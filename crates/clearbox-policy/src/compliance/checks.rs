@@ -1,7 +1,7 @@
 //! The ids a framework file may name in `checks`: the evidence package's own checks, the image
 //! checks and the Kubernetes checks.
 
-use crate::k8s::{Control, cis, images};
+use crate::k8s::{Control, cis, images, rbac};
 
 /// A check that the evidence package makes from its own files, such as whether signatures
 /// verified. `clearbox-evidence` decides each one; the ids and titles live here so that the
@@ -70,11 +70,12 @@ pub const IMAGE_CHECKS: [&str; 11] = [
 ];
 
 /// Lists every Kubernetes check as `(id, title)`: CIS items and clearbox's pod spec checks,
-/// image reference checks, then Pod Security Standards controls.
+/// image reference checks, RBAC checks, then Pod Security Standards controls.
 pub fn k8s_checks() -> impl Iterator<Item = (&'static str, &'static str)> {
     cis::CHECKS
         .iter()
         .chain(images::CHECKS.iter())
+        .chain(rbac::CHECKS.iter())
         .map(|info| (info.id, info.title))
         .chain(
             Control::ALL

@@ -14,6 +14,7 @@ use clearbox_oci::{Image, OciError, Progress, ReadOptions};
 use serde::Serialize;
 use serde_json::{Value, json};
 
+use super::known_binaries::{ImageCheckOptions, known_binaries};
 use super::secrets::{
     FileScanner, NotScanned, SecretFinding, SecretScan, passwd_text, scan_config,
 };
@@ -109,6 +110,28 @@ pub fn run_image_checks(
         secrets: secrets.findings,
         not_scanned: secrets.not_scanned,
     })
+}
+
+/// Runs [`run_image_checks`], and the checks that `checks` turns on. With
+/// [`ImageCheckOptions::require_known_binaries`] the image is cataloged too, which reads every
+/// layer a second time.
+pub fn run_image_checks_with(
+    image: &Image,
+    options: &ReadOptions,
+    progress: &dyn Progress,
+    checks: &ImageCheckOptions,
+) -> Result<ImageReport, OciError> {
+    let mut report = run_image_checks(image, options, progress)?;
+    if checks.require_known_binaries {
+        let contents = clearbox_catalog::catalog_image(image, options, progress)?;
+        let result = known_binaries(&contents.catalog.packages);
+        tracing::debug!(
+            unowned = result.evidence.iter().filter(|e| e.violation).count(),
+            "checked that every executable is accounted for"
+        );
+        report.results.push(result);
+    }
+    Ok(report)
 }
 
 /// The JSON document, in field order.

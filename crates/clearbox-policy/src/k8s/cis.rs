@@ -3,9 +3,9 @@
 //!
 //! Numbers follow CIS Kubernetes Benchmark v1.9, which kube-bench applies to Kubernetes 1.27 to
 //! 1.29 (the version mapping in its `cfg/config.yaml`). The benchmark audits cluster policies; here
-//! each item is applied to the workloads the policies would admit. Items about RBAC, network
-//! policies, admission configuration or external secret stores need a cluster and are not
-//! checked.
+//! each item is applied to the workloads the policies would admit. The RBAC items are in
+//! [`super::rbac`]. Items about network policies, admission configuration or external secret
+//! stores need a cluster and are not checked.
 //!
 //! Checks about one container run for every container, init container and ephemeral container,
 //! except the resource checks: ephemeral containers cannot declare resources. Security settings
@@ -36,9 +36,9 @@ pub(crate) const POD_SPEC_VALID: CheckInfo = own(
     "k8s-pod-spec-valid",
     "The pod spec has the shape the Kubernetes API requires",
 );
-const DEFAULT_SERVICE_ACCOUNT: CheckInfo =
+pub(crate) const DEFAULT_SERVICE_ACCOUNT: CheckInfo =
     cis("5.1.5", "Pods do not use the default service account");
-const AUTOMOUNT_TOKEN: CheckInfo = cis(
+pub(crate) const AUTOMOUNT_TOKEN: CheckInfo = cis(
     "5.1.6",
     "Service account tokens are not mounted (automountServiceAccountToken: false)",
 );

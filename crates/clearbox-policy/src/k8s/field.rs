@@ -199,7 +199,7 @@ impl<'a> Field<'a> {
 
 /// Appends `key` to a field path, in brackets when it contains characters that would make the
 /// path ambiguous (annotation and label keys).
-fn join_key(path: &str, key: &str) -> String {
+pub(crate) fn join_key(path: &str, key: &str) -> String {
     let plain = !key.is_empty()
         && key
             .bytes()

@@ -3,8 +3,9 @@
 //!
 //! The pipeline has four stages. [`manifest`] reads files and directories into documents that
 //! keep line numbers. [`workload`] finds the pod template of each workload object. [`pss`],
-//! [`cis`] and [`images`] check it. [`results`] collects the results, which [`table`], [`sarif`]
-//! or the JSON writer render.
+//! [`cis`] and [`images`] check it, and [`rbac`] checks roles, bindings and service accounts.
+//! [`results`] collects the results, which [`table`], [`sarif`] or the JSON writer render.
+//! [`signature`] signs and verifies the objects of a manifest, apart from the checks.
 //!
 //! # Supported
 //! - YAML (multi-document) and JSON files, directories walked recursively, `List` objects.
@@ -12,7 +13,8 @@
 //!   `ReplicaSet`, `ReplicationController`, `Job` and `CronJob` objects.
 //! - Pod Security Standards `baseline` and `restricted` at every version from v1.0 to v1.37.
 //! - CIS Kubernetes Benchmark v1.9 items 5.1.5, 5.1.6, 5.2.2 to 5.2.13, 5.4.1, 5.7.2 to 5.7.4,
-//!   applied to workloads.
+//!   applied to workloads, and items 5.1.1 to 5.1.13 applied to `Role`, `ClusterRole`,
+//!   `RoleBinding`, `ClusterRoleBinding` and `ServiceAccount` objects.
 //! - Image pull policy, digest pinning and a registry allowlist; read-only root filesystem,
 //!   `runAsUser: 0`, resource requests and limits.
 //! - Results carry the field path and the line of the field (or of its closest present parent).
@@ -20,8 +22,8 @@
 //! # Not yet
 //! - Other kinds: `PodTemplate`, `DeploymentConfig`, custom resources with pod
 //!   templates (Argo Rollouts, Knative). They are listed as skipped.
-//! - The cluster-side CIS items (RBAC, network policies, admission configuration) and the
-//!   Pod Security Standards feature gate for user namespaces.
+//! - The cluster-side CIS items (permissions granted outside the files, network policies,
+//!   admission configuration) and the Pod Security Standards feature gate for user namespaces.
 //! - Helm charts and Kustomize overlays: render them first (`helm template`,
 //!   `kubectl kustomize`); template syntax is no valid YAML.
 //!
@@ -35,8 +37,10 @@ pub mod field;
 pub mod images;
 pub mod manifest;
 pub mod pss;
+pub mod rbac;
 pub mod results;
 pub mod sarif;
+pub mod signature;
 pub mod table;
 pub mod workload;
 pub mod yaml;
@@ -103,10 +107,21 @@ pub fn check_files(files: &[ManifestFile], options: &K8sOptions) -> K8sReport {
         results: Vec::new(),
     };
     list_checks(options, &mut report);
+    let bound = rbac::BoundAccounts::collect(files.iter().flat_map(manifest::objects));
     for file in files {
         for object in manifest::objects(file) {
             match workload::extract(object, &file.path) {
                 Extracted::Workload(workload) => check_workload(&workload, options, &mut report),
+                Extracted::Skipped(resource)
+                    if !options.pss_only && rbac::applies(&resource.kind) =>
+                {
+                    let mut recorder = Recorder {
+                        resource: &resource,
+                        results: &mut report.results,
+                    };
+                    rbac::check(object, &bound, &mut recorder);
+                    report.resources.push(resource);
+                }
                 Extracted::Skipped(resource) => {
                     tracing::debug!(
                         file = %resource.file.display(),
@@ -134,7 +149,11 @@ fn list_checks(options: &K8sOptions, report: &mut K8sReport) {
     report.checks.push(cis::POD_SPEC_VALID);
     if options.pss_only {
         let reason = "only the Pod Security Standards were evaluated (--pss)";
-        let skipped = cis::CHECKS.iter().skip(1).chain(&images::CHECKS);
+        let skipped = cis::CHECKS
+            .iter()
+            .skip(1)
+            .chain(&images::CHECKS)
+            .chain(&rbac::CHECKS);
         report
             .skipped_checks
             .extend(skipped.map(|info| SkippedCheck {
@@ -143,6 +162,7 @@ fn list_checks(options: &K8sOptions, report: &mut K8sReport) {
             }));
     } else {
         report.checks.extend(cis::CHECKS.iter().skip(1));
+        report.checks.extend(rbac::CHECKS);
         report.checks.extend([images::PULL_POLICY, images::DIGEST]);
         if options.allowed_registries.is_empty() {
             report.skipped_checks.push(SkippedCheck {

@@ -113,6 +113,230 @@ fn cases() -> Vec<Case> {
             "5.1.6",
             Passes,
         ),
+        // 5.1.1 to 5.1.13 on Role, ClusterRole, RoleBinding, ClusterRoleBinding and
+        // ServiceAccount objects. Checks without a checkov example use a real role with one
+        // rule edited in memory.
+        case(
+            ck!("example_DefaultServiceAccountBinding/DefaultServiceAccountBinding-FAILED.yaml"),
+            "5.1.1",
+            Each(&[false, true]),
+        ),
+        case(
+            ck!("example_DefaultServiceAccountBinding/DefaultServiceAccountBinding-PASSED.yaml"),
+            "5.1.1",
+            Passes,
+        ),
+        case(
+            ck!("example_KubernetesDashboard/kube-dashboard-FAILED.yaml"),
+            "5.1.2",
+            Fails,
+        )
+        .unlabelled(),
+        case(
+            ck!("example_WildcardRoles/role-passed-1.yaml"),
+            "5.1.2",
+            Passes,
+        )
+        .unlabelled(),
+        case(
+            ck!("example_WildcardRoles/role-failed-1.yaml"),
+            "5.1.3",
+            Fails,
+        ),
+        case(
+            ck!("example_WildcardRoles/role-failed-2.yaml"),
+            "5.1.3",
+            Fails,
+        ),
+        case(
+            ck!("example_WildcardRoles/role-failed-3.yaml"),
+            "5.1.3",
+            Fails,
+        ),
+        case(
+            ck!("example_WildcardRoles/role-passed-1.yaml"),
+            "5.1.3",
+            Passes,
+        ),
+        case(
+            ck!("example_WildcardRoles/role-passed-2.yaml"),
+            "5.1.3",
+            Passes,
+        ),
+        Case {
+            edit: Some(("verbs: [\"get\"]", "verbs: [\"create\"]")),
+            ..case(WEBHOOK_ROLE, "5.1.4", Fails).unlabelled()
+        },
+        case(WEBHOOK_ROLE, "5.1.4", Passes).unlabelled(),
+        case(
+            ck!("example_DefaultServiceAccountBinding/DefaultServiceAccountBinding-FAILED.yaml"),
+            "5.1.5",
+            Each(&[true, true]),
+        ),
+        case(
+            ck!("example_DefaultServiceAccountBinding/DefaultServiceAccountBinding-PASSED.yaml"),
+            "5.1.5",
+            Passes,
+        ),
+        case(
+            ck!("example_DefaultServiceAccount/DefaultServiceAccount-FAILED.yaml"),
+            "5.1.5",
+            Fails,
+        ),
+        case(
+            ck!("example_DefaultServiceAccount/DefaultServiceAccount-FAILED2.yaml"),
+            "5.1.5",
+            Fails,
+        ),
+        case(
+            ck!("example_DefaultServiceAccount/DefaultServiceAccount-PASSED.yaml"),
+            "5.1.5",
+            Passes,
+        ),
+        // `notdefault` mounts its token and no binding in the file grants it anything.
+        case(
+            ck!("example_DefaultServiceAccount/DefaultServiceAccount-PASSED.yaml"),
+            "5.1.6",
+            Each(&[true, false]),
+        )
+        .unlabelled(),
+        case(
+            ck!("example_DefaultServiceAccountBinding/DefaultServiceAccountBinding-PASSED.yaml"),
+            "5.1.6",
+            Passes,
+        ),
+        Case {
+            edit: Some(("name: manager", "name: system:masters")),
+            ..case(
+                ck!(
+                    "example_DefaultServiceAccountBinding/DefaultServiceAccountBinding-PASSED.yaml"
+                ),
+                "5.1.7",
+                Each(&[false, false, true]),
+            )
+            .unlabelled()
+        },
+        case(
+            ck!("example_DefaultServiceAccountBinding/DefaultServiceAccountBinding-PASSED.yaml"),
+            "5.1.7",
+            Passes,
+        ),
+        case(
+            ck!("example_RbacEscalateRoles/clusterrole-failed-1.yaml"),
+            "5.1.8",
+            Fails,
+        ),
+        case(
+            ck!("example_RbacEscalateRoles/role-failed-2.yaml"),
+            "5.1.8",
+            Fails,
+        ),
+        case(
+            ck!("example_RbacEscalateRoles/clusterrole-passed-1.yaml"),
+            "5.1.8",
+            Passes,
+        ),
+        case(
+            ck!("example_RbacBindRoleBindings/clusterrole-failed-1.yaml"),
+            "5.1.8",
+            Fails,
+        ),
+        case(
+            ck!("example_RbacBindRoleBindings/role-failed-2.yaml"),
+            "5.1.8",
+            Fails,
+        ),
+        case(
+            ck!("example_RbacBindRoleBindings/clusterrole-passed-1.yaml"),
+            "5.1.8",
+            Passes,
+        ),
+        differs(
+            ck!("example_RbacEscalateRoles/role-passed-2.yaml"),
+            "5.1.8",
+            Fails,
+            "the rule grants `*` verbs on `serviceaccounts` in the core group, which include \
+             `impersonate`; checkov's example is about `escalate` only",
+        ),
+        Case {
+            edit: Some(PERSISTENT_VOLUMES),
+            ..case(WEBHOOK_ROLE, "5.1.9", Fails).unlabelled()
+        },
+        case(WEBHOOK_ROLE, "5.1.9", Passes).unlabelled(),
+        case(
+            ck!("example_DockerSocketVolume/cloudwatch-agent-1PASSED-1FAILED.yaml"),
+            "5.1.10",
+            Each(&[true, false]),
+        )
+        .unlabelled(),
+        // `get` on every resource in every group includes `nodes/proxy`.
+        case(
+            ck!("example_RbacControlWebhooks/clusterrole-passed-1.yaml"),
+            "5.1.10",
+            Fails,
+        )
+        .unlabelled(),
+        case(
+            ck!("example_WildcardRoles/role-passed-1.yaml"),
+            "5.1.10",
+            Passes,
+        )
+        .unlabelled(),
+        case(
+            ck!("example_RbacApproveCertificateSigningRequests/clusterrole-failed-1.yaml"),
+            "5.1.11",
+            Fails,
+        ),
+        case(
+            ck!("example_RbacApproveCertificateSigningRequests/clusterrole-failed-2.yaml"),
+            "5.1.11",
+            Fails,
+        ),
+        case(
+            ck!("example_RbacApproveCertificateSigningRequests/clusterrole-failed-3.yaml"),
+            "5.1.11",
+            Fails,
+        ),
+        case(
+            ck!("example_RbacApproveCertificateSigningRequests/clusterrole-passed-1.yaml"),
+            "5.1.11",
+            Passes,
+        ),
+        case(
+            ck!("example_RbacApproveCertificateSigningRequests/clusterrole-passed-2.yaml"),
+            "5.1.11",
+            Passes,
+        ),
+        case(
+            ck!("example_RbacControlWebhooks/clusterrole-failed-1.yaml"),
+            "5.1.12",
+            Fails,
+        ),
+        case(
+            ck!("example_RbacControlWebhooks/clusterrole-failed-2.yaml"),
+            "5.1.12",
+            Fails,
+        ),
+        case(
+            ck!("example_RbacControlWebhooks/clusterrole-passed-1.yaml"),
+            "5.1.12",
+            Passes,
+        ),
+        case(
+            ck!("example_RbacControlWebhooks/clusterrole-passed-2.yaml"),
+            "5.1.12",
+            Passes,
+        ),
+        Case {
+            edit: Some(TOKEN_REQUEST),
+            ..case(WEBHOOK_ROLE, "5.1.13", Fails).unlabelled()
+        },
+        case(WEBHOOK_ROLE, "5.1.13", Passes).unlabelled(),
+        Case {
+            edit: Some(POD_EXEC),
+            ..case(WEBHOOK_ROLE, "k8s-rbac-pods-exec", Fails).unlabelled()
+        },
+        case(WEBHOOK_ROLE, "k8s-rbac-pods-exec", Passes).unlabelled(),
         // 5.2.2
         case(
             ck!("example_PrivilegedContainers/privilegedPod-FAILED.yaml"),
@@ -673,6 +897,19 @@ fn cases() -> Vec<Case> {
     ]
 }
 
+/// A `ClusterRole` whose second rule grants `get` on pods; the edits below change that rule.
+const WEBHOOK_ROLE: &str = ck!("example_RbacControlWebhooks/clusterrole-failed-1.yaml");
+const POD_RULE: &str = "resources: [\"pods\"]\n  verbs: [\"get\"]";
+const PERSISTENT_VOLUMES: (&str, &str) = (
+    POD_RULE,
+    "resources: [\"persistentvolumes\"]\n  verbs: [\"create\"]",
+);
+const TOKEN_REQUEST: (&str, &str) = (
+    POD_RULE,
+    "resources: [\"serviceaccounts/token\"]\n  verbs: [\"create\"]",
+);
+const POD_EXEC: (&str, &str) = (POD_RULE, "resources: [\"pods/exec\"]\n  verbs: [\"get\"]");
+
 const SECCOMP_ANNOTATION: &str = "the example sets only the `seccomp.security.alpha.kubernetes.io` \
                                   annotation, which Kubernetes deprecated in v1.19 for the \
                                   `seccompProfile` field that CIS 5.7.2's remediation sets";
@@ -698,6 +935,31 @@ fn checkov_verdict(file: &str) -> Option<bool> {
         _ => None,
     }
 }
+
+/// The kinds that the RBAC checks read.
+const RBAC_KINDS: &[&str] = &[
+    "Role",
+    "ClusterRole",
+    "RoleBinding",
+    "ClusterRoleBinding",
+    "ServiceAccount",
+];
+
+/// The checks that only RBAC objects get; 5.1.5 and 5.1.6 apply to workloads too.
+const RBAC_CHECKS: &[&str] = &[
+    "5.1.1",
+    "5.1.2",
+    "5.1.3",
+    "5.1.4",
+    "5.1.7",
+    "5.1.8",
+    "5.1.9",
+    "5.1.10",
+    "5.1.11",
+    "5.1.12",
+    "5.1.13",
+    "k8s-rbac-pods-exec",
+];
 
 /// Runs one case; returns what went wrong, if anything.
 fn run(corpus: &Path, case: &Case) -> Result<(), String> {
@@ -731,12 +993,19 @@ fn compare(report: &K8sReport, case: &Case) -> Result<(), String> {
         .iter()
         .filter(|r| r.check == case.check)
         .collect();
+    // An RBAC check has no result for a workload, nor a workload check for an RBAC object;
+    // such pairs are left out. A workload without a result for a workload check still counts.
+    let rbac_check = RBAC_CHECKS.contains(&case.check);
     let fails_per_resource: Vec<Option<bool>> = report
         .resources
         .iter()
-        .map(|resource| {
+        .filter_map(|resource| {
             let mine: Vec<_> = results.iter().filter(|r| &r.resource == resource).collect();
-            (!mine.is_empty()).then(|| mine.iter().any(|r| r.result == Outcome::Fail))
+            let unrelated = rbac_check || RBAC_KINDS.contains(&resource.kind.as_str());
+            if mine.is_empty() && unrelated {
+                return None;
+            }
+            Some((!mine.is_empty()).then(|| mine.iter().any(|r| r.result == Outcome::Fail)))
         })
         .collect();
     let found = || format!("{fails_per_resource:?} {results:#?}");

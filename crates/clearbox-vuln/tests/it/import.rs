@@ -215,3 +215,37 @@ fn unsupported_source_is_an_error() {
     let missing = db.import(&dir.path().join("missing")).unwrap_err();
     assert!(matches!(missing, VulnError::Io { .. }), "{missing}");
 }
+
+/// A record dated far ahead is rejected, so that the correction published later with the real
+/// date still replaces what is stored.
+#[test]
+fn record_dated_ahead_is_rejected() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut db = Database::open(&dir.path().join("advisories.db")).unwrap();
+    let record = |modified: &str, summary: &str| {
+        format!(
+            r#"{{"id": "TEST-2024-1", "modified": "{modified}", "summary": "{summary}",
+                "affected": [{{"package": {{"ecosystem": "PyPI", "name": "x"}}}}]}}"#
+        )
+    };
+    let ahead = dir.path().join("ahead.json");
+    fs::write(&ahead, record("9999-12-31T00:00:00Z", "typo")).unwrap();
+    let report = db.import(&ahead).unwrap();
+    assert_eq!(report.inserted, 0);
+    assert_eq!(report.rejected.len(), 1);
+    assert_eq!(report.rejected[0].field, "modified");
+    assert!(
+        report.rejected[0]
+            .message
+            .starts_with("`9999-12-31T00:00:00Z` is after the import time "),
+        "{}",
+        report.rejected[0].message
+    );
+
+    // An hour ahead is clock skew, not an error.
+    let soon = (chrono::Utc::now() + chrono::TimeDelta::hours(1))
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let skewed = dir.path().join("skewed.json");
+    fs::write(&skewed, record(&soon, "first")).unwrap();
+    assert_eq!(db.import(&skewed).unwrap().inserted, 1);
+}

@@ -7,6 +7,7 @@
     reason = "tests print the matched advisory sets and import counts"
 )]
 
+mod csaf;
 mod debian;
 mod distros;
 mod ecosystems;

@@ -7,7 +7,9 @@ use clearbox_oci::Image;
 use clearbox_policy::k8s::{
     CheckResult, K8sOptions, K8sReport, Level, PssSelection, Version, check_paths, sarif, table,
 };
-use clearbox_policy::{CheckOutcome, ImageReport, run_image_checks};
+use clearbox_policy::{
+    CheckOutcome, ImageCheckOptions, ImageReport, KNOWN_BINARIES_ID, run_image_checks_with,
+};
 
 use crate::Outcome;
 use crate::cli::{CheckCommand, CheckFormat, CheckImageArgs, CheckK8sArgs, PssLevel};
@@ -26,13 +28,28 @@ pub(crate) fn run(command: &CheckCommand, quiet: bool) -> anyhow::Result<Outcome
 }
 
 fn image(args: &CheckImageArgs, quiet: bool) -> anyhow::Result<Outcome> {
-    // Read and check; an invalid reference or an unreadable image is an error (exit 2).
+    // Read and check; an invalid reference or an unreadable image is an error (exit 2). A
+    // policy's registry allowlist is applied before the image is read.
     let reference = parse_reference(&args.image)?;
+    let policy = args
+        .policy
+        .as_deref()
+        .map(crate::commands::policy::load)
+        .transpose()?;
+    if let Some(policy) = &policy
+        && let Some(outcome) =
+            crate::commands::policy::check_reference(policy, &reference, &args.image)?
+    {
+        return Ok(outcome);
+    }
     let options = read_options(&args.read)?;
     let image = with_image(Image::open(&reference, &options), &args.image)?;
     let progress = LayerBars::for_stderr(quiet);
+    let checks = ImageCheckOptions {
+        require_known_binaries: args.require_known_binaries,
+    };
     let report = with_image(
-        run_image_checks(&image, &options, progress.as_ref()),
+        run_image_checks_with(&image, &options, progress.as_ref(), &checks),
         &args.image,
     )?;
 
@@ -45,12 +62,25 @@ fn image(args: &CheckImageArgs, quiet: bool) -> anyhow::Result<Outcome> {
     }
     write_output(args.output.as_deref(), &bytes)?;
 
-    // Apply the gate.
+    // Apply the gates.
+    let policy_outcome = match &policy {
+        Some(policy) => crate::commands::policy::check_image(policy, &image, &args.image)?,
+        None => Outcome::Success,
+    };
     if args.fail_on_violation && report.has_failures() {
         report_image_gate(&report);
         return Ok(Outcome::GateFailed);
     }
-    Ok(Outcome::Success)
+    // --require-known-binaries gates on its own check, with or without --fail-on-violation.
+    if let Some(check) = report
+        .results
+        .iter()
+        .find(|r| r.id == KNOWN_BINARIES_ID && r.outcome == CheckOutcome::Fail)
+    {
+        report_unknown_binaries(check);
+        return Ok(Outcome::GateFailed);
+    }
+    Ok(policy_outcome)
 }
 
 /// Lists on stderr each failed check with the first fact that fails it.
@@ -75,6 +105,21 @@ fn report_image_gate(report: &ImageReport) {
             .map_or("", |e| e.text.as_str());
         let line = format!("  {} ({}): {fact}", check.id, check.title);
         let _ = writeln!(err, "{}", escape_controls(&line));
+    }
+}
+
+/// Lists on stderr each executable that nothing accounts for.
+fn report_unknown_binaries(check: &clearbox_policy::CheckResult) {
+    let files: Vec<_> = check.evidence.iter().filter(|e| e.violation).collect();
+    let mut err = std::io::stderr().lock();
+    let _ = writeln!(
+        err,
+        "gate failed: {} executable file(s) that no package accounts for \
+         (--require-known-binaries)",
+        files.len()
+    );
+    for evidence in files.iter().take(MAX_LISTED) {
+        let _ = writeln!(err, "  {}", escape_controls(&evidence.text));
     }
 }
 
@@ -108,6 +153,11 @@ fn k8s(args: &CheckK8sArgs) -> anyhow::Result<Outcome> {
     };
 
     // Read and check; invalid YAML is an error (exit 2) naming the file and line.
+    let policy = args
+        .policy
+        .as_deref()
+        .map(crate::commands::policy::load)
+        .transpose()?;
     let report = check_paths(&args.paths, &options)?;
     if report.resources.is_empty() {
         warn(&format!(
@@ -125,7 +175,11 @@ fn k8s(args: &CheckK8sArgs) -> anyhow::Result<Outcome> {
     }
     write_output(args.output.as_deref(), &bytes)?;
 
-    // Apply the gate.
+    // Apply the gates.
+    let policy_outcome = match &policy {
+        Some(policy) => crate::commands::policy::check_manifests(policy, &args.paths)?,
+        None => Outcome::Success,
+    };
     let gate = if options.pss_only {
         Some(format!(
             "violate Pod Security Standards {level} at {}",
@@ -141,7 +195,7 @@ fn k8s(args: &CheckK8sArgs) -> anyhow::Result<Outcome> {
             report_gate(&report, &what);
             Ok(Outcome::GateFailed)
         }
-        _ => Ok(Outcome::Success),
+        _ => Ok(policy_outcome),
     }
 }
 

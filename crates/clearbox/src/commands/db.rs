@@ -99,7 +99,7 @@ const SHOWN_REJECTIONS: usize = 5;
 fn report_all_rejected(report: &ImportReport) {
     notice(&format!(
         "error: all {} records of `{}` were rejected, so nothing was imported from it; check \
-         that it is an OSV or Alpine secdb feed. The first reasons:",
+         that it is an OSV, Alpine secdb or Red Hat CSAF VEX feed. The first reasons:",
         report.rejected.len(),
         report.source.display()
     ));

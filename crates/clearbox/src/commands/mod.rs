@@ -2,18 +2,26 @@
 
 pub(crate) mod annotate;
 pub(crate) mod attach;
+pub(crate) mod audit;
+pub(crate) mod build;
 pub(crate) mod check;
 pub(crate) mod db;
 pub(crate) mod evidence;
 pub(crate) mod key;
+pub(crate) mod manifest_sign;
 pub(crate) mod model_attest;
+pub(crate) mod policy;
 pub(crate) mod provenance;
 pub(crate) mod report;
+pub(crate) mod rescan;
 pub(crate) mod sbom;
 pub(crate) mod scan;
 pub(crate) mod sign;
+pub(crate) mod trust;
 pub(crate) mod verify_bundle;
+pub(crate) mod verify_keyless;
 pub(crate) mod version;
+pub(crate) mod webhook;
 
 use std::path::Path;
 

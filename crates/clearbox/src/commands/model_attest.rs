@@ -4,21 +4,23 @@
 use std::io::Write as _;
 
 use anyhow::Context;
+use clearbox_attest::SigningKey;
 use clearbox_attest::cosign::{self, AttestOptions, CosignError, ReferrersMode};
-use clearbox_attest::intoto::PredicateType;
+use clearbox_attest::intoto::{PredicateType, Statement, Subject};
 use clearbox_catalog::catalog_image;
 use clearbox_model::{
     ModelError, ModelFormat, model_files, model_predicate, model_signing_predicate,
     read_governance, verify_model_attestations,
 };
 use clearbox_oci::{Image, ReadOptions};
+use sha2::{Digest as _, Sha256};
 
 use crate::Outcome;
 use crate::cli::{ModelAttestArgs, ModelAttestFormat, RegistryArgs};
 use crate::commands::annotate::annotation_keys;
 use crate::commands::sign::{describe, public_key, signing_key};
 use crate::commands::{parse_reference, registry_options, with_image};
-use crate::output::{is_quiet, notice, status};
+use crate::output::{is_quiet, notice, status, write_output};
 use crate::progress::LayerBars;
 
 pub(crate) fn run(args: &ModelAttestArgs, quiet: bool) -> anyhow::Result<Outcome> {
@@ -30,13 +32,7 @@ pub(crate) fn run(args: &ModelAttestArgs, quiet: bool) -> anyhow::Result<Outcome
     })?;
     let reference = parse_reference(&args.target.image)?;
     let keys = annotation_keys(&args.keys)?;
-    let format = match args.format {
-        ModelAttestFormat::Clearbox => ModelFormat::Clearbox,
-        ModelAttestFormat::ModelSigning => ModelFormat::ModelSigning,
-    };
-    if args.model_dir.is_some() && format != ModelFormat::ModelSigning {
-        anyhow::bail!("--model-dir applies to --format model-signing only");
-    }
+    let format = checked_format(args)?;
     let key = signing_key(&args.key)?;
 
     // The image, its store, and its weight files.
@@ -97,6 +93,16 @@ pub(crate) fn run(args: &ModelAttestArgs, quiet: bool) -> anyhow::Result<Outcome
     };
 
     let predicate_type = PredicateType::from_uri(format.predicate_type());
+    if let Some(output) = &args.output {
+        let bundle = model_signing_bundle(&key, &predicate_type, predicate, leading)?;
+        write_output(Some(output), &bundle)?;
+        let image = format!("{}@{}", store.location(), store.subject().digest);
+        status(&format!(
+            "wrote the model signature of {image} to `{}`: {listed} listed",
+            output.display()
+        ));
+        return Ok(Outcome::Success);
+    }
     let options = AttestOptions {
         mode,
         subject_name: args.identity.clone(),
@@ -110,6 +116,7 @@ pub(crate) fn run(args: &ModelAttestArgs, quiet: bool) -> anyhow::Result<Outcome
         &options,
     )
     .with_context(|| format!("failed to attest `{}`", args.target.image))?;
+    crate::commands::audit::note_digest(&store.subject().digest.to_string());
     status(&format!(
         "attested {}@{} ({}): {listed} listed; {}",
         store.location(),
@@ -118,6 +125,49 @@ pub(crate) fn run(args: &ModelAttestArgs, quiet: bool) -> anyhow::Result<Outcome
         describe(&outcome)
     ));
     Ok(Outcome::Success)
+}
+
+/// Returns the predicate format, refusing options that apply to the other one.
+fn checked_format(args: &ModelAttestArgs) -> anyhow::Result<ModelFormat> {
+    let format = match args.format {
+        ModelAttestFormat::Clearbox => ModelFormat::Clearbox,
+        ModelAttestFormat::ModelSigning => ModelFormat::ModelSigning,
+    };
+    if args.model_dir.is_some() && format != ModelFormat::ModelSigning {
+        anyhow::bail!("--model-dir applies to --format model-signing only");
+    }
+    if args.output.is_some() && format != ModelFormat::ModelSigning {
+        anyhow::bail!(
+            "--output applies to --format model-signing only; the clearbox model predicate is \
+             attached to the image"
+        );
+    }
+    Ok(format)
+}
+
+/// Signs an OMS statement whose only subject is the model, and returns it as the Sigstore
+/// bundle (v0.3, no transparency log entry) that OpenSSF Model Signing writes for key-based
+/// signatures: the public key is named by the SHA-256 of its PEM text, as that tool expects.
+fn model_signing_bundle(
+    key: &SigningKey,
+    predicate_type: &PredicateType,
+    predicate: serde_json::Value,
+    subjects: Vec<Subject>,
+) -> anyhow::Result<Vec<u8>> {
+    let statement = Statement::new(subjects, predicate_type, predicate)
+        .context("failed to build the model signing statement")?;
+    let envelope = statement
+        .sign(key)
+        .context("failed to sign the model signing statement")?;
+    let hint = hex::encode(Sha256::digest(key.public_key().to_pem().as_bytes()));
+    let bundle = serde_json::json!({
+        "mediaType": "application/vnd.dev.sigstore.bundle.v0.3+json",
+        "verificationMaterial": {"publicKey": {"hint": hint}, "tlogEntries": []},
+        "dsseEnvelope": envelope,
+    });
+    let mut bytes = serde_json::to_vec_pretty(&bundle).context("failed to encode the bundle")?;
+    bytes.push(b'\n');
+    Ok(bytes)
 }
 
 /// `verify-attestation IMAGE --type model|model-signing --key PUB`: verifies the attestations'

@@ -122,6 +122,7 @@ pub(crate) fn run(args: &ProvenanceArgs) -> anyhow::Result<Outcome> {
             },
         )
         .with_context(|| format!("failed to attest `{}`", args.image))?;
+        crate::commands::audit::note_digest(&store.subject().digest.to_string());
         status(&format!(
             "attested {}@{} ({}): {}",
             store.location(),

@@ -37,6 +37,9 @@ pub(crate) fn run(args: &ScanArgs, quiet: bool) -> anyhow::Result<Outcome> {
 
     let target = input::load_target(args, quiet)?;
     let source = &target.source;
+    if let (Some(sbom), Some(digest)) = (&target.sbom, &source.digest) {
+        crate::commands::audit::keep_sbom(digest, &source.name, sbom);
+    }
     let mut outcome = match_catalog_with_notes(&database, &target.catalog)?;
     vex.apply(&mut outcome, source.digest.as_deref());
     for suppressed in &outcome.suppressed {

@@ -126,6 +126,7 @@ pub(crate) fn sign(args: &SignArgs) -> anyhow::Result<Outcome> {
     };
     let outcome = cosign::sign(store.as_ref(), &key, &options)
         .with_context(|| format!("failed to sign `{}`", args.target.image))?;
+    crate::commands::audit::note_digest(&store.subject().digest.to_string());
     status(&format!(
         "signed {}@{}: {}",
         store.location(),
@@ -133,6 +134,19 @@ pub(crate) fn sign(args: &SignArgs) -> anyhow::Result<Outcome> {
         describe(&outcome.attach)
     ));
     Ok(Outcome::Success)
+}
+
+/// Rejects --trusted-root with --key on an image, where no certificate is checked, so that the
+/// option is not silently ignored.
+fn reject_unused_trusted_root(keyless: &crate::cli::KeylessArgs) -> anyhow::Result<()> {
+    if let Some(path) = &keyless.trusted_root {
+        anyhow::bail!(
+            "--trusted-root `{}` applies to keyless verification; add --certificate-identity and \
+             --certificate-oidc-issuer, or remove --trusted-root to verify with --key",
+            path.display()
+        );
+    }
+    Ok(())
 }
 
 /// A failed verification is a gate failure (exit 1) when the image was readable: no
@@ -151,33 +165,39 @@ pub(crate) fn gate_or_error(error: CosignError, what: &str) -> anyhow::Result<Ou
 }
 
 pub(crate) fn verify(args: &VerifyArgs) -> anyhow::Result<Outcome> {
+    if let Some(policy) = &args.policy {
+        return crate::commands::policy::verify(args, policy);
+    }
     parse_reference(&args.target.image)?;
     let annotations = annotations(&args.annotations)?;
-    let key = public_key(&args.key)?;
-    let store = open_store(&args.target)?;
     let options = VerifyOptions {
         identity: args.identity.clone(),
         annotations,
     };
+    if let Some(signer) = crate::commands::trust::certificate_identity(&args.keyless)? {
+        return crate::commands::verify_keyless::verify(args, signer, &options);
+    }
+    reject_unused_trusted_root(&args.keyless)?;
+    // clap requires --key without a certificate identity.
+    let Some(key) = &args.key else {
+        anyhow::bail!(
+            "verify needs --key PUB, or --certificate-identity with --certificate-oidc-issuer"
+        );
+    };
+    let key = public_key(key)?;
+    let store = open_store(&args.target)?;
     let verification = match cosign::verify_signatures(store.as_ref(), &key, &options) {
         Ok(verification) => verification,
         Err(error) => return gate_or_error(error, "verification"),
     };
 
-    // Payloads on stdout as one JSON array, as cosign prints them, each payload the bytes the
-    // signature covers; the checks on stderr.
-    let mut array = b"[".to_vec();
-    for (index, signature) in verification.verified.iter().enumerate() {
-        if index > 0 {
-            array.push(b',');
-        }
-        array.extend_from_slice(&signature.payload_bytes);
-    }
-    array.extend_from_slice(b"]\n");
-    std::io::stdout()
-        .lock()
-        .write_all(&array)
-        .context("failed to write to stdout")?;
+    // The checks on stderr.
+    print_payloads(
+        verification
+            .verified
+            .iter()
+            .map(|s| s.payload_bytes.as_slice()),
+    )?;
     status(&format!(
         "Verification for {}@{}: {} of {} signatures verified with key {}",
         store.location(),
@@ -237,6 +257,7 @@ pub(crate) fn attest(args: &AttestArgs) -> anyhow::Result<Outcome> {
     };
     let outcome = cosign::attest(store.as_ref(), &key, &predicate_type, predicate, &options)
         .with_context(|| format!("failed to attest `{}`", args.target.image))?;
+    crate::commands::audit::note_digest(&store.subject().digest.to_string());
     status(&format!(
         "attested {}@{} ({}): {}",
         store.location(),
@@ -252,7 +273,14 @@ pub(crate) fn verify_attestation(args: &VerifyAttestationArgs) -> anyhow::Result
     if let Some(bundle) = &args.bundle.bundle {
         return crate::commands::verify_bundle::run(args, bundle);
     }
-    // clap requires IMAGE and --key without --bundle.
+    if let (Some(image), Some(signer)) = (
+        &args.image,
+        crate::commands::trust::certificate_identity(&args.keyless)?,
+    ) {
+        return crate::commands::verify_keyless::verify_attestation(image, args, signer);
+    }
+    reject_unused_trusted_root(&args.keyless)?;
+    // clap requires IMAGE, and --key without --bundle or a certificate identity.
     let (Some(image), Some(key)) = (&args.image, &args.key) else {
         anyhow::bail!("verify-attestation needs IMAGE and --key PUB, or --bundle FILE");
     };
@@ -319,4 +347,21 @@ pub(crate) fn verify_attestation(args: &VerifyAttestationArgs) -> anyhow::Result
         status(&format!("  not checked: {not_checked}"));
     }
     Ok(Outcome::Success)
+}
+
+/// Prints verified payloads on stdout as one JSON array, as cosign prints them: each payload
+/// is the bytes its signature covers.
+pub(crate) fn print_payloads<'a>(payloads: impl Iterator<Item = &'a [u8]>) -> anyhow::Result<()> {
+    let mut array = b"[".to_vec();
+    for (index, payload) in payloads.enumerate() {
+        if index > 0 {
+            array.push(b',');
+        }
+        array.extend_from_slice(payload);
+    }
+    array.extend_from_slice(b"]\n");
+    std::io::stdout()
+        .lock()
+        .write_all(&array)
+        .context("failed to write to stdout")
 }

@@ -50,10 +50,9 @@ pub(crate) fn run(args: &VerifyAttestationArgs, bundle_path: &Path) -> anyhow::R
         (None, Some(digest)) => Artifact::Sha256(digest),
         (None, None) => anyhow::bail!("--bundle needs --artifact FILE or --artifact-digest"),
     };
-    let root_path = bundle_args
-        .trusted_root
-        .as_deref()
-        .context("--bundle needs --trusted-root FILE")?;
+    let root_path =
+        crate::commands::trust::trusted_root_path(args.keyless.trusted_root.as_deref())?;
+    let root_path = root_path.as_path();
     let root = TrustedRoot::from_file(root_path);
     if let Err(error @ TrustedRootError::Read { .. }) = root {
         return Err(anyhow::Error::new(error).context("failed to load the trusted root"));
@@ -112,21 +111,17 @@ fn reject_input(subject: &str, check: &str, reason: &str) -> Outcome {
     Outcome::GateFailed
 }
 
-/// Builds the policy from --key (loaded as `key`) or --certificate-identity and
-/// --certificate-oidc-issuer, and from --type.
+/// Builds the policy from --key (loaded as `key`) or the certificate identity options, and
+/// from --type.
 fn policy(
     args: &VerifyAttestationArgs,
     key: Option<VerifierKey>,
     predicate_type: Option<&PredicateType>,
 ) -> anyhow::Result<Policy> {
-    let bundle_args = &args.bundle;
-    let mut policy = match (
-        key,
-        &bundle_args.certificate_identity,
-        &bundle_args.certificate_oidc_issuer,
-    ) {
-        (Some(key), None, None) => Policy::key(key),
-        (None, Some(identity), Some(issuer)) => Policy::identity(identity, issuer),
+    let identity = crate::commands::trust::certificate_identity(&args.keyless)?;
+    let mut policy = match (key, identity) {
+        (Some(key), None) => Policy::key(key),
+        (None, Some(identity)) => Policy::certificate(identity),
         _ => anyhow::bail!(
             "--bundle needs either --key PUB, or --certificate-identity ID with --certificate-oidc-issuer URL"
         ),

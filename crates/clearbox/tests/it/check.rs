@@ -1278,3 +1278,81 @@ fn image_invalid_input_exits_2() {
     let out = clearbox(&["check", "image", &missing]);
     assert!(stderr(&out).starts_with("error: "), "{}", stderr(&out));
 }
+
+#[test]
+fn unknown_binary_fails_known_binaries() {
+    let Some(corpus) = corpus() else {
+        return;
+    };
+    // hello-world's only layer contains the static `/hello` binary and no package database.
+    let archive =
+        corpus.join("images/go-containerregistry/pkg/v1/tarball/testdata/hello-world-v25.tar");
+    let reference = format!("docker-archive:{}", archive.display());
+
+    // Without the flag the check does not run.
+    let report = image_report(&reference, &[]);
+    assert!(
+        report["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["id"] != "clearbox-known-binaries"),
+        "{report}"
+    );
+
+    let out = clearbox(&[
+        "check",
+        "image",
+        &reference,
+        "--require-known-binaries",
+        "--format",
+        "json",
+    ]);
+    assert_exit(&out, 1);
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let result = report["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == "clearbox-known-binaries")
+        .expect("the check ran");
+    assert_eq!(result["outcome"], "fail");
+    let evidence = result["evidence"].as_array().unwrap();
+    assert_eq!(evidence.len(), 1, "{evidence:?}");
+    assert_eq!(evidence[0]["path"], "/hello");
+    assert_eq!(evidence[0]["violation"], true);
+    assert!(
+        evidence[0]["layer"]
+            .as_str()
+            .unwrap()
+            .starts_with("sha256:"),
+        "{evidence:?}"
+    );
+    assert!(
+        evidence[0]["text"].as_str().unwrap().contains("(sha256:"),
+        "{evidence:?}"
+    );
+    let err = stderr(&out);
+    assert!(
+        err.contains("gate failed: 1 executable file(s) that no package accounts for"),
+        "{err}"
+    );
+    assert!(err.contains("`/hello`"), "{err}");
+}
+
+#[test]
+fn packaged_binaries_pass_known_binaries() {
+    let Some(image) = crate::support::example_image() else {
+        return;
+    };
+    // Every executable of the example image comes from a Debian package, a wheel's RECORD or
+    // carries Go build information (`/usr/bin/age`).
+    let report = image_report(
+        &crate::support::oci_ref(&image),
+        &["--require-known-binaries"],
+    );
+    let result = image_result(&report, "clearbox-known-binaries");
+    assert_eq!(result["outcome"], "pass", "{result}");
+    assert_eq!(result["evidence"].as_array().unwrap().len(), 1);
+    assert_eq!(result["evidence"][0]["violation"], false);
+}

@@ -12,7 +12,7 @@ use crate::support::{
     validate_cyclonedx, validate_sarif, validate_spdx, venv, workspace,
 };
 
-const FILES: [&str; 16] = [
+const FILES: [&str; 17] = [
     "README.md",
     "attestations.json",
     "cis-compliance.md",
@@ -22,6 +22,7 @@ const FILES: [&str; 16] = [
     "image-metadata.json",
     "manifest.json",
     "model-attestation.json",
+    "policy-evaluation.json",
     "report.html",
     "sbom.cdx.json",
     "sbom.spdx.json",
@@ -369,7 +370,7 @@ fn check_checks_and_gaps(package: &Path) {
 
 fn check_manifest(package: &Path) {
     let manifest = read_json(&package.join("manifest.json"));
-    assert_eq!(manifest["format"], "clearbox-evidence/v1");
+    assert_eq!(manifest["format"], "clearbox-evidence/v2");
     let files = manifest["files"].as_object().unwrap();
     assert_eq!(files.len(), FILES.len() - 1);
     for (name, entry) in files {
@@ -391,7 +392,7 @@ fn check_manifest(package: &Path) {
     let out = clearbox(&["evidence", "verify", dir]);
     assert_exit(&out, 0);
     assert!(
-        stdout(&out).contains("result: intact (15 files match manifest.json"),
+        stdout(&out).contains("result: intact (16 files match manifest.json"),
         "{}",
         stdout(&out)
     );
@@ -1081,4 +1082,422 @@ fn evidence_oci_archive_signatures_not_read() {
     let provenance = read_json(&package.join("slsa-provenance.json"));
     assert_eq!(provenance["status"], "not-searched");
     assert_eq!(provenance["reason"], reason);
+}
+
+const SIGN_PASSWORD: (&str, &str) = ("CLEARBOX_PASSWORD", "evidence signing");
+
+/// Returns the cosign 2.5 binary that `scripts/fetch-trixie-tools.sh` unpacks, or skips the
+/// cosign part of a test when it is missing.
+fn cosign_binary() -> Option<std::path::PathBuf> {
+    let path = workspace().join("tools/bin/cosign");
+    if path.is_file() {
+        Some(path)
+    } else {
+        clearbox_testdata::skip("tools/bin/cosign is missing; run scripts/fetch-trixie-tools.sh")
+    }
+}
+
+/// Asserts that `cosign verify-blob` accepts `manifest.json.sig` over `manifest.json` with the
+/// PEM public key `public`.
+fn assert_cosign_verifies_manifest(cosign: &Path, package: &Path, public: &str) {
+    let out = Command::new(cosign)
+        .args(["verify-blob", "--key", public, "--insecure-ignore-tlog"])
+        .arg("--signature")
+        .arg(package.join("manifest.json.sig"))
+        .arg(package.join("manifest.json"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "cosign verify-blob: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("Verified OK"));
+}
+
+/// Runs `evidence verify DIR --key KEY` (or without a key) and returns the output.
+fn verify_package_with(package: &Path, key: Option<&str>) -> std::process::Output {
+    let mut args = vec!["evidence", "verify", package.to_str().unwrap()];
+    if let Some(key) = key {
+        args.extend(["--key", key]);
+    }
+    clearbox(&args)
+}
+
+/// Replaces the byte at `offset` of `path` with another one, runs `check`, and restores it.
+fn with_byte_changed(path: &Path, offset: usize, check: impl FnOnce()) {
+    let original = std::fs::read(path).unwrap();
+    let mut changed = original.clone();
+    changed[offset] = if changed[offset] == b'0' { b'1' } else { b'0' };
+    std::fs::write(path, &changed).unwrap();
+    check();
+    std::fs::write(path, &original).unwrap();
+}
+
+/// Writes a package of the example image signed with a fresh encrypted key file and checks it
+/// with clearbox and cosign, then changes one byte at a time and checks that the failure names
+/// the changed file.
+#[test]
+fn evidence_signed_with_key_file() {
+    let Some(image) = example_image() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let (key, public) = crate::support::key_pair(dir.path(), "signer", SIGN_PASSWORD);
+    let (_, other_public) = crate::support::key_pair(dir.path(), "other", SIGN_PASSWORD);
+    let package = dir.path().join("evidence");
+    let out = crate::support::clearbox_env(
+        &[
+            "evidence",
+            &oci_ref(&image),
+            "--sign-key",
+            &key,
+            "--output",
+            package.to_str().unwrap(),
+        ],
+        &[SIGN_PASSWORD],
+    );
+    assert_exit(&out, 0);
+    assert!(
+        stderr(&out).contains("signed manifest.json into manifest.json.sig with key sha256:"),
+        "{}",
+        stderr(&out)
+    );
+    let mut expected: Vec<&str> = FILES.to_vec();
+    expected.push("manifest.json.sig");
+    expected.sort_unstable();
+    assert_eq!(listing(&package), expected);
+    let signature = std::fs::read_to_string(package.join("manifest.json.sig")).unwrap();
+    assert!(!signature.ends_with('\n'), "{signature:?}");
+
+    // clearbox and cosign accept it.
+    let out = verify_package_with(&package, Some(&public));
+    assert_exit(&out, 0);
+    let text = stdout(&out);
+    assert!(
+        text.contains("signature ok manifest.json.sig: verifies over manifest.json with key"),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "result: intact (16 files match manifest.json, whose signature verifies with the \
+             key given)"
+        ),
+        "{text}"
+    );
+    if let Some(cosign) = cosign_binary() {
+        assert_cosign_verifies_manifest(&cosign, &package, &public);
+    }
+
+    // Without a key the signature is reported, not checked.
+    let out = verify_package_with(&package, None);
+    assert_exit(&out, 0);
+    assert!(
+        stdout(&out)
+            .contains("signature NOT CHECKED: manifest.json.sig is present but no --key was given"),
+        "{}",
+        stdout(&out)
+    );
+
+    // Another key fails.
+    let out = verify_package_with(&package, Some(&other_public));
+    assert_exit(&out, 1);
+    let text = stdout(&out);
+    assert!(
+        text.contains("SIGNATURE MISMATCH manifest.json.sig does not verify over manifest.json"),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "result: NOT intact (0 modified, 0 missing, 0 unlisted, 0 mismatched, signature failed)"
+        ),
+        "{text}"
+    );
+
+    check_signed_package_tampering(&package, &public);
+}
+
+/// Changes one byte of the manifest, then of listed files, and removes the signature.
+fn check_signed_package_tampering(package: &Path, public: &str) {
+    // One byte of manifest.json: the declared format, from v2 to v1, which would relax the
+    // files required. The JSON stays valid, so only the signature catches it.
+    let manifest_path = package.join("manifest.json");
+    let manifest = std::fs::read_to_string(&manifest_path).unwrap();
+    let format_digit = manifest.find("clearbox-evidence/v2").unwrap() + "clearbox-evidence/v".len();
+    let original = std::fs::read(&manifest_path).unwrap();
+    let mut downgraded = original.clone();
+    downgraded[format_digit] = b'1';
+    std::fs::write(&manifest_path, &downgraded).unwrap();
+    let out = verify_package_with(package, Some(public));
+    assert_exit(&out, 1);
+    let text = stdout(&out);
+    assert!(
+        text.contains("SIGNATURE MISMATCH manifest.json.sig does not verify over manifest.json"),
+        "{text}"
+    );
+    assert!(!text.contains("MODIFIED"), "{text}");
+    std::fs::write(&manifest_path, &original).unwrap();
+
+    // One byte of each listed file: each is named, and the signature still verifies.
+    let listed = read_json(&manifest_path)["files"]
+        .as_object()
+        .unwrap()
+        .clone();
+    assert_eq!(listed.len(), FILES.len() - 1);
+    for name in listed.keys() {
+        let path = package.join(name);
+        let middle = std::fs::metadata(&path).unwrap().len() as usize / 2;
+        with_byte_changed(&path, middle, || {
+            let out = verify_package_with(package, Some(public));
+            assert_exit(&out, 1);
+            let text = stdout(&out);
+            assert!(
+                text.contains(&format!("MODIFIED  {name} (now sha256:")),
+                "{name}: {text}"
+            );
+            assert!(text.contains("signature ok manifest.json.sig"), "{text}");
+            assert!(
+                text.contains(
+                    "result: NOT intact (1 modified, 0 missing, 0 unlisted, 0 mismatched)"
+                ),
+                "{text}"
+            );
+        });
+    }
+    assert_exit(&verify_package_with(package, Some(public)), 0);
+
+    // --key and no signature: the missing file is named.
+    let signature_path = package.join("manifest.json.sig");
+    let signature = std::fs::read(&signature_path).unwrap();
+    std::fs::remove_file(&signature_path).unwrap();
+    let out = verify_package_with(package, Some(public));
+    assert_exit(&out, 1);
+    assert!(
+        stdout(&out).contains(
+            "SIGNATURE MISSING manifest.json.sig: --key was given but the package has no \
+             manifest.json.sig"
+        ),
+        "{}",
+        stdout(&out)
+    );
+    assert_exit(&verify_package_with(package, None), 0);
+
+    // A signature file that is no signature.
+    std::fs::write(&signature_path, "not a signature").unwrap();
+    let out = verify_package_with(package, Some(public));
+    assert_exit(&out, 1);
+    assert!(
+        stdout(&out).contains("SIGNATURE INVALID manifest.json.sig: not standard base64"),
+        "{}",
+        stdout(&out)
+    );
+    std::fs::write(&signature_path, signature).unwrap();
+}
+
+/// Signs a package with an ECDSA P-256 key imported into a SoftHSM token and checks the
+/// signature with the key's PEM public half, with the token's public key object, and with
+/// cosign.
+#[test]
+fn evidence_signed_with_softhsm_key() {
+    let Some(image) = example_image() else { return };
+    let Some(hsm) = clearbox_testdata::softhsm::SoftHsm::start("evidence") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let pem = dir.path().join("signer.pem");
+    let public = dir.path().join("signer.pub");
+    let status = Command::new("openssl")
+        .args(["genpkey", "-algorithm", "EC"])
+        .args(["-pkeyopt", "ec_paramgen_curve:P-256", "-out"])
+        .arg(&pem)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let status = Command::new("openssl")
+        .arg("pkey")
+        .arg("-in")
+        .arg(&pem)
+        .args(["-pubout", "-out"])
+        .arg(&public)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    hsm.import_key(&pem, "manifest-signing", "0e01").unwrap();
+    let conf = hsm.conf().display().to_string();
+    let token_env = [("SOFTHSM2_CONF", conf.as_str())];
+
+    let package = dir.path().join("evidence");
+    let out = crate::support::clearbox_env(
+        &[
+            "evidence",
+            &oci_ref(&image),
+            "--sign-key",
+            &hsm.uri("manifest-signing"),
+            "--output",
+            package.to_str().unwrap(),
+        ],
+        &token_env,
+    );
+    assert_exit(&out, 0);
+    let public = public.to_str().unwrap();
+    let out = verify_package_with(&package, Some(public));
+    assert_exit(&out, 0);
+    assert!(
+        stdout(&out).contains("signature ok manifest.json.sig"),
+        "{}",
+        stdout(&out)
+    );
+    let out = crate::support::clearbox_env(
+        &[
+            "evidence",
+            "verify",
+            package.to_str().unwrap(),
+            "--key",
+            &hsm.uri_without_pin("manifest-signing"),
+        ],
+        &token_env,
+    );
+    assert_exit(&out, 0);
+    assert!(
+        stdout(&out).contains("signature ok manifest.json.sig"),
+        "{}",
+        stdout(&out)
+    );
+    if let Some(cosign) = cosign_binary() {
+        assert_cosign_verifies_manifest(&cosign, &package, public);
+    }
+
+    // A key that is not on the token: nothing is written, not even a staging directory.
+    let failed = dir.path().join("failed");
+    let out = crate::support::clearbox_env(
+        &[
+            "evidence",
+            &oci_ref(&image),
+            "--sign-key",
+            &hsm.uri("no-such-key"),
+            "--output",
+            failed.to_str().unwrap(),
+        ],
+        &token_env,
+    );
+    assert_exit(&out, 2);
+    assert!(
+        stderr(&out).contains("failed to load the signing key"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!failed.exists());
+    let leftovers: Vec<String> = listing(dir.path())
+        .into_iter()
+        .filter(|n| n.starts_with(".clearbox-evidence-"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+/// Files that `clearbox-evidence/v2` requires and the first v1 packages did not have.
+const NEWER_FILES: [&str; 6] = [
+    "attestations.json",
+    "compliance-matrix.json",
+    "compliance-matrix.md",
+    "model-attestation.json",
+    "policy-evaluation.json",
+    "report.html",
+];
+
+/// Sets the format of the package in `dir` to `format`.
+fn set_package_format(dir: &Path, format: &str) {
+    let path = dir.join("manifest.json");
+    let mut manifest = read_json(&path);
+    manifest["format"] = Value::from(format);
+    std::fs::write(&path, serde_json::to_vec_pretty(&manifest).unwrap()).unwrap();
+}
+
+/// Checks that a package of the first v1 form, without the files later versions added, verifies.
+/// The same files missing from a v2 package fail, and so does a missing file every v1 package had.
+#[test]
+fn evidence_verify_older_format_package() {
+    let Some(image) = example_image() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let package = dir.path().join("evidence");
+    let package_text = package.to_str().unwrap();
+    let image_ref = oci_ref(&image);
+    let write = ["evidence", &image_ref, "--output", package_text];
+    assert_exit(&clearbox(&write), 0);
+    for name in NEWER_FILES {
+        std::fs::remove_file(package.join(name)).unwrap();
+    }
+    edit_package_manifest(&package, |files| {
+        for name in NEWER_FILES {
+            files.remove(name);
+        }
+    });
+
+    // As v1: intact.
+    set_package_format(&package, "clearbox-evidence/v1");
+    let out = verify_package_with(&package, None);
+    assert_exit(&out, 0);
+    assert!(
+        stdout(&out).contains("result: intact (10 files match manifest.json"),
+        "{}",
+        stdout(&out)
+    );
+
+    // As v2: every newer file is missing.
+    set_package_format(&package, "clearbox-evidence/v2");
+    let out = verify_package_with(&package, None);
+    assert_exit(&out, 1);
+    let text = stdout(&out);
+    for name in NEWER_FILES {
+        assert!(
+            text.contains(&format!(
+                "MISSING   {name} (required, not listed in the manifest)"
+            )),
+            "{name}: {text}"
+        );
+    }
+
+    // An unknown format is rejected by name.
+    set_package_format(&package, "clearbox-evidence/v9");
+    let out = verify_package_with(&package, None);
+    assert_exit(&out, 2);
+    assert!(
+        stderr(&out).contains(
+            "format `clearbox-evidence/v9` is not one this clearbox reads \
+             (`clearbox-evidence/v1`, `clearbox-evidence/v2`)"
+        ),
+        "{}",
+        stderr(&out)
+    );
+
+    // As v1, --force replaces it with a v2 package.
+    set_package_format(&package, "clearbox-evidence/v1");
+    let mut forced = write.to_vec();
+    forced.push("--force");
+    assert_exit(&clearbox(&forced), 0);
+    assert_eq!(
+        read_json(&package.join("manifest.json"))["format"],
+        "clearbox-evidence/v2"
+    );
+
+    // A v1 package without a file every v1 package had fails, naming it.
+    for name in NEWER_FILES {
+        std::fs::remove_file(package.join(name)).unwrap();
+    }
+    std::fs::remove_file(package.join("cis-compliance.md")).unwrap();
+    edit_package_manifest(&package, |files| {
+        for name in NEWER_FILES {
+            files.remove(name);
+        }
+        files.remove("cis-compliance.md");
+    });
+    set_package_format(&package, "clearbox-evidence/v1");
+    let out = verify_package_with(&package, None);
+    assert_exit(&out, 1);
+    let text = stdout(&out);
+    assert!(
+        text.contains("MISSING   cis-compliance.md (required, not listed in the manifest)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("result: NOT intact (0 modified, 1 missing, 0 unlisted, 0 mismatched)"),
+        "{text}"
+    );
 }

@@ -1,13 +1,18 @@
 //! The `clearbox` binary run as a user runs it: on the example AI image, on the shared corpus,
 //! and on hostile input, checking exit codes and output values with the real validators.
 
+mod audit;
+mod build;
 mod bundle;
 mod check;
 mod cli;
 mod evidence;
 mod hostile;
+mod keyless;
+mod manifests;
 mod messages;
 mod model;
+mod policy;
 mod provenance;
 mod registry;
 mod report;
@@ -19,3 +24,4 @@ mod signing_inputs;
 mod support;
 mod transports;
 mod vuln;
+mod webhook;

@@ -945,3 +945,138 @@ fn model_card_schema_matches_validation() {
     skipped["bias_scan"] = not_run;
     assert!(check(&skipped));
 }
+
+/// Copies the files under `dir` (an absolute path in the image) out of the layout's layers into
+/// `out`, later layers overwriting earlier ones.
+fn extract_directory(layout: &Path, dir: &str, out: &Path) {
+    let manifest = read_json(&blob(layout, &manifest_digest(layout)));
+    let prefix = format!("{}/", dir.trim_start_matches('/'));
+    for layer in manifest["layers"].as_array().unwrap() {
+        let file = std::fs::File::open(blob(layout, layer["digest"].as_str().unwrap())).unwrap();
+        let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(file));
+        for entry in archive.entries().unwrap() {
+            let mut entry = entry.unwrap();
+            let path = entry.path().unwrap().to_string_lossy().into_owned();
+            let path = path.trim_start_matches("./");
+            let Some(relative) = path.strip_prefix(&prefix) else {
+                continue;
+            };
+            if entry.header().entry_type().is_file() {
+                let target = out.join(relative);
+                std::fs::create_dir_all(target.parent().unwrap()).unwrap();
+                entry.unpack(&target).unwrap();
+            }
+        }
+    }
+}
+
+/// `model-attest --format model-signing --output FILE` writes a signature file that OpenSSF's
+/// own `model_signing verify key` accepts for the model directory, and rejects once a file of
+/// the directory changes.
+#[test]
+fn model_signing_file_verifies_with_the_reference_tool() {
+    let Some(image) = example_image() else { return };
+    let Some(venv) = venv() else { return };
+    let tool = venv.join("bin/model_signing");
+    assert!(
+        tool.is_file(),
+        "`{}` is missing; run scripts/setup.sh",
+        tool.display()
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let layout = layout_copy(&image, dir.path());
+    let reference = format!("oci:{}:latest", layout.display());
+    let (key, _) = keys(dir.path());
+    let signature = dir.path().join("model.sig");
+    let out = with_password(&[
+        "model-attest",
+        &reference,
+        "--key",
+        &key,
+        "--format",
+        "model-signing",
+        "--model-dir",
+        MODEL_DIR,
+        "--output",
+        signature.to_str().unwrap(),
+    ]);
+    assert_exit(&out, 0);
+    assert!(
+        stderr(&out).contains("wrote the model signature"),
+        "{}",
+        stderr(&out)
+    );
+    let bundle = read_json(&signature);
+    assert_eq!(
+        bundle["mediaType"],
+        "application/vnd.dev.sigstore.bundle.v0.3+json"
+    );
+    let payload = base64::Engine::decode(
+        &base64::engine::general_purpose::STANDARD,
+        bundle["dsseEnvelope"]["payload"].as_str().unwrap(),
+    )
+    .unwrap();
+    let statement: Value = serde_json::from_slice(&payload).unwrap();
+    assert_eq!(
+        statement["subject"].as_array().unwrap().len(),
+        1,
+        "the specification allows the model as the only subject"
+    );
+
+    // clearbox writes the public key as PKIX PEM, which model_signing reads as it is.
+    let public = dir.path().join("signer.pub");
+    let model = dir.path().join("model");
+    extract_directory(&layout, MODEL_DIR, &model);
+    assert!(model.join("model.safetensors").is_file());
+    let verify = || {
+        Command::new(&tool)
+            .args(["verify", "key", "--signature"])
+            .arg(&signature)
+            .arg("--public_key")
+            .arg(&public)
+            .arg(&model)
+            .output()
+            .unwrap()
+    };
+    let output = verify();
+    assert!(
+        output.status.success(),
+        "model_signing rejected the signature: {}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+
+    std::fs::write(model.join("config.json"), b"{}").unwrap();
+    let output = verify();
+    assert!(
+        !output.status.success(),
+        "a changed file must fail: {}",
+        String::from_utf8_lossy(&output.stdout)
+    );
+}
+
+/// The clearbox predicate is attached to the image only.
+#[test]
+fn model_attest_output_needs_model_signing() {
+    let Some(image) = example_image() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let layout = layout_copy(&image, dir.path());
+    let reference = format!("oci:{}:latest", layout.display());
+    let (key, _) = keys(dir.path());
+    let signature = dir.path().join("model.sig");
+    let out = with_password(&[
+        "model-attest",
+        &reference,
+        "--key",
+        &key,
+        "--output",
+        signature.to_str().unwrap(),
+    ]);
+    assert_exit(&out, 2);
+    assert!(
+        stderr(&out).contains("--output applies to --format model-signing only"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!signature.exists());
+}

@@ -11,7 +11,7 @@ const PASSWORD: (&str, &str) = ("CLEARBOX_PASSWORD", "correct horse");
 
 /// Writes a one-image OCI layout tagged `latest` with an empty layer; signing reads only its
 /// manifest.
-fn tiny_layout(dir: &Path) -> String {
+pub(crate) fn tiny_layout(dir: &Path) -> String {
     use sha2::Digest as _;
     let blob = |data: &[u8]| {
         let digest = hex::encode(sha2::Sha256::digest(data));

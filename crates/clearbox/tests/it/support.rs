@@ -28,6 +28,8 @@ fn clearbox_full(args: &[&str], stdin: Option<&str>, env: &[(&str, &str)]) -> Ou
     command
         .args(args)
         .env("XDG_DATA_HOME", data_home.path())
+        .env("XDG_STATE_HOME", data_home.path())
+        .env_remove("CLEARBOX_AUDIT_STORE")
         .env_remove("RUST_LOG")
         .env_remove("CLEARBOX_DB")
         .env_remove("SOURCE_DATE_EPOCH")

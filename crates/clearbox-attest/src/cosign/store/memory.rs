@@ -42,6 +42,14 @@ impl MemoryStore {
         }
     }
 
+    /// Makes `digest` the subject's digest; its manifest is not stored. For artifacts about an
+    /// image whose manifest the test does not have.
+    #[cfg(test)]
+    pub(crate) fn with_subject_digest(mut self, digest: Digest) -> MemoryStore {
+        self.subject.digest = digest;
+        self
+    }
+
     /// Lists a manifest through the referrers API, as a registry would.
     pub(crate) fn list(&self, descriptor: Descriptor) {
         self.listed.borrow_mut().push(descriptor);

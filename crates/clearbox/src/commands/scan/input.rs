@@ -28,6 +28,8 @@ pub(super) struct Target {
     pub(super) created: Option<String>,
     /// The package URL of what an SBOM describes, when the SBOM names one.
     pub(super) subject: Option<String>,
+    /// For an image: its CycloneDX SBOM, kept in the audit store for rescans.
+    pub(super) sbom: Option<Vec<u8>>,
 }
 
 /// Reads the target as an SBOM file when a file of that name exists, else as an image
@@ -56,11 +58,14 @@ pub(super) fn load_target(args: &ScanArgs, quiet: bool) -> anyhow::Result<Target
             .or(image.config_digest.as_ref())
             .map(ToString::to_string),
     };
+    let subject = clearbox_evidence::sbom_subject(&image, env!("CARGO_PKG_VERSION"));
+    let sbom = clearbox_sbom::to_cyclonedx_json(&subject, &contents.catalog);
     Ok(Target {
         source,
         catalog: contents.catalog,
         created: image.config.created.clone(),
         subject: None,
+        sbom: Some(sbom),
     })
 }
 
@@ -98,6 +103,7 @@ fn load_sbom(path: &Path, name: &str) -> anyhow::Result<Target> {
         source,
         catalog,
         created: None,
+        sbom: None,
         subject,
     })
 }

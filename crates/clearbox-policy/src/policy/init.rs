@@ -1,0 +1,70 @@
+//! The starter policy `clearbox policy init` prints.
+
+use std::fmt::Write as _;
+
+use super::model::{API_VERSION, KIND, MaxSeverity};
+use crate::k8s::RegistryPrefix;
+
+/// What the starter policy requires.
+#[derive(Debug, Clone, Default)]
+pub struct StarterPolicy {
+    /// Trusted registries; at least one.
+    pub registries: Vec<RegistryPrefix>,
+    /// Signer keys as the policy should name them: `pkcs11:` URIs, or PEM paths, which are read
+    /// relative to the policy file's directory unless absolute.
+    pub keys: Vec<String>,
+    /// With a value, a vulnerability attestation must show nothing above this severity.
+    pub max_severity: Option<MaxSeverity>,
+}
+
+/// Quotes `text` as a YAML double-quoted scalar (JSON string syntax is valid YAML).
+fn quote(text: &str) -> String {
+    serde_json::to_string(text).expect("strings always serialize")
+}
+
+impl StarterPolicy {
+    /// The policy as YAML text, with a comment on each rule.
+    #[must_use]
+    pub fn to_yaml(&self) -> String {
+        let mut out = String::new();
+        out.push_str(
+            "# clearbox policy; every field is described in docs/policy.md.\n\
+             # Evaluate it with `clearbox verify IMAGE --policy FILE`.\n",
+        );
+        let _ = writeln!(out, "apiVersion: {API_VERSION}");
+        let _ = writeln!(out, "kind: {KIND}");
+        out.push_str("\n# Images may come only from these registries or repositories.\n");
+        out.push_str("trusted_registries:\n");
+        for registry in &self.registries {
+            let _ = writeln!(out, "  - {}", quote(&registry.to_string()));
+        }
+        out.push_str(
+            "\n# Every image must carry a signature that verifies with one of these keys.\n\
+             # Key files are read relative to this file's directory unless absolute.\n",
+        );
+        out.push_str("signers:\n  require: any\n  keys:\n");
+        for key in &self.keys {
+            let _ = writeln!(out, "    - {}", quote(key));
+        }
+        if let Some(max) = self.max_severity {
+            out.push_str(
+                "\n# A vulnerability scan attestation (clearbox's JSON report in cosign's vuln\n\
+                 # predicate), signed by one of the keys, must show nothing above this severity.\n",
+            );
+            let _ = writeln!(
+                out,
+                "attestations:\n  vulnerability:\n    max_severity: {}",
+                max.name()
+            );
+        }
+        out.push_str(
+            "\n# Set to true to reject images named by the tag `latest`, or not named by digest.\n\
+             deny_latest_tag: false\n\
+             require_digest: false\n\
+             \n\
+             # Waivers: rule, image or resource pattern, expires (YYYY-MM-DD) and reason.\n\
+             exceptions: []\n",
+        );
+        out
+    }
+}

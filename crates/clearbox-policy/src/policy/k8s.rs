@@ -1,0 +1,121 @@
+//! The policy applied to Kubernetes manifests: for every workload (the kinds `check k8s`
+//! reads), each container's image gets `trusted_registries`, `deny_latest_tag` and
+//! `require_digest`, and the object's `metadata.annotations` get `annotations`.
+//!
+//! Signatures and attestations are not read from manifests; those rules are listed as not
+//! evaluated.
+
+use std::collections::BTreeMap;
+
+use clearbox_oci::RegistryReference;
+
+use super::evaluation::{Evaluation, Outcome, Target};
+use super::image::{ImageSubject, evaluate_annotations, evaluate_reference};
+use super::model::{Policy, Rule};
+use crate::k8s::field::Typed;
+use crate::k8s::manifest::{ManifestFile, objects};
+use crate::k8s::workload::{Extracted, PodSpec, extract};
+
+/// Why signature and attestation rules are not evaluated on manifests.
+const NOT_FROM_MANIFESTS: &str = "manifests carry no signatures or attestations; evaluate the \
+                                  images with `clearbox verify --policy`";
+
+/// Evaluates `policy` on every workload of `files`, with exceptions compared to `today`.
+#[must_use]
+pub fn evaluate_manifests(
+    policy: &Policy,
+    files: &[ManifestFile],
+    today: chrono::NaiveDate,
+) -> Evaluation {
+    let mut evaluation = Evaluation::new(policy, today);
+    for rule in [Rule::Signers, Rule::SlsaProvenance, Rule::Vulnerability] {
+        evaluation.skip(policy, rule, NOT_FROM_MANIFESTS);
+    }
+    for file in files {
+        for object in objects(file) {
+            let Extracted::Workload(workload) = extract(object, &file.path) else {
+                continue;
+            };
+            let resource = workload.resource.display_name();
+            let resource_target = Target {
+                resource: Some(resource.clone()),
+                ..Target::default()
+            };
+            let annotations = string_map(&workload.object.at(&["metadata", "annotations"]));
+            evaluate_annotations(
+                policy,
+                &resource_target,
+                annotations.as_ref().map_err(String::as_str),
+                &mut evaluation,
+            );
+            let pod = PodSpec::new(&workload);
+            for container in &pod.containers {
+                evaluate_container_image(
+                    policy,
+                    &resource,
+                    &container.name,
+                    container.image,
+                    &mut evaluation,
+                );
+            }
+        }
+    }
+    evaluation
+}
+
+fn evaluate_container_image(
+    policy: &Policy,
+    resource: &str,
+    container: &str,
+    image: Option<&str>,
+    evaluation: &mut Evaluation,
+) {
+    let resource = format!("{resource} container {container}");
+    let parsed = image.map(|text| (text, text.parse::<RegistryReference>()));
+    match parsed {
+        Some((_, Ok(reference))) => {
+            let subject = ImageSubject::from_registry(reference, Some(resource));
+            evaluate_reference(policy, &subject, evaluation);
+        }
+        Some((text, Err(error))) => {
+            let target = Target {
+                image: Some(text.to_owned()),
+                resource: Some(resource),
+                ..Target::default()
+            };
+            for rule in [
+                Rule::TrustedRegistries,
+                Rule::DenyLatestTag,
+                Rule::RequireDigest,
+            ] {
+                if policy.sets(rule) {
+                    evaluation.record(
+                        policy,
+                        rule,
+                        &target,
+                        Outcome::Failed,
+                        format!("the image is no valid reference: {error}"),
+                    );
+                }
+            }
+        }
+        None => {}
+    }
+}
+
+/// The string values of a mapping field, or why it is not one.
+fn string_map(field: &crate::k8s::field::Field<'_>) -> Result<BTreeMap<String, String>, String> {
+    match field.entries() {
+        Typed::Absent => Ok(BTreeMap::new()),
+        Typed::Invalid => Err(format!("`{}` is not a mapping", field.path())),
+        Typed::Value(entries) => Ok(entries
+            .into_iter()
+            .filter_map(|(key, value)| {
+                value
+                    .as_str()
+                    .value()
+                    .map(|text| (key.to_owned(), text.to_owned()))
+            })
+            .collect()),
+    }
+}

@@ -724,6 +724,13 @@ mod tests {
             "{error}"
         );
         assert!(!error.contains("secret"), "{error}");
+        let error = Store::open("postgres://audit@127.0.0.1:1/audit")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.starts_with("audit store `postgres://audit@127.0.0.1:1/audit`: "),
+            "{error}"
+        );
         let error = Store::open("mysql://x").unwrap_err().to_string();
         assert!(error.contains("unknown scheme `mysql`"), "{error}");
         let foreign = dir.path().join("other.db");

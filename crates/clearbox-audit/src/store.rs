@@ -177,15 +177,14 @@ impl Store {
     fn open_postgres(url: &str) -> Result<Store, AuditError> {
         // The URL without a password, for messages.
         let location = match url.split_once('@') {
-            Some((credentials, rest)) if credentials.contains(':') => {
+            Some((credentials, rest)) => {
                 let scheme_end = credentials.find("://").map_or(0, |i| i + 3);
-                let user = credentials[scheme_end..]
-                    .split(':')
-                    .next()
-                    .unwrap_or_default();
-                format!("{}{user}:***@{rest}", &credentials[..scheme_end])
+                match credentials[scheme_end..].split_once(':') {
+                    Some((user, _)) => format!("{}{user}:***@{rest}", &credentials[..scheme_end]),
+                    None => url.to_owned(),
+                }
             }
-            _ => url.to_owned(),
+            None => url.to_owned(),
         };
         let failed = |source: postgres::Error| AuditError::Database {
             location: location.clone(),

@@ -206,18 +206,11 @@ impl RegistryReference {
             _ if name.contains('/') => (DEFAULT_REGISTRY.to_owned(), name.to_owned()),
             _ => (DEFAULT_REGISTRY.to_owned(), format!("library/{name}")),
         };
-        let repository_valid = !repository.is_empty()
-            && repository.split('/').all(|part| {
-                !part.is_empty()
-                    && part.bytes().all(|b| {
-                        b.is_ascii_lowercase()
-                            || b.is_ascii_digit()
-                            || matches!(b, b'.' | b'_' | b'-')
-                    })
-            });
-        if !repository_valid {
+        if repository.is_empty() || !repository.split('/').all(valid_path_component) {
             return Err(format!(
-                "`{repository}` is not a valid repository name (lowercase letters, digits, `.`, `_`, `-`, separated by `/`)"
+                "`{repository}` is not a valid repository name: each `/`-separated part is \
+                 lowercase letters and digits joined by single `.` or `_`, `__`, or dashes, so \
+                 `.` and `..` parts are not allowed"
             ));
         }
         let tag = if tag.is_none() && digest.is_none() {
@@ -232,6 +225,36 @@ impl RegistryReference {
             digest,
         })
     }
+}
+
+/// Whether `part` is a path component as the OCI distribution specification defines it:
+/// `[a-z0-9]+` runs joined by `.`, `_`, `__` or one or more `-`. Relative parts (`.`, `..`)
+/// fail, so a name cannot climb out of a repository prefix that a policy trusts.
+fn valid_path_component(part: &str) -> bool {
+    let bytes = part.as_bytes();
+    let alphanumeric = |b: u8| b.is_ascii_lowercase() || b.is_ascii_digit();
+    if !bytes.first().is_some_and(|&b| alphanumeric(b))
+        || !bytes.last().is_some_and(|&b| alphanumeric(b))
+    {
+        return false;
+    }
+    let mut index = 0;
+    while index < bytes.len() {
+        if alphanumeric(bytes[index]) {
+            index += 1;
+            continue;
+        }
+        let start = index;
+        while index < bytes.len() && !alphanumeric(bytes[index]) {
+            index += 1;
+        }
+        let separator = &part[start..index];
+        let valid = matches!(separator, "." | "_" | "__") || separator.bytes().all(|b| b == b'-');
+        if !valid {
+            return false;
+        }
+    }
+    true
 }
 
 impl fmt::Display for RegistryReference {
@@ -359,11 +382,30 @@ mod tests {
             "Nginx",
             "docker-daemon:x",
             "a/b:",
+            "registry.example/acme/../evil/app:v1",
+            "registry.example/acme/./app",
+            "registry.example/acme/.hidden",
+            "registry.example/a..b",
+            "registry.example/a-/b",
+            "registry.example/_a",
+            "registry.example/a___b",
         ] {
             assert!(
                 bad.parse::<ImageReference>().is_err(),
                 "{bad} should be rejected"
             );
+        }
+    }
+
+    #[test]
+    fn path_components_follow_the_distribution_grammar() {
+        for good in ["a", "a.b", "a_b", "a__b", "a-b", "a---b", "ab12.c-d_e__f"] {
+            assert!(valid_path_component(good), "{good}");
+        }
+        for bad in [
+            "", ".", "..", "-a", "a-", ".a", "a.", "a..b", "a._b", "a___b", "A",
+        ] {
+            assert!(!valid_path_component(bad), "{bad}");
         }
     }
 }

@@ -104,8 +104,17 @@ impl PostgresServer {
             .spawn()
             .expect("start postgres");
         let server = PostgresServer { child, port, dir };
+        // The port accepts connections before the server accepts sessions ("the database system
+        // is starting up"), so wait for `pg_isready` too.
         let deadline = Instant::now() + Duration::from_secs(30);
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        let ready = || {
+            TcpStream::connect(("127.0.0.1", port)).is_ok()
+                && Command::new(bin.join("pg_isready"))
+                    .args(["-q", "-h", "127.0.0.1", "-p", &port.to_string()])
+                    .status()
+                    .is_ok_and(|status| status.success())
+        };
+        while !ready() {
             assert!(
                 Instant::now() < deadline,
                 "PostgreSQL did not start within 30 seconds: {}",

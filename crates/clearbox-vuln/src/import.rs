@@ -21,7 +21,8 @@
 //! Record rules: a withdrawn record is not stored and removes a stored record with the same id
 //! and an equal or older `modified`. A record whose id is stored already replaces it when its
 //! `modified` is equal or newer and its content differs; identical content counts as
-//! unchanged, an older `modified` as older. A record whose `modified` is more than a day
+//! unchanged, an older `modified` as older. Replacing a record of the same `modified` is
+//! reported as a warning, since then the order of the sources decides. A record whose `modified` is more than a day
 //! after the import is rejected, since it would keep out every later correction.
 
 use std::fmt;
@@ -445,6 +446,21 @@ fn import_document(
     match store::upsert(tx, feed_id, &record, &modified, &raw)? {
         Outcome::Inserted => report.inserted += 1,
         Outcome::Replaced => report.replaced += 1,
+        Outcome::ReplacedSameTime => {
+            report.replaced += 1;
+            let field = FieldProblem {
+                field: "modified".to_owned(),
+                message: format!(
+                    "replaced a stored record with the same id and `modified` ({}) but other \
+                     content; with two such sources the one imported last wins, so give the \
+                     corrected record a later `modified`",
+                    record.modified
+                ),
+            };
+            let warning = problem(Some(&record.id), field);
+            warn!(problem = %warning, "advisory record replaced at the same time");
+            report.warnings.push(warning);
+        }
         Outcome::Unchanged => report.unchanged += 1,
         Outcome::Older => report.older += 1,
     }
@@ -535,7 +551,7 @@ fn import_csaf(
     let raw = serde_json::to_string(&record).map_err(VulnError::Encode)?;
     match store::upsert(tx, feed_id, &record, &checked.modified, &raw)? {
         Outcome::Inserted => report.inserted += 1,
-        Outcome::Replaced => report.replaced += 1,
+        Outcome::Replaced | Outcome::ReplacedSameTime => report.replaced += 1,
         Outcome::Unchanged => report.unchanged += 1,
         Outcome::Older => report.older += 1,
     }
@@ -579,7 +595,7 @@ fn import_secdb(
         let raw = serde_json::to_string(&record).map_err(VulnError::Encode)?;
         match store::upsert(tx, feed_id, &record, &modified, &raw)? {
             Outcome::Inserted => report.inserted += 1,
-            Outcome::Replaced => report.replaced += 1,
+            Outcome::Replaced | Outcome::ReplacedSameTime => report.replaced += 1,
             Outcome::Unchanged => report.unchanged += 1,
             Outcome::Older => report.older += 1,
         }

@@ -105,8 +105,11 @@ pub fn index_name(ecosystem: &str, name: &str) -> String {
 pub(crate) enum Outcome {
     /// A new id.
     Inserted,
-    /// The id existed with an older or equal `modified` and different content.
+    /// The id existed with an older `modified` and different content.
     Replaced,
+    /// The id existed with the same `modified` and different content: the later import wins,
+    /// so the outcome depends on the order of the sources.
+    ReplacedSameTime,
     /// The id existed with the same content.
     Unchanged,
     /// The id existed with a newer `modified`; the stored record stays.
@@ -617,13 +620,14 @@ pub(crate) fn upsert(
             return Ok(Outcome::Older);
         }
         Some((_, stored_raw)) if stored_raw == raw => return Ok(Outcome::Unchanged),
+        Some((stored_modified, _)) if stored_modified == modified => Outcome::ReplacedSameTime,
         Some(_) => Outcome::Replaced,
     };
     let published = record
         .published
         .as_deref()
         .and_then(crate::osv::normalize_time);
-    if outcome == Outcome::Replaced {
+    if matches!(outcome, Outcome::Replaced | Outcome::ReplacedSameTime) {
         tx.prepare_cached("DELETE FROM affected WHERE advisory_id = ?1")?
             .execute([&record.id])?;
     }

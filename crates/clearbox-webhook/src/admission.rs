@@ -2,7 +2,8 @@
 //!
 //! Checks, in order; the request is allowed only when every image passes every rule:
 //! 1. the object: a `DELETE`, or a kind without a pod template, is allowed, since it runs no
-//!    image. An object that cannot be read, or a container without an image, is denied;
+//!    image. A missing object, one whose `kind` differs from the request's, one that cannot be
+//!    read, a container without an image, and more than 256 images are denied;
 //! 2. `annotations`, on the object's `metadata.annotations`, as `check k8s --policy` does;
 //! 3. per image, `trusted_registries`, `deny_latest_tag` and `require_digest` on the reference
 //!    alone. An image that fails one is denied without contacting its registry;
@@ -98,20 +99,39 @@ impl Decision {
     }
 }
 
+/// Most container images one request may name. A Pod has at most a few dozen; a bound keeps
+/// one request from holding the audit store and the registry for long.
+const MAX_IMAGES: usize = 256;
+
 /// Decides `request`.
 pub(crate) async fn decide(admission: &Admission, request: &AdmissionRequest) -> Decision {
     // 1. The object and its images.
-    let Some(object) = request
-        .object
-        .as_ref()
-        .filter(|_| request.operation != "DELETE")
-    else {
+    if request.operation == "DELETE" {
+        return Decision::without_images(true, None, "a DELETE request runs no image".to_owned());
+    }
+    let Some(object) = request.object.as_ref() else {
         return Decision::without_images(
-            true,
+            false,
             None,
-            format!("a {} request carries no object to check", request.operation),
+            format!(
+                "a {} request carries no object, so its images are unknown",
+                request.operation
+            ),
         );
     };
+    // The API server keeps the two equal; a request where they differ is not one it sent.
+    let object_kind = object.get("kind").and_then(serde_json::Value::as_str);
+    if object_kind != Some(request.kind.as_str()) {
+        return Decision::without_images(
+            false,
+            None,
+            format!(
+                "the request is for a {} but its object's kind is {}",
+                request.kind,
+                object_kind.map_or("missing".to_owned(), |k| format!("`{k}`"))
+            ),
+        );
+    }
     let workload = match read_workload(request, object) {
         Ok(workload) => workload,
         Err(reason) => {
@@ -156,6 +176,14 @@ pub(crate) async fn decide(admission: &Admission, request: &AdmissionRequest) ->
     );
 
     // 3. and 4. The images.
+    if workload.images.len() > MAX_IMAGES {
+        let note = format!(
+            "`{}` names {} images, more than the {MAX_IMAGES} a request may hold",
+            workload.workload,
+            workload.images.len()
+        );
+        return Decision::without_images(false, Some(workload.workload), note);
+    }
     let images = decide_images(admission, &workload).await;
     compose(policy, &workload, &object_evaluation, images)
 }

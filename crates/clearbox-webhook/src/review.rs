@@ -35,6 +35,33 @@ pub enum ReviewError {
     /// `request.uid` is empty.
     #[error("the AdmissionReview request has an empty `uid`")]
     EmptyUid,
+    /// The object nests deeper than any Kubernetes object does.
+    #[error(
+        "the object nests more than {MAX_DEPTH} levels of arrays and objects; no Kubernetes \
+         object is that deep"
+    )]
+    TooDeep,
+}
+
+/// Deepest nesting of arrays and objects accepted in `request.object`. Pod specs reach about
+/// 12 levels; the workload walk recurses once per level, so a bound keeps its stack small.
+pub const MAX_DEPTH: usize = 32;
+
+/// Returns whether `value` nests deeper than `limit`, without recursing.
+fn deeper_than(value: &Value, limit: usize) -> bool {
+    let mut pending = vec![(value, 1usize)];
+    while let Some((value, depth)) = pending.pop() {
+        let children: Box<dyn Iterator<Item = &Value>> = match value {
+            Value::Array(items) => Box::new(items.iter()),
+            Value::Object(fields) => Box::new(fields.values()),
+            _ => continue,
+        };
+        if depth > limit {
+            return true;
+        }
+        pending.extend(children.map(|child| (child, depth + 1)));
+    }
+    false
 }
 
 #[derive(Deserialize)]
@@ -95,6 +122,13 @@ pub fn parse_review(body: &[u8]) -> Result<AdmissionRequest, ReviewError> {
     if request.uid.is_empty() {
         return Err(ReviewError::EmptyUid);
     }
+    if request
+        .object
+        .as_ref()
+        .is_some_and(|object| deeper_than(object, MAX_DEPTH))
+    {
+        return Err(ReviewError::TooDeep);
+    }
     Ok(AdmissionRequest {
         uid: request.uid,
         kind: request.kind.kind,
@@ -147,6 +181,27 @@ mod tests {
         assert_eq!(request.namespace.as_deref(), Some("prod"));
         assert_eq!(request.name, None);
         assert_eq!(request.object, Some(json!({"kind": "Pod"})));
+    }
+
+    #[test]
+    fn rejects_objects_nested_too_deep() {
+        let mut nested = json!("nginx");
+        for _ in 0..50 {
+            nested = json!([nested]);
+        }
+        let body = review(&json!({
+            "uid": "1", "kind": {"kind": "Pod"}, "operation": "CREATE",
+            "object": {"kind": "Pod", "spec": {"containers": [{"name": "c", "image": nested}]}},
+        }));
+        assert!(matches!(parse_review(&body), Err(ReviewError::TooDeep)));
+        // A real Pod's depth is accepted.
+        let body = review(&json!({
+            "uid": "1", "kind": {"kind": "Pod"}, "operation": "CREATE",
+            "object": {"kind": "Pod", "spec": {"affinity": {"nodeAffinity": {
+                "requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": [
+                    {"matchExpressions": [{"key": "a", "operator": "In", "values": ["b"]}]}]}}}}},
+        }));
+        assert!(parse_review(&body).is_ok());
     }
 
     #[test]

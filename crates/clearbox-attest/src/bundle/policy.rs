@@ -54,7 +54,11 @@ impl ValueMatcher {
     /// cosign's `--certificate-identity-regexp` finds the expression anywhere in the value, so
     /// `github.com/org/` there also accepts `https://evil.example/github.com/org/`. Anchoring
     /// rejects that; an expression written for cosign may need a leading or trailing `.*`.
+    ///
+    /// The expression is compiled on its own first, so that one with an unbalanced `)` cannot
+    /// close the anchoring group and match anything (`x)|(.*`).
     pub fn pattern(expression: &str) -> Result<Self, regex::Error> {
+        Regex::new(expression)?;
         Regex::new(&format!("^(?:{expression})$")).map(ValueMatcher::Pattern)
     }
 
@@ -157,5 +161,19 @@ impl Artifact<'_> {
             Artifact::Bytes(bytes) => Some(bytes),
             Artifact::Sha256(_) => None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn patterns_match_whole_values_and_cannot_escape_the_anchors() {
+        let pattern = ValueMatcher::pattern("https://github.com/acme/.*").unwrap();
+        assert!(pattern.is_match("https://github.com/acme/app"));
+        assert!(!pattern.is_match("https://evil.example/https://github.com/acme/app"));
+        assert!(ValueMatcher::pattern("x)|(.*").is_err());
+        assert!(ValueMatcher::pattern("(a").is_err());
     }
 }

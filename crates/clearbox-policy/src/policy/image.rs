@@ -16,6 +16,9 @@ pub struct ImageSubject {
     pub registry: Option<RegistryReference>,
     /// The tag of a local layout or archive, or `@DIGEST` for a layout entry named by digest.
     pub local_tag: Option<String>,
+    /// An OCI layout or archive named without a tag or digest, which reads the image tagged
+    /// `latest` or the only image there is.
+    pub untagged_layout: bool,
     /// The target results name.
     pub target: Target,
 }
@@ -30,6 +33,7 @@ impl ImageSubject {
                 ImageSubject {
                     registry: None,
                     local_tag: tag.clone(),
+                    untagged_layout: tag.is_none(),
                     target: Target {
                         image: Some(reference.to_string()),
                         ..Target::default()
@@ -39,6 +43,7 @@ impl ImageSubject {
             ImageReference::DockerArchive { .. } | ImageReference::RootFs { .. } => ImageSubject {
                 registry: None,
                 local_tag: None,
+                untagged_layout: false,
                 target: Target {
                     image: Some(reference.to_string()),
                     ..Target::default()
@@ -58,6 +63,7 @@ impl ImageSubject {
         ImageSubject {
             registry: Some(registry),
             local_tag: None,
+            untagged_layout: false,
             target,
         }
     }
@@ -85,6 +91,12 @@ pub fn evaluate_reference(policy: &Policy, image: &ImageSubject, evaluation: &mu
                     .to_owned(),
             ),
             Some(tag) => (Outcome::Passed, format!("the tag is `{tag}`")),
+            None if image.untagged_layout => (
+                Outcome::Failed,
+                "the layout is named without a tag, so the image tagged `latest` (or its only \
+                 image) is read; name a release tag or @DIGEST"
+                    .to_owned(),
+            ),
             None => (
                 Outcome::Passed,
                 "the image is named without a tag".to_owned(),

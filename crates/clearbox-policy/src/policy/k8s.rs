@@ -49,6 +49,31 @@ pub fn evaluate_manifests(
                 &mut evaluation,
             );
             let pod = PodSpec::new(&workload);
+            // A container list that cannot be read hides images from every reference rule.
+            for problem in &pod.problems {
+                let target = Target {
+                    resource: Some(format!("{resource} field {}", problem.field)),
+                    ..Target::default()
+                };
+                for rule in [
+                    Rule::TrustedRegistries,
+                    Rule::DenyLatestTag,
+                    Rule::RequireDigest,
+                ] {
+                    if policy.sets(rule) {
+                        evaluation.record(
+                            policy,
+                            rule,
+                            &target,
+                            Outcome::CouldNotCheck,
+                            format!(
+                                "`{}` cannot be read, so its images are unknown",
+                                problem.field
+                            ),
+                        );
+                    }
+                }
+            }
             for container in &pod.containers {
                 evaluate_container_image(
                     policy,
@@ -99,7 +124,27 @@ fn evaluate_container_image(
                 }
             }
         }
-        None => {}
+        None => {
+            let target = Target {
+                resource: Some(resource),
+                ..Target::default()
+            };
+            for rule in [
+                Rule::TrustedRegistries,
+                Rule::DenyLatestTag,
+                Rule::RequireDigest,
+            ] {
+                if policy.sets(rule) {
+                    evaluation.record(
+                        policy,
+                        rule,
+                        &target,
+                        Outcome::CouldNotCheck,
+                        "the container names no image".to_owned(),
+                    );
+                }
+            }
+        }
     }
 }
 

@@ -308,6 +308,14 @@ impl Checker {
             } else {
                 self.base.join(&written).to_string_lossy().into_owned()
             };
+            if keys.iter().any(|k: &KeySigner| k.location == location) {
+                // With `require: all`, a repeated key would count one signature twice.
+                self.problem(
+                    line(&key),
+                    format!("`signers.keys` lists `{written}` twice; list each key once"),
+                );
+                continue;
+            }
             keys.push(KeySigner { written, location });
         }
         keys
@@ -330,7 +338,8 @@ impl Checker {
         let identity = match (raw.identity, raw.identity_regexp) {
             (Some(text), None) if !text.trim().is_empty() => IdentityMatch::Exact(text),
             (None, Some(text)) if !text.trim().is_empty() => {
-                match Regex::new(&format!("^(?:{text})$")) {
+                // Compiled alone first, so that an unbalanced `)` cannot escape the anchors.
+                match Regex::new(&text).and_then(|_| Regex::new(&format!("^(?:{text})$"))) {
                     Ok(regex) => IdentityMatch::Regexp(regex),
                     Err(e) => {
                         self.problem(
@@ -603,6 +612,18 @@ mod tests {
             }
             other => panic!("expected problems for {text:?}, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn repeated_signer_key_is_a_problem() {
+        let text = format!("{BASE}signers:\n  require: all\n  keys: [a.pub, a.pub]\n");
+        let found = problems(&text);
+        assert!(
+            found
+                .iter()
+                .any(|p| p.contains("`signers.keys` lists `a.pub` twice; list each key once")),
+            "{found:?}"
+        );
     }
 
     fn syntax(text: &str) -> String {

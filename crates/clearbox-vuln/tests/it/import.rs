@@ -249,3 +249,39 @@ fn record_dated_ahead_is_rejected() {
     fs::write(&skewed, record(&soon, "first")).unwrap();
     assert_eq!(db.import(&skewed).unwrap().inserted, 1);
 }
+
+/// Two records with one id and one `modified` but different content: the later import wins,
+/// and the import says so.
+#[test]
+fn same_time_replacement_is_warned_about() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut db = Database::open(&dir.path().join("advisories.db")).unwrap();
+    let write = |name: &str, summary: &str| {
+        let path = dir.path().join(name);
+        fs::write(
+            &path,
+            format!(
+                r#"{{"id": "TEST-2024-2", "modified": "2024-05-01T00:00:00Z", "summary": "{summary}",
+                    "affected": [{{"package": {{"ecosystem": "PyPI", "name": "x"}}}}]}}"#
+            ),
+        )
+        .unwrap();
+        path
+    };
+    let first = write("a.json", "first");
+    let second = write("b.json", "second");
+    assert!(db.import(&first).unwrap().warnings.is_empty());
+    let report = db.import(&second).unwrap();
+    assert_eq!(report.replaced, 1);
+    assert_eq!(report.warnings.len(), 1, "{report:?}");
+    assert!(
+        report.warnings[0]
+            .message
+            .starts_with("replaced a stored record with the same id and `modified`"),
+        "{}",
+        report.warnings[0].message
+    );
+    // Importing the same content again is no replacement and no warning.
+    let again = db.import(&second).unwrap();
+    assert_eq!((again.unchanged, again.warnings.len()), (1, 0));
+}

@@ -160,6 +160,19 @@ pub(crate) fn run(command: &AuditCommand, store: Option<&str>) -> anyhow::Result
         })?;
         Ok(Store::open(&url)?)
     };
+    // Reading commands must not create the store a mistyped path names.
+    let open_existing = || -> anyhow::Result<Store> {
+        if let Some(url) = store_url(store) {
+            let path = url.strip_prefix("sqlite://").unwrap_or(&url);
+            if !url.starts_with("postgres") && !std::path::Path::new(path).exists() {
+                anyhow::bail!(
+                    "there is no audit store at `{path}`; check the path, or the default \
+                     $XDG_STATE_HOME/clearbox/audit.db when --audit-store is not given"
+                );
+            }
+        }
+        open()
+    };
     match command {
         AuditCommand::Verify { segment, key, json } => {
             let key = key.as_deref().map(public_key).transpose()?;
@@ -167,7 +180,7 @@ pub(crate) fn run(command: &AuditCommand, store: Option<&str>) -> anyhow::Result
                 verify_segment(path, key.as_ref())
                     .with_context(|| format!("failed to verify `{}`", path.display()))?
             } else {
-                let mut store = open()?;
+                let mut store = open_existing()?;
                 store
                     .verify(key.as_ref())
                     .with_context(|| format!("failed to verify `{}`", store.location()))?
@@ -189,7 +202,7 @@ pub(crate) fn run(command: &AuditCommand, store: Option<&str>) -> anyhow::Result
             Ok(Outcome::Success)
         }
         AuditCommand::Query { advisory, image } => {
-            let mut store = open()?;
+            let mut store = open_existing()?;
             let value = match (advisory, image) {
                 (Some(advisory), _) => query_advisory(&mut store, advisory)?,
                 (None, Some(digest)) => serde_json::json!({
@@ -207,7 +220,7 @@ pub(crate) fn run(command: &AuditCommand, store: Option<&str>) -> anyhow::Result
             Ok(Outcome::Success)
         }
         AuditCommand::Export { from, to, output } => {
-            let mut store = open()?;
+            let mut store = open_existing()?;
             let mut bytes = Vec::new();
             let count = store
                 .export(*from, *to, &mut bytes)

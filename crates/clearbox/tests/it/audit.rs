@@ -311,6 +311,17 @@ fn audit_store_refuses_unsafe_requests() {
         assert!(stderr(&out).contains("names no file"), "{}", stderr(&out));
     }
 
+    // A mistyped store is reported, not created.
+    let typo = dir.path().join("typo.db");
+    let out = run(&typo, &["audit", "verify"]);
+    assert_exit(&out, 2);
+    assert!(
+        stderr(&out).contains("there is no audit store at"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!typo.exists());
+
     let store = dir.path().join("audit.db");
     assert_exit(&run(&store, &sign), 0);
     let out = run(&store, &["audit", "verify", "--key", &public]);

@@ -749,3 +749,46 @@ fn evidence_provenance_policy_needs_key() {
     );
     assert!(!package.exists());
 }
+
+/// A workload whose containers cannot be read, or a container without an image, is not a pass:
+/// the images the reference rules would check are unknown.
+#[test]
+fn check_k8s_policy_unreadable_containers_could_not_check() {
+    let dir = tempfile::tempdir().unwrap();
+    let policy = write(
+        dir.path(),
+        "policy.yaml",
+        "apiVersion: clearbox.dev/v1\nkind: Policy\ntrusted_registries: [ghcr.io/acme]\n",
+    );
+    for (name, containers) in [
+        (
+            "mapping.yaml",
+            "containers: {name: c, image: evil.example/x}",
+        ),
+        ("noimage.yaml", "containers:\n      - name: c"),
+    ] {
+        let manifests = dir.path().join(name.trim_end_matches(".yaml"));
+        std::fs::create_dir(&manifests).unwrap();
+        write(
+            &manifests,
+            name,
+            &format!(
+                "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  \
+                 template:\n    spec:\n      {containers}\n"
+            ),
+        );
+        let out = clearbox(&[
+            "check",
+            "k8s",
+            manifests.to_str().unwrap(),
+            "--policy",
+            policy.to_str().unwrap(),
+        ]);
+        assert_exit(&out, 1);
+        assert!(
+            stderr(&out).contains("could-not-check"),
+            "{name}: {}",
+            stderr(&out)
+        );
+    }
+}

@@ -67,6 +67,19 @@ pub enum SignatureError {
         /// The parser's message.
         message: String,
     },
+    /// The file uses a YAML feature whose meaning parsers disagree on.
+    #[error(
+        "`{}` line {line} has a `<<` merge key, which signed manifests do not accept: YAML \
+         parsers disagree on whether a merged value or a field written beside it wins, so \
+         what was signed may not be what the API server applies; write the fields out",
+        path.display()
+    )]
+    MergeKey {
+        /// The file.
+        path: PathBuf,
+        /// The line of the merge key.
+        line: usize,
+    },
     /// The file has no Kubernetes object.
     #[error("`{}` has no Kubernetes object (a mapping with `kind`)", path.display())]
     NoObjects {
@@ -248,17 +261,16 @@ fn push_objects<'a>(
     objects: &mut Vec<Result<Object<'a>, ResourceRef>>,
 ) {
     let resource = resource_ref(path, node, value);
-    let Some(kind) = value.get("kind").and_then(Value::as_str) else {
+    if value.get("kind").and_then(Value::as_str).is_none() {
         objects.push(Err(resource));
         return;
-    };
-    // `List`, `PodList` and the like: each item is an object of its own when applied.
-    if kind.ends_with("List")
-        && let (Some(Value::Array(items)), Some(yaml::Value::Sequence(item_nodes))) = (
-            value.get("items"),
-            node.get("items").map(|items| &items.value),
-        )
-        && items.len() == item_nodes.len()
+    }
+    // `List`, `PodList` and the like: each item is an object of its own when applied. kubectl
+    // takes any object with an `items` sequence for a list, whatever its kind, so do the same.
+    if let (Some(Value::Array(items)), Some(yaml::Value::Sequence(item_nodes))) = (
+        value.get("items"),
+        node.get("items").map(|items| &items.value),
+    ) && items.len() == item_nodes.len()
     {
         for (item_node, item) in item_nodes.iter().zip(items) {
             push_objects(path, item_node, item, objects);
@@ -299,6 +311,29 @@ fn parse(path: &Path, text: &str) -> Result<(Vec<Node>, Vec<Value>), SignatureEr
     Ok((nodes, values))
 }
 
+/// Refuses a `<<` merge key anywhere in `text` (a block or flow mapping key). The scan is
+/// textual, so a block scalar line that starts with `<<:` is refused too, which errs on the
+/// safe side.
+fn reject_merge_keys(path: &Path, text: &str) -> Result<(), SignatureError> {
+    for (index, line) in text.lines().enumerate() {
+        let mut rest = line;
+        while let Some(at) = rest.find("<<") {
+            let before = rest[..at].chars().next_back();
+            let after = rest[at + 2..].trim_start();
+            let key_start =
+                before.is_none_or(|c| c.is_whitespace() || matches!(c, '{' | ',' | '-' | '?'));
+            if key_start && after.starts_with(':') {
+                return Err(SignatureError::MergeKey {
+                    path: path.to_owned(),
+                    line: index + 1,
+                });
+            }
+            rest = &rest[at + 2..];
+        }
+    }
+    Ok(())
+}
+
 /// Signs every object of the manifest `text` read from `path`, and returns the new text.
 ///
 /// Every document must be a Kubernetes object. The result is verified with the key's public half
@@ -309,6 +344,7 @@ pub fn sign_manifest(
     key: &SigningKey,
     claims: &BTreeMap<String, String>,
 ) -> Result<SignedManifest, SignatureError> {
+    reject_merge_keys(path, text)?;
     let (nodes, values) = parse(path, text)?;
     let objects = read_objects(path, &nodes, &values)?;
     if objects.is_empty() {
@@ -434,6 +470,7 @@ pub fn verify_manifest(
     text: &str,
     key: &PublicKey,
 ) -> Result<Vec<ObjectVerdict>, SignatureError> {
+    reject_merge_keys(path, text)?;
     let (nodes, values) = parse(path, text)?;
     let objects = read_objects(path, &nodes, &values)?;
     if objects.is_empty() {
@@ -588,6 +625,52 @@ items:
             };
             assert_eq!(claims["approver"], "alice");
         }
+    }
+
+    #[test]
+    fn merge_keys_are_refused_when_signing_and_verifying() {
+        let key = SigningKey::generate();
+        let signed = sign_manifest(Path::new("m.yaml"), DEPLOYMENT, &key, &claims()).unwrap();
+        // A merge written after the field: one YAML parser keeps the field, another the merge.
+        let edited = signed.text.replace(
+            "        image: nginx:1.27\n",
+            "        image: nginx:1.27\n        <<: {image: \"evil.example/miner:latest\"}\n",
+        );
+        let error = verify_manifest(Path::new("m.yaml"), &edited, &key.public_key())
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("has a `<<` merge key"), "{error}");
+        for text in ["a: {<<: *b}", "- <<: *b", "x:\n  <<   : *b"] {
+            assert!(
+                reject_merge_keys(Path::new("m.yaml"), text).is_err(),
+                "{text}"
+            );
+        }
+        for text in ["run: cat <<EOF", "a: \"<<\"", "s: x<<: y"] {
+            assert!(
+                reject_merge_keys(Path::new("m.yaml"), text).is_ok(),
+                "{text}"
+            );
+        }
+        let error = sign_manifest(
+            Path::new("m.yaml"),
+            "kind: A\n<<: {b: 1}\n",
+            &key,
+            &claims(),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(error.contains("line 2"), "{error}");
+    }
+
+    #[test]
+    fn any_object_with_items_is_a_list() {
+        let key = SigningKey::generate();
+        let text = "kind: ConfigMap\nmetadata: {name: a}\nitems:\n- kind: Secret\n  metadata: {name: evil}\n";
+        let signed = sign_manifest(Path::new("m.yaml"), text, &key, &claims()).unwrap();
+        assert_eq!(signed.objects.len(), 1);
+        assert_eq!(signed.objects[0].kind, "Secret");
+        assert_eq!(signed.objects[0].name, "evil");
     }
 
     #[test]

@@ -14,6 +14,9 @@ cd "$repo"
 printf '==> %s\n' "building the example image" >&2
 ./scripts/build-example-image.sh >/dev/null
 
+# Data the tests keep for a whole test process; nextest never removes it, so empty it here.
+rm -rf target/test-tmp
+
 printf '==> %s\n' "running the tests" >&2
 if cargo nextest --version >/dev/null 2>&1; then
   cargo nextest run --workspace --no-fail-fast "$@"

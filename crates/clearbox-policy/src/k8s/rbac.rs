@@ -504,6 +504,28 @@ fn check_binding(root: &Field<'_>, recorder: &mut Recorder<'_>) {
                 recorder.fail(&DEFAULT_SERVICE_ACCOUNT, &name, None, message);
                 default_bound = true;
             }
+            // The same accounts named as the user and groups the API server authenticates them
+            // as: `system:serviceaccount:NS:default`, and every account of a namespace or of
+            // the cluster.
+            (Some("User"), Some(user))
+                if user.starts_with("system:serviceaccount:") && user.ends_with(":default") =>
+            {
+                let message = "binds a `default` service account by its user name, whose \
+                               permissions every pod that names no service account gets; \
+                               create a service account for the workload and bind that";
+                recorder.fail(&DEFAULT_SERVICE_ACCOUNT, &name, None, message);
+                default_bound = true;
+            }
+            (Some("Group"), Some(group))
+                if group == "system:serviceaccounts"
+                    || group.starts_with("system:serviceaccounts:") =>
+            {
+                let message = "binds a group that holds every service account of a namespace \
+                               or of the cluster, the `default` ones included; bind the \
+                               workload's own service account instead";
+                recorder.fail(&DEFAULT_SERVICE_ACCOUNT, &name, None, message);
+                default_bound = true;
+            }
             (Some("Group"), Some("system:masters")) if !builtin => {
                 let message = "names the system:masters group, whose members bypass RBAC; bind \
                                a group of your own";
@@ -794,6 +816,24 @@ mod tests {
                     name: r}\nsubjects:\n- kind: ServiceAccount\n  name: default\n";
         let found = failures(&run(text), "5.1.5");
         assert_eq!((found[0].0.as_str(), found[0].1), ("subjects[0].name", 6));
+    }
+
+    #[test]
+    fn default_account_by_user_or_group_name_fails() {
+        for subject in [
+            "{kind: User, name: 'system:serviceaccount:n:default'}",
+            "{kind: Group, name: 'system:serviceaccounts'}",
+            "{kind: Group, name: 'system:serviceaccounts:n'}",
+        ] {
+            let text = format!(
+                "kind: RoleBinding\nmetadata: {{name: b, namespace: n}}\nroleRef: {{kind: Role, \
+                 name: r}}\nsubjects:\n- {subject}\n"
+            );
+            assert_eq!(failures(&run(&text), "5.1.5").len(), 1, "{subject}");
+        }
+        let text = "kind: RoleBinding\nmetadata: {name: b, namespace: n}\nroleRef: {kind: Role, \
+                    name: r}\nsubjects:\n- {kind: User, name: 'system:serviceaccount:n:api'}\n";
+        assert!(passed(&run(text), "5.1.5"));
     }
 
     #[test]

@@ -42,7 +42,11 @@ pub(crate) fn corpus_db() -> Option<&'static CorpusDb> {
     static DB: OnceLock<Option<CorpusDb>> = OnceLock::new();
     DB.get_or_init(|| {
         let corpus = corpus()?;
-        let dir = tempfile::tempdir().expect("temporary directory");
+        // nextest runs each test in its own process and a `static` is never dropped, so the
+        // directory goes under target/test-tmp, which scripts/test.sh empties before each run.
+        let parent = clearbox_testdata::workspace_root().join("target/test-tmp");
+        std::fs::create_dir_all(&parent).expect("create target/test-tmp");
+        let dir = tempfile::tempdir_in(parent).expect("temporary directory");
         let path = dir.path().join("advisories.db");
         let mut db = Database::open(&path).expect("open database");
         let pypa = db

@@ -123,7 +123,7 @@ fn production_root(corpus: &Path) -> &'static Path {
         let valid_for = rekor["publicKey"]["validFor"].as_object_mut().unwrap();
         assert_eq!(valid_for["end"], "2023-07-12T15:56:36Z", "the modified end");
         valid_for.remove("end");
-        let dir = tempfile::tempdir().unwrap();
+        let dir = crate::support::process_tempdir();
         let path = dir.path().join("trusted_root.json");
         std::fs::write(&path, serde_json::to_vec(&root).unwrap()).unwrap();
         (dir, path)

@@ -21,7 +21,7 @@ use crate::support::{
 fn demo_db() -> &'static Path {
     static DB: OnceLock<(tempfile::TempDir, PathBuf)> = OnceLock::new();
     let (_, db) = DB.get_or_init(|| {
-        let dir = tempfile::tempdir().unwrap();
+        let dir = crate::support::process_tempdir();
         let db = dir.path().join("advisories.db");
         let advisories = workspace().join("examples/advisories");
         let out = clearbox(&[

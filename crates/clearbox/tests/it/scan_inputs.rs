@@ -20,7 +20,7 @@ const SUBJECT: &str =
 fn demo_db() -> &'static str {
     static DB: OnceLock<(tempfile::TempDir, String)> = OnceLock::new();
     let (_, path) = DB.get_or_init(|| {
-        let dir = tempfile::tempdir().unwrap();
+        let dir = crate::support::process_tempdir();
         let db = dir.path().join("advisories.db").display().to_string();
         let records = workspace().join("examples/advisories");
         assert_exit(

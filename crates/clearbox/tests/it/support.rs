@@ -23,7 +23,7 @@ fn clearbox_full(args: &[&str], stdin: Option<&str>, env: &[(&str, &str)]) -> Ou
     // The default advisory database lives under XDG_DATA_HOME; an empty directory keeps a
     // database on the machine from changing what the tests see.
     static DATA_HOME: OnceLock<tempfile::TempDir> = OnceLock::new();
-    let data_home = DATA_HOME.get_or_init(|| tempfile::tempdir().unwrap());
+    let data_home = DATA_HOME.get_or_init(process_tempdir);
     let mut command = Command::new(env!("CARGO_BIN_EXE_clearbox"));
     command
         .args(args)
@@ -75,13 +75,24 @@ pub(crate) fn assert_exit(output: &Output, code: i32) {
 
 pub(crate) use clearbox_testdata::{corpus, example_image, venv, workspace_root as workspace};
 
+/// A temporary directory for data kept for the whole test process (in a `static`).
+///
+/// nextest runs each test in a process of its own, and a `static` is never dropped, so such
+/// directories are never removed. They go under `target/test-tmp`, which scripts/test.sh
+/// empties before each run, instead of accumulating in the system's temporary directory.
+pub(crate) fn process_tempdir() -> tempfile::TempDir {
+    let parent = workspace().join("target/test-tmp");
+    std::fs::create_dir_all(&parent).unwrap();
+    tempfile::tempdir_in(parent).unwrap()
+}
+
 /// An advisory database with the whole PyPA and Go databases of the corpus, built once per
 /// test process.
 pub(crate) fn corpus_db() -> Option<&'static Path> {
     static DB: OnceLock<Option<(tempfile::TempDir, PathBuf)>> = OnceLock::new();
     DB.get_or_init(|| {
         let corpus = corpus()?;
-        let dir = tempfile::tempdir().unwrap();
+        let dir = process_tempdir();
         let db = dir.path().join("advisories.db");
         let pypa = corpus.join("osv/pypa-advisory-database/vulns");
         let go = corpus.join("osv/go-vulndb/data/osv");

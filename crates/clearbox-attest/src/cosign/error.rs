@@ -263,7 +263,7 @@ pub enum SignatureCheckError {
     /// A Sigstore bundle referrer that verified is not an image signature.
     #[error("the Sigstore bundle is not an image signature: {reason}")]
     NotASignatureBundle {
-        /// What it is instead.
+        /// The kind it is instead.
         reason: String,
     },
     /// A claim the caller requires is not part of a bundle signature's statement.
@@ -434,6 +434,38 @@ pub enum AttestationCheckError {
         /// The statement's predicate type.
         statement: String,
     },
+}
+
+/// Fails a signature verification that found nothing to check, or checked signatures of which
+/// none passed; `passed` is how many did.
+pub(crate) fn require_valid_signatures(
+    passed: usize,
+    image: &str,
+    searched: Vec<String>,
+    rejected: Vec<Rejected<SignatureCheckError>>,
+) -> Result<Vec<Rejected<SignatureCheckError>>, CosignError> {
+    let image = image.to_owned();
+    match (passed, rejected.is_empty()) {
+        (0, true) => Err(CosignError::NoSignatures { image, searched }),
+        (0, false) => Err(CosignError::NoValidSignatures { image, rejected }),
+        _ => Ok(rejected),
+    }
+}
+
+/// Fails an attestation verification that found nothing to check, or checked attestations of
+/// which none passed; `passed` is how many did.
+pub(crate) fn require_valid_attestations(
+    passed: usize,
+    image: &str,
+    searched: Vec<String>,
+    rejected: Vec<Rejected<AttestationCheckError>>,
+) -> Result<Vec<Rejected<AttestationCheckError>>, CosignError> {
+    let image = image.to_owned();
+    match (passed, rejected.is_empty()) {
+        (0, true) => Err(CosignError::NoAttestations { image, searched }),
+        (0, false) => Err(CosignError::NoValidAttestations { image, rejected }),
+        _ => Ok(rejected),
+    }
 }
 
 #[cfg(test)]

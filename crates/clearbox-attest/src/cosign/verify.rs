@@ -126,18 +126,12 @@ pub fn verify_signatures(
         .collect();
 
     // No manifest, or manifests without layers: nothing to check.
-    if verified.is_empty() && rejected.is_empty() {
-        return Err(CosignError::NoSignatures {
-            image: image_name,
-            searched,
-        });
-    }
-    if verified.is_empty() {
-        return Err(CosignError::NoValidSignatures {
-            image: image_name,
-            rejected,
-        });
-    }
+    let rejected = crate::cosign::error::require_valid_signatures(
+        verified.len(),
+        &image_name,
+        searched,
+        rejected,
+    )?;
     Ok(SignatureVerification {
         image,
         verified,
@@ -202,7 +196,7 @@ pub(super) fn read_payload(
     Ok(payload)
 }
 
-/// The decoded `dev.cosignproject.cosign/signature` annotation.
+/// Returns the decoded `dev.cosignproject.cosign/signature` annotation.
 pub(super) fn layer_signature(layer: &ArtifactDescriptor) -> Result<Vec<u8>, SignatureCheckError> {
     let signature = layer
         .annotations

@@ -90,18 +90,12 @@ pub fn verify_attestations(
         .collect();
 
     // No manifest, or manifests without layers: nothing to check.
-    if verified.is_empty() && rejected.is_empty() {
-        return Err(CosignError::NoAttestations {
-            image: image_name,
-            searched,
-        });
-    }
-    if verified.is_empty() {
-        return Err(CosignError::NoValidAttestations {
-            image: image_name,
-            rejected,
-        });
-    }
+    let rejected = crate::cosign::error::require_valid_attestations(
+        verified.len(),
+        &image_name,
+        searched,
+        rejected,
+    )?;
     Ok(AttestationVerification {
         image,
         verified,

@@ -207,32 +207,13 @@ pub(crate) fn verify(args: &VerifyArgs) -> anyhow::Result<Outcome> {
         key.fingerprint()
     ));
     status("  - each signature was checked over its payload with the key");
-    status("  - each payload names this image's manifest digest");
-    if let Some(identity) = options
-        .identity
-        .as_deref()
-        .filter(|_| verification.identity_checked)
-    {
-        status(&format!(
-            "  - each payload names the required identity `{identity}`"
-        ));
-    }
-    if !options.annotations.is_empty() {
-        status("  - each payload has the required annotations (-a)");
-    }
-    for rejected in &verification.rejected {
-        status(&format!(
-            "  rejected: {}: {}",
-            rejected.location,
-            rejected.reason()
-        ));
-    }
-    if !verification.identity_checked {
-        status(
-            "  not checked: the repository each payload claims (docker-reference), because no \
-             --identity was given; anyone holding the key can sign for any repository",
-        );
-    }
+    report_claim_checks(
+        &options,
+        verification.identity_checked,
+        &verification.rejected,
+        "the repository each payload claims (docker-reference), because no --identity was \
+         given; anyone holding the key can sign for any repository",
+    );
     for not_checked in &verification.not_checked {
         status(&format!("  not checked: {not_checked}"));
     }
@@ -364,4 +345,33 @@ pub(crate) fn print_payloads<'a>(payloads: impl Iterator<Item = &'a [u8]>) -> an
         .lock()
         .write_all(&array)
         .context("failed to write to stdout")
+}
+
+/// Prints the claim checks that every verified signature passed, the rejected signatures, and
+/// `unchecked_identity` when no repository was required.
+pub(crate) fn report_claim_checks(
+    options: &VerifyOptions,
+    identity_checked: bool,
+    rejected: &[cosign::Rejected<cosign::SignatureCheckError>],
+    unchecked_identity: &str,
+) {
+    status("  - each payload names this image's manifest digest");
+    if let Some(identity) = options.identity.as_deref().filter(|_| identity_checked) {
+        status(&format!(
+            "  - each payload names the required identity `{identity}`"
+        ));
+    }
+    if !options.annotations.is_empty() {
+        status("  - each payload has the required annotations (-a)");
+    }
+    for rejected in rejected {
+        status(&format!(
+            "  rejected: {}: {}",
+            rejected.location,
+            rejected.reason()
+        ));
+    }
+    if !identity_checked {
+        status(&format!("  not checked: {unchecked_identity}"));
+    }
 }

@@ -59,32 +59,13 @@ pub(crate) fn verify(
     for signature in &verification.verified {
         report_signer(&signature.location.to_string(), &signature.signer);
     }
-    status("  - each payload names this image's manifest digest");
-    if let Some(identity) = options
-        .identity
-        .as_deref()
-        .filter(|_| verification.identity_checked)
-    {
-        status(&format!(
-            "  - each payload names the required identity `{identity}`"
-        ));
-    }
-    if !options.annotations.is_empty() {
-        status("  - each payload has the required annotations (-a)");
-    }
-    for rejected in &verification.rejected {
-        status(&format!(
-            "  rejected: {}: {}",
-            rejected.location,
-            rejected.reason()
-        ));
-    }
-    if !verification.identity_checked {
-        status(
-            "  not checked: the repository each simple-signing payload claims \
-             (docker-reference), because no --identity was given; bundle statements claim none",
-        );
-    }
+    crate::commands::sign::report_claim_checks(
+        options,
+        verification.identity_checked,
+        &verification.rejected,
+        "the repository each simple-signing payload claims (docker-reference), because no \
+         --identity was given; bundle statements claim none",
+    );
     Ok(Outcome::Success)
 }
 

@@ -232,18 +232,13 @@ pub fn verify_signatures_keyless(
         )
         .collect();
 
-    if verified.is_empty() && rejected.is_empty() {
-        return Err(CosignError::NoSignatures {
-            image: image_name,
-            searched,
-        });
-    }
-    if verified.is_empty() {
-        return Err(CosignError::NoValidSignatures {
-            image: image_name,
-            rejected,
-        });
-    }
+    // No manifest, or manifests without layers: nothing to check.
+    let rejected = crate::cosign::error::require_valid_signatures(
+        verified.len(),
+        &image_name,
+        searched,
+        rejected,
+    )?;
     Ok(KeylessSignatureVerification {
         image,
         verified,
@@ -330,18 +325,13 @@ pub fn verify_attestations_keyless(
         )
         .collect();
 
-    if verified.is_empty() && rejected.is_empty() {
-        return Err(CosignError::NoAttestations {
-            image: image_name,
-            searched,
-        });
-    }
-    if verified.is_empty() {
-        return Err(CosignError::NoValidAttestations {
-            image: image_name,
-            rejected,
-        });
-    }
+    // No manifest, or manifests without layers: nothing to check.
+    let rejected = crate::cosign::error::require_valid_attestations(
+        verified.len(),
+        &image_name,
+        searched,
+        rejected,
+    )?;
     Ok(KeylessAttestationVerification {
         image,
         verified,

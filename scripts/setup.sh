@@ -22,7 +22,7 @@ step() { printf '==> %s\n' "$*" >&2; }
 # (always present) and python3-rpm as the version-ordering oracles, and a C compiler for the
 # crates that build C code (aws-lc-sys, libsqlite3-sys, zstd-sys), and Chromium, which the
 # report tests run headless to render report.html. PostgreSQL 15 is for the audit store tests,
-# which start their own server; setup asks Debian not to create and start a default cluster.
+# which start their own server; setup tells Debian not to create and start a default cluster.
 # npm fetches the SARIF schema; Debian's npm is installed only when no npm is on the PATH.
 apt_packages=(
   umoci skopeo jq bc ca-certificates curl

@@ -9,7 +9,7 @@
 //! chain at that record, and [`Store::verify`] names the first record that does not fit.
 //!
 //! The chain alone does not stop someone who rewrites every record from the changed one on. A
-//! seal record does: it holds a signature, by a key the writer keeps, over the sequence number
+//! seal record does: it contains a signature, by a key the writer keeps, over the sequence number
 //! and hash of the record before it. A verifier with the public key knows that every record up
 //! to the last valid seal is as the key holder saw it; records after it are reported as not yet
 //! sealed.
@@ -217,7 +217,7 @@ pub struct KnownFinding {
     pub first_seen: String,
 }
 
-/// The shard of `digest` among `count`: its last 8 hex digits modulo `count`.
+/// Returns the shard of `digest` among `count`: its last 8 hex digits modulo `count`.
 fn shard_of(digest: &str, count: u64) -> u64 {
     let tail = &digest[digest.len().saturating_sub(8)..];
     u64::from_str_radix(tail, 16).unwrap_or(0) % count.max(1)
@@ -316,7 +316,7 @@ fn open_regular_file(path: &Path) -> std::io::Result<std::fs::File> {
 /// The first record that does not fit the chain, and why.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Problem {
-    /// Where it is: `row N` of a store, `line N` of a segment.
+    /// The position: `row N` of a store, `line N` of a segment.
     pub position: String,
     /// The record's `seq`, when it parsed.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -352,13 +352,13 @@ pub struct Verification {
     pub sealed_through: Option<u64>,
     /// Records after the last verified seal (all records when there is none).
     pub unsealed: u64,
-    /// The first record that breaks the chain; `None` when the chain holds.
+    /// The first record that breaks the chain; `None` when the chain is intact.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub problem: Option<Problem>,
 }
 
 impl Verification {
-    /// Whether the chain holds. With a key, seals that fail to verify break it too.
+    /// Returns whether the chain is intact. With a key, seals that fail to verify break it too.
     #[must_use]
     pub fn intact(&self) -> bool {
         self.problem.is_none()

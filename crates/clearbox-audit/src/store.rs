@@ -186,6 +186,7 @@ impl Store {
             }
             None => url.to_owned(),
         };
+
         let failed = |source: postgres::Error| AuditError::Database {
             location: location.clone(),
             message: postgres_message(&source),
@@ -193,6 +194,7 @@ impl Store {
         let mut config: postgres::Config = url.parse().map_err(failed)?;
         config.connect_timeout(std::time::Duration::from_secs(10));
         let mut client = config.connect(postgres::NoTls).map_err(failed)?;
+
         // Two first writers could both create the tables; PostgreSQL's catalog does not allow
         // that even with IF NOT EXISTS, so creation takes a transaction-scoped advisory lock.
         let mut tx = client.transaction().map_err(failed)?;
@@ -201,6 +203,7 @@ impl Store {
         ))
         .map_err(failed)?;
         tx.commit().map_err(failed)?;
+
         Ok(Store {
             backend: Backend::Postgres(Box::new(client)),
             location,
@@ -394,6 +397,7 @@ impl Store {
             )));
         }
         self.require_intact("export")?;
+
         let mut after = (0u64, GENESIS.to_owned());
         let mut selected: Vec<String> = Vec::new();
         let mut closing = false;
@@ -427,6 +431,7 @@ impl Store {
                 selected.push(text);
             }
         }
+
         let header = SegmentLine {
             segment: SegmentHeader {
                 store: self.location.clone(),

@@ -122,8 +122,9 @@ pub(crate) fn is_package_file(name: &str) -> bool {
 /// Accepts an existing output directory for `--force` only when it is an earlier evidence
 /// package: a `manifest.json` of a format version clearbox reads, every name it lists being a
 /// file clearbox writes into a package, every such file present matching its SHA-256, and no
-/// entry that the manifest does not list besides the manifest's signature. So `--force` never deletes the image, key, database or other file a user
-/// keeps in the same folder, even when someone listed it in the manifest.
+/// entry that the manifest does not list besides the manifest's signature. So `--force` never
+/// deletes the image, key, database or other file a user keeps in the same folder, even when
+/// someone listed it in the manifest.
 fn check_replaceable(dir: &Path) -> Result<(), EvidenceError> {
     let not_package = |reason: String| EvidenceError::OutputNotPackage {
         dir: dir.to_owned(),

@@ -227,7 +227,7 @@ impl RegistryReference {
     }
 }
 
-/// Whether `part` is a path component as the OCI distribution specification defines it:
+/// Returns whether `part` is a path component as the OCI distribution specification defines it:
 /// `[a-z0-9]+` runs joined by `.`, `_`, `__` or one or more `-`. Relative parts (`.`, `..`)
 /// fail, so a name cannot climb out of a repository prefix that a policy trusts.
 fn valid_path_component(part: &str) -> bool {

@@ -1,6 +1,6 @@
 //! Red Hat's CSAF 2.0 VEX files (`document.category` `csaf_vex`, one file per CVE) turned into
-//! OSV records. Red Hat's OSV advisories leave out two states, packages Red Hat will not fix and
-//! packages it states are not affected; these records store and match them.
+//! OSV records. Red Hat's OSV advisories leave out two states: packages Red Hat will not fix, and
+//! packages it states are not affected. These records store and match both.
 //!
 //! Format (<https://docs.oasis-open.org/csaf/csaf/v2.0/csaf-v2.0.html>, and Red Hat's profile
 //! of it at <https://redhatproductsecurity.github.io/security-data-guidelines/csaf-vex/>): the
@@ -10,7 +10,7 @@
 //! product under a new product id, such as `red_hat_enterprise_linux_8:kernel`, and
 //! `vulnerabilities[].product_status` lists those ids by state.
 //!
-//! Mapping, one record per file with the id `REDHAT:<CVE>` and the CVE as alias; each
+//! Mapping: one record per file, with the id `REDHAT:<CVE>` and the CVE as alias. Each
 //! relationship becomes an affected entry of ecosystem `Red Hat:<CPE product>:<CPE version>…`
 //! (the CPE without `cpe:/o:redhat:`), named by the component's source package:
 //!
@@ -39,7 +39,7 @@ pub(crate) const RECORD_ID_PREFIX: &str = "REDHAT:";
 
 /// Returns whether a JSON document is a CSAF document (`document.category` `csaf_…`). Only
 /// `csaf_vex` ones are read; [`record`] rejects the others by name.
-pub(crate) fn is_csaf_vex(value: &Value) -> bool {
+pub(crate) fn is_csaf(value: &Value) -> bool {
     value
         .pointer("/document/category")
         .and_then(Value::as_str)

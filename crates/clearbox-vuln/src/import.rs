@@ -497,7 +497,7 @@ fn csaf_document(bytes: &[u8]) -> Option<serde_json::Value> {
         return None;
     }
     let value: serde_json::Value = serde_json::from_slice(bytes).ok()?;
-    csaf::is_csaf_vex(&value).then_some(value)
+    csaf::is_csaf(&value).then_some(value)
 }
 
 /// Stores the record of one Red Hat CSAF VEX file.

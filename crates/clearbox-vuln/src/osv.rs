@@ -568,7 +568,7 @@ mod tests {
     }
 
     #[test]
-    fn documents_that_are_not_objects_say_what_they_hold() {
+    fn non_object_document_named() {
         let array = format!("  [{MINIMAL}]");
         let cases = [
             (array.as_str(), "an array"),

@@ -346,9 +346,9 @@ pub(crate) enum WebhookCommand {
     /// Every container, init container and ephemeral container image of a Pod or pod template
     /// is checked: the registry allowlist and the tag and digest rules first, without network
     /// access, then signatures and attestations from the image's registry, cached per digest.
-    /// An image that cannot be verified in time is denied, and every decision is appended to
-    /// the audit store; one that cannot be recorded is denied too. SIGHUP reloads the policy
-    /// and the certificate; SIGTERM stops the server.
+    /// An image that cannot be verified in time is denied. Every decision is appended to the
+    /// audit store, and a decision that cannot be recorded is a denial too. SIGHUP reloads the
+    /// policy and the certificate, and SIGTERM stops the server.
     Serve(WebhookServeArgs),
 }
 
@@ -1373,7 +1373,7 @@ pub(crate) enum AuditCommand {
     /// Check every record's hash and place in the chain, and with --key every seal.
     ///
     /// Checks the audit store, or with --segment a file written by `audit export`. Exit codes:
-    /// 0 the chain holds, 1 a record does not fit (the first one is named), 2 the store, file or
+    /// 0 the chain is intact, 1 a record does not fit (the first one is named), 2 the store, file or
     /// key cannot be read.
     Verify {
         /// A segment file written by `audit export`, instead of the store.
@@ -1418,7 +1418,7 @@ pub(crate) enum AuditCommand {
         #[arg(long, value_parser = parse_end_time)]
         to: chrono::DateTime<chrono::Utc>,
 
-        /// Where to write the segment.
+        /// The file to write the segment to.
         #[arg(short, long)]
         output: PathBuf,
     },

@@ -76,8 +76,8 @@ pub(crate) fn notice(text: &str) {
 /// A regular file (or a new one) is replaced atomically: the bytes go to a temporary file in
 /// the same directory, which is then renamed over it, so readers never see half a file. A
 /// symbolic link is followed, and its target is written, not the link replaced. A FIFO or a
-/// character device (`/dev/stdout`, a named pipe) is written in place, since it cannot be
-/// replaced; a directory or other special file is an error.
+/// character device (`/dev/stdout`, a named pipe) cannot be replaced, so it is written in
+/// place. A directory or other special file is an error.
 pub(crate) fn write_output(path: Option<&Path>, bytes: &[u8]) -> anyhow::Result<()> {
     match path {
         None => write_stdout(bytes),

@@ -62,7 +62,7 @@ impl ValueMatcher {
         Regex::new(&format!("^(?:{expression})$")).map(ValueMatcher::Pattern)
     }
 
-    /// Whether `value` matches.
+    /// Returns whether `value` matches.
     #[must_use]
     pub fn is_match(&self, value: &str) -> bool {
         match self {
@@ -169,7 +169,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn patterns_match_whole_values_and_cannot_escape_the_anchors() {
+    fn pattern_anchored_whole_value() {
         let pattern = ValueMatcher::pattern("https://github.com/acme/.*").unwrap();
         assert!(pattern.is_match("https://github.com/acme/app"));
         assert!(!pattern.is_match("https://evil.example/https://github.com/acme/app"));

@@ -4,7 +4,7 @@
 //! A result is passed, failed, could not check (the rule needs something that is missing or not
 //! supported), or waived (failed or could not check, and an active exception matches). An
 //! exception applies through its `expires` day in UTC. An expired exception changes no result;
-//! it is listed under `expired_exceptions`, and each result it would have waived says so.
+//! it is listed under `expired_exceptions`, and each result it would have waived names it.
 
 use std::fmt::Write as _;
 use std::path::PathBuf;
@@ -40,7 +40,7 @@ impl Outcome {
     }
 }
 
-/// What a result is about: an image, a Kubernetes resource, or both.
+/// The subject of a result: an image, a Kubernetes resource, or both.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Target {
     /// The image reference as `HOST/REPO[:TAG][@DIGEST]`, or the local reference as given.
@@ -52,7 +52,7 @@ pub struct Target {
 }
 
 impl Target {
-    /// The subject as results print it: the resource, then the image.
+    /// Returns the subject as results print it: the resource, then the image.
     #[must_use]
     pub fn display(&self) -> String {
         match (&self.resource, &self.image) {
@@ -88,7 +88,7 @@ pub struct AppliedException {
     pub reason: String,
     /// Its last day.
     pub expires: NaiveDate,
-    /// What the result was before the exception: failed or could not check.
+    /// The result before the exception: failed or could not check.
     pub waived: Outcome,
 }
 
@@ -97,7 +97,7 @@ pub struct AppliedException {
 pub struct RuleResult {
     /// The rule.
     pub rule: Rule,
-    /// What it is about.
+    /// The subject of the result.
     pub target: Target,
     /// The outcome, after exceptions.
     pub outcome: Outcome,
@@ -232,7 +232,7 @@ impl Evaluation {
         }
     }
 
-    /// The overall result.
+    /// Returns the overall result.
     #[must_use]
     pub fn verdict(&self) -> Verdict {
         if self.results.iter().any(|r| r.outcome == Outcome::Failed) {
@@ -248,7 +248,7 @@ impl Evaluation {
         }
     }
 
-    /// The rules whose results include a failure or a could-not-check, each named once.
+    /// Returns the rules whose results include a failure or a could-not-check, each once.
     #[must_use]
     pub fn unmet_rules(&self) -> Vec<Rule> {
         let mut rules: Vec<Rule> = self
@@ -262,7 +262,7 @@ impl Evaluation {
         rules
     }
 
-    /// One line per result, for stderr: `failed  signers: message (subject)`, with the
+    /// Returns one line per result, for stderr: `failed  signers: message (subject)`, with the
     /// exception's reason for waived results, then the rules not evaluated and the expired
     /// exceptions.
     #[must_use]
@@ -308,7 +308,7 @@ impl Evaluation {
         lines
     }
 
-    /// The evaluation as the JSON document of `policy-evaluation.json`.
+    /// Returns the evaluation as the JSON document of `policy-evaluation.json`.
     #[must_use]
     pub fn to_json(&self, policy: &Policy) -> Value {
         let rules: Vec<Value> = policy

@@ -227,7 +227,7 @@ fn annotation_problem(rule: &AnnotationRule, found: &BTreeMap<String, String>) -
     }
 }
 
-/// The annotations an image rule sees: the manifest's annotations, then the config's labels
+/// The annotations an image rule reads: the manifest's annotations, then the config's labels
 /// for keys the manifest does not set.
 #[must_use]
 pub fn image_annotations(image: &clearbox_oci::Image) -> BTreeMap<String, String> {

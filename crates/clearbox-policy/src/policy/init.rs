@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 use super::model::{API_VERSION, KIND, MaxSeverity};
 use crate::k8s::RegistryPrefix;
 
-/// What the starter policy requires.
+/// The requirements of a starter policy.
 #[derive(Debug, Clone, Default)]
 pub struct StarterPolicy {
     /// Trusted registries; at least one.
@@ -23,7 +23,7 @@ fn quote(text: &str) -> String {
 }
 
 impl StarterPolicy {
-    /// The policy as YAML text, with a comment on each rule.
+    /// Returns the policy as YAML text, with a comment on each rule.
     #[must_use]
     pub fn to_yaml(&self) -> String {
         let mut out = String::new();

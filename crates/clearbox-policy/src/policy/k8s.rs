@@ -16,7 +16,7 @@ use crate::k8s::field::Typed;
 use crate::k8s::manifest::{ManifestFile, objects};
 use crate::k8s::workload::{Extracted, PodSpec, extract};
 
-/// Why signature and attestation rules are not evaluated on manifests.
+/// The reason signature and attestation rules are not evaluated on manifests.
 const NOT_FROM_MANIFESTS: &str = "manifests carry no signatures or attestations; evaluate the \
                                   images with `clearbox verify --policy`";
 
@@ -148,7 +148,7 @@ fn evaluate_container_image(
     }
 }
 
-/// The string values of a mapping field, or why it is not one.
+/// Returns the string values of a mapping field, or why it is not one.
 fn string_map(field: &crate::k8s::field::Field<'_>) -> Result<BTreeMap<String, String>, String> {
     match field.entries() {
         Typed::Absent => Ok(BTreeMap::new()),

@@ -251,9 +251,9 @@ fn record_dated_ahead_is_rejected() {
 }
 
 /// Two records with one id and one `modified` but different content: the later import wins,
-/// and the import says so.
+/// and the import warns about it.
 #[test]
-fn same_time_replacement_is_warned_about() {
+fn same_time_replacement_warns() {
     let dir = tempfile::tempdir().unwrap();
     let mut db = Database::open(&dir.path().join("advisories.db")).unwrap();
     let write = |name: &str, summary: &str| {

@@ -38,18 +38,18 @@ pub(crate) fn open_store() -> anyhow::Result<Option<Store>> {
 /// Keeps an image's CycloneDX SBOM in the audit store for `clearbox rescan`. A failure is a
 /// warning and leaves the command's own result unchanged.
 pub(crate) fn keep_sbom(digest: &str, reference: &str, sbom: &[u8]) {
-    let kept = open_store().and_then(|store| {
+    let stored = open_store().and_then(|store| {
         let Some(mut store) = store else {
             return Ok(false);
         };
         store.put_sbom(digest, reference, &String::from_utf8_lossy(sbom))?;
         Ok(true)
     });
-    match kept {
-        Ok(true) => tracing::info!(digest, "kept the SBOM in the audit store for rescans"),
+    match stored {
+        Ok(true) => tracing::info!(digest, "stored the SBOM in the audit store for rescans"),
         Ok(false) => {}
         Err(error) => notice(&format!(
-            "warning: the SBOM of {digest} was not kept for rescans: {error:#}"
+            "warning: the SBOM of {digest} was not stored for rescans: {error:#}"
         )),
     }
 }
@@ -306,7 +306,7 @@ fn report_verification(
         ),
         (Some(key), None) => {
             notice(&format!(
-                "audit {kind} `{}`: the chain of {} records holds, but no record is sealed by \
+                "audit {kind} `{}`: the chain of {} records is intact, but no record is sealed by \
                  key {}, so nothing shows the records are as its holder wrote them; seal the \
                  store with `clearbox audit seal --key KEY`",
                 result.location,
@@ -321,7 +321,7 @@ fn report_verification(
         ),
     };
     status(&format!(
-        "audit {kind} `{}`: the chain of {} records holds; {seals}",
+        "audit {kind} `{}`: the chain of {} records is intact; {seals}",
         result.location, result.records
     ));
     Ok(Outcome::Success)

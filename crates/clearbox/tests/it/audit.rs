@@ -126,7 +126,7 @@ fn audit_store_records_runs_and_finds_tampering() {
     let out = run(&log, &["audit", "verify"]);
     assert_exit(&out, 0);
     assert!(
-        stderr(&out).contains("the chain of 2 records holds; 0 seals not checked"),
+        stderr(&out).contains("the chain of 2 records is intact; 0 seals not checked"),
         "{}",
         stderr(&out)
     );

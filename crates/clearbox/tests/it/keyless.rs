@@ -4,7 +4,7 @@
 //! Attestations use a real one: slsa-github-generator's keyless SLSA provenance in a layout
 //! that `cosign save` wrote, checked against the Sigstore public-good trusted root of the
 //! corpus. No real keyless image *signature* is in the corpus, so signatures use a test PKI
-//! built here with `openssl`. A CA stands in for Fulcio, the leaf certificate has an embedded
+//! built here with `openssl`. A CA takes the place of Fulcio, the leaf certificate has an embedded
 //! SCT from a test CT log, a Rekor key signs the signed entry timestamp, and a timestamp
 //! authority signs RFC 3161 timestamps. Each check gets a test that makes it fail.
 
@@ -1408,7 +1408,7 @@ fn der(tag: u8, content: &[u8]) -> Vec<u8> {
     out
 }
 
-/// The length of a DER element's header and of its content.
+/// Returns the length of a DER element's header and of its content.
 fn der_header(input: &[u8]) -> (usize, usize) {
     let first = usize::from(input[1]);
     if first < 0x80 {
@@ -1421,13 +1421,13 @@ fn der_header(input: &[u8]) -> (usize, usize) {
     (2 + count, length)
 }
 
-/// The content of the DER element at the start of `input`.
+/// Returns the content of the DER element at the start of `input`.
 fn der_content(input: &[u8]) -> &[u8] {
     let (header, length) = der_header(input);
     &input[header..header + length]
 }
 
-/// The elements, whole, of a DER content.
+/// Returns the elements, whole, of a DER content.
 fn der_elements(mut content: &[u8]) -> Vec<&[u8]> {
     let mut elements = Vec::new();
     while !content.is_empty() {

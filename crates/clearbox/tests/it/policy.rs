@@ -225,9 +225,12 @@ fn invalid_policies_rejected_by_schema_and_parser() {
             ),
             "{error:?}"
         );
-        let shown = error.to_string();
-        assert!(shown.contains(message), "{text}\n{shown}");
-        assert!(shown.contains(&file.display().to_string()), "{shown}");
+        let message_text = error.to_string();
+        assert!(message_text.contains(message), "{text}\n{message_text}");
+        assert!(
+            message_text.contains(&file.display().to_string()),
+            "{message_text}"
+        );
         assert_eq!(!errors.is_empty(), *schema_sees_it, "{text}\n{errors:?}");
     }
 

@@ -75,7 +75,7 @@ pub(crate) fn assert_exit(output: &Output, code: i32) {
 
 pub(crate) use clearbox_testdata::{corpus, example_image, venv, workspace_root as workspace};
 
-/// A temporary directory for data kept for the whole test process (in a `static`).
+/// Creates a temporary directory for data kept for the whole test process (in a `static`).
 ///
 /// nextest runs each test in a process of its own, and a `static` is never dropped, so such
 /// directories are never removed. They go under `target/test-tmp`, which scripts/test.sh

@@ -19,7 +19,7 @@
 //! - Keys in files and on PKCS#11 tokens, as `clearbox sign` takes them.
 //!
 //! # Not yet
-//! - Objects as a validating admission webhook sees them: the API server has filled in
+//! - Objects as a validating admission webhook receives them: the API server has filled in
 //!   defaults (`dnsPolicy`, `terminationMessagePath`, ...) by then, which change the canonical
 //!   form. Verify the files that are applied, before they are applied.
 //! - Replacing a signature inside a flow mapping (`annotations: {...}`); remove it and sign
@@ -628,7 +628,7 @@ items:
     }
 
     #[test]
-    fn merge_keys_are_refused_when_signing_and_verifying() {
+    fn merge_keys_rejected() {
         let key = SigningKey::generate();
         let signed = sign_manifest(Path::new("m.yaml"), DEPLOYMENT, &key, &claims()).unwrap();
         // A merge written after the field: one YAML parser keeps the field, another the merge.

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Times building a one-layer image from the example image's Debian root filesystem: clearbox
-# build beside GNU tar + umoci (the steps scripts/build-example-image.sh runs), on the same
-# unpacked directory, in the same run. Also times clearbox building the same layer from the
-# .deb files directly, which the umoci path cannot do without dpkg-deb.
+# build beside GNU tar + umoci (a tar sorted by name with clamped mtimes, then umoci's
+# add-layer and config), on the same unpacked directory, in the same run. Also times clearbox
+# building the same layer from the .deb files directly, which the umoci path cannot do without
+# dpkg-deb.
 #
 # Usage: bench/build.sh [RUNS]   (default 5; medians are reported)
 # Needs the .deb files that scripts/build-example-image.sh caches (CLEARBOX_CACHE), dpkg-deb,
@@ -54,7 +55,7 @@ time_runs() {
   done | median
 }
 
-# The layer tar and image as scripts/build-example-image.sh writes them.
+# The layer tar and image, written reproducibly with GNU tar and umoci.
 umoci_build() {
   mkdir -p "$scratch/out"
   LC_ALL=C tar --create --file="$scratch/out/layer.tar" --directory="$scratch/rootfs" \

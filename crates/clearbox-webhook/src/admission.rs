@@ -1,13 +1,17 @@
 //! The decision on one admission request.
 //!
-//! Checks, in order; the request is allowed only when every image passes every rule:
-//! 1. the object: a `DELETE`, or a kind without a pod template, is allowed, since it runs no
-//!    image. A missing object, one whose `kind` differs from the request's, one that cannot be
-//!    read, a container without an image, and more than 256 images are denied;
-//! 2. `annotations`, on the object's `metadata.annotations`, as `check k8s --policy` does;
-//! 3. per image, `trusted_registries`, `deny_latest_tag` and `require_digest` on the reference
+//! Checks, in order; the request is allowed only when the object and every image pass every
+//! rule:
+//! 1. the object: a `DELETE` is allowed. A missing object, one whose `kind` differs from the
+//!    request's, or one that cannot be read is denied;
+//! 2. `signed_objects`, when an entry covers the object's namespace and kind, on the object as
+//!    received (`crate::signed_object`). A kind without a pod template runs no image, so its
+//!    decision ends here. Otherwise a container without an image, and more than 256 images,
+//!    are denied;
+//! 3. `annotations`, on the object's `metadata.annotations`, as `check k8s --policy` does;
+//! 4. per image, `trusted_registries`, `deny_latest_tag` and `require_digest` on the reference
 //!    alone. An image that fails one is denied without contacting its registry;
-//! 4. per image, `signers` and the attestation rules: from the cache for a known digest, else
+//! 5. per image, `signers` and the attestation rules: from the cache for a known digest, else
 //!    verified on a blocking thread, every image at once, until the request's deadline. An
 //!    image whose verification did not complete (deadline, unreachable registry, internal
 //!    error) is denied with the reason.
@@ -32,6 +36,7 @@ use tracing::debug;
 use crate::cache::VerificationCache;
 use crate::metrics::{Counter, Metrics};
 use crate::review::AdmissionRequest;
+use crate::signed_object::{ObjectResult, SignedBy, check_object};
 use crate::state::LoadedPolicy;
 use crate::verify::{Verified, VerifyJob, cached_by_reference, is_error};
 use crate::workload::{AdmittedWorkload, ContainerImage, read_workload};
@@ -76,8 +81,11 @@ pub struct Decision {
     pub workload: Option<String>,
     /// The decision on each image.
     pub images: Vec<ImageDecision>,
-    /// Results about the object rather than an image: annotations, unreadable containers.
+    /// Results about the object rather than an image: its signature, annotations, unreadable
+    /// containers.
     pub notes: Vec<String>,
+    /// The object's verified signature, when `signed_objects` required one and it verified.
+    pub signed_by: Option<SignedBy>,
 }
 
 impl Decision {
@@ -88,6 +96,7 @@ impl Decision {
             workload,
             images: Vec::new(),
             notes: vec![note],
+            signed_by: None,
         }
     }
 
@@ -142,17 +151,33 @@ pub(crate) async fn decide(admission: &Admission, request: &AdmissionRequest) ->
             );
         }
     };
-    if !workload.has_pod_template {
-        return Decision::without_images(
-            true,
-            Some(workload.workload),
-            format!(
-                "a {} has no pod template, so it runs no image",
-                request.kind
-            ),
-        );
-    }
+    // 2. The object's signature.
     let policy = &admission.loaded.policy;
+    let mut object_evaluation = Evaluation::new(policy, today());
+    let resource_target = Target {
+        resource: Some(workload.resource.clone()),
+        ..Target::default()
+    };
+    let signed_by = record_signature(
+        admission,
+        request,
+        object,
+        &resource_target,
+        &mut object_evaluation,
+    );
+    if !workload.has_pod_template {
+        if object_evaluation.results.is_empty() {
+            return Decision::without_images(
+                true,
+                Some(workload.workload),
+                format!(
+                    "a {} has no pod template, so it runs no image",
+                    request.kind
+                ),
+            );
+        }
+        return compose(policy, &workload, &object_evaluation, Vec::new(), signed_by);
+    }
     if !workload.problems.is_empty() {
         let note = format!(
             "`{}` is denied because an image cannot be read: {}",
@@ -162,12 +187,7 @@ pub(crate) async fn decide(admission: &Admission, request: &AdmissionRequest) ->
         return Decision::without_images(false, Some(workload.workload), note);
     }
 
-    // 2. The object's annotations.
-    let mut object_evaluation = Evaluation::new(policy, today());
-    let resource_target = Target {
-        resource: Some(workload.resource.clone()),
-        ..Target::default()
-    };
+    // 3. The object's annotations.
     evaluate_annotations(
         policy,
         &resource_target,
@@ -175,7 +195,7 @@ pub(crate) async fn decide(admission: &Admission, request: &AdmissionRequest) ->
         &mut object_evaluation,
     );
 
-    // 3. and 4. The images.
+    // 4. and 5. The images.
     if workload.images.len() > MAX_IMAGES {
         let note = format!(
             "`{}` names {} images, more than the {MAX_IMAGES} a request may hold",
@@ -185,7 +205,27 @@ pub(crate) async fn decide(admission: &Admission, request: &AdmissionRequest) ->
         return Decision::without_images(false, Some(workload.workload), note);
     }
     let images = decide_images(admission, &workload).await;
-    compose(policy, &workload, &object_evaluation, images)
+    compose(policy, &workload, &object_evaluation, images, signed_by)
+}
+
+/// Step 2: records `signed_objects` for the object when an entry covers it, and returns the
+/// verified signature.
+fn record_signature(
+    admission: &Admission,
+    request: &AdmissionRequest,
+    object: &serde_json::Value,
+    target: &Target,
+    evaluation: &mut Evaluation,
+) -> Option<SignedBy> {
+    let resource = target.resource.as_deref().unwrap_or_default();
+    let ObjectResult {
+        outcome,
+        message,
+        signed_by,
+    } = check_object(&admission.loaded, request, object, resource)?;
+    let policy = &admission.loaded.policy;
+    evaluation.record(policy, Rule::SignedObjects, target, outcome, message);
+    signed_by
 }
 
 /// Returns the date in UTC, which exceptions are compared with.
@@ -214,7 +254,7 @@ async fn decide_images(admission: &Admission, workload: &AdmittedWorkload) -> Ve
     decisions
 }
 
-/// Step 3 for one image. Returns the reference when the image may be verified.
+/// Step 4 for one image. Returns the reference when the image may be verified.
 fn check_reference(
     admission: &Admission,
     workload: &AdmittedWorkload,
@@ -272,7 +312,7 @@ fn check_reference(
     (decision, reference_met.then_some(reference))
 }
 
-/// Step 4: verifies each reference, from the cache or on a blocking thread, and waits until
+/// Step 5: verifies each reference, from the cache or on a blocking thread, and waits until
 /// the deadline. A verification still running then is left to finish (its result still
 /// fills the cache) and counts as not completed.
 async fn verify_all(
@@ -381,6 +421,7 @@ fn compose(
     workload: &AdmittedWorkload,
     object_evaluation: &Evaluation,
     images: Vec<ImageDecision>,
+    signed_by: Option<SignedBy>,
 ) -> Decision {
     let mut unmet = Vec::new();
     for result in unmet_results(object_evaluation) {
@@ -433,6 +474,7 @@ fn compose(
         workload: Some(workload.workload.clone()),
         images,
         notes: object_evaluation.lines(),
+        signed_by,
     }
 }
 
@@ -469,6 +511,11 @@ fn fix(rule: Rule, outcome: Outcome) -> &'static str {
             "attach a recent vulnerability attestation that meets `attestations.vulnerability`"
         }
         Rule::Annotations => "add the required annotations to the object's metadata",
+        Rule::SignedObjects => {
+            "sign the manifest with one of the entry's keys, `clearbox sign-manifest FILE --key \
+             KEY --claim NAME=VALUE` (one --claim per required claim), and apply the signed file \
+             unchanged"
+        }
         _ => "change the image or the policy so that the rule is met",
     }
 }

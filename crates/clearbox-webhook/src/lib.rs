@@ -13,6 +13,7 @@
 //!   `CronJob`);
 //!   containers, init containers and ephemeral containers alike.
 //! - Every rule of the policy file; exceptions apply to the workload and image they name.
+//!   `signed_objects` verifies the manifest signature of the object itself, as received.
 //! - Failing closed: an image whose verification times out, whose registry is unreachable, or
 //!   whose decision cannot be recorded is denied with the reason.
 //!
@@ -33,18 +34,24 @@
 
 mod admission;
 mod cache;
+mod defaults;
 mod error;
+mod listener;
 mod metrics;
 pub mod record;
 pub mod review;
 mod server;
+mod signed_object;
 mod state;
 mod verify;
 pub mod workload;
+mod writer;
 
 pub use admission::{Decision, ImageDecision};
 pub use cache::{CacheKey, StoreResult, VerificationCache};
 pub use error::WebhookError;
 pub use metrics::{Counter, Metrics};
 pub use server::{ServerConfig, serve};
+pub use signed_object::SignedBy;
 pub use state::{LoadedPolicy, PolicyLoader};
+pub use writer::SealConfig;

@@ -1,5 +1,5 @@
-//! Counters and the latency histogram served at `/metrics` in the Prometheus text format
-//! (version 0.0.4), written by hand:
+//! Counters, the open-connections gauge and the latency histogram served at `/metrics` in the
+//! Prometheus text format (version 0.0.4), written by hand:
 //! <https://prometheus.io/docs/instrumenting/exposition_formats/>.
 
 use std::collections::BTreeMap;
@@ -27,6 +27,10 @@ pub struct Metrics {
     audit_errors: AtomicU64,
     reloads_succeeded: AtomicU64,
     reloads_failed: AtomicU64,
+    seals_succeeded: AtomicU64,
+    seals_failed: AtomicU64,
+    /// Connections accepted and not yet closed; a gauge.
+    open_connections: AtomicU64,
     /// Count per bucket (not cumulative), then the requests above the last bound.
     latency: [AtomicU64; BUCKETS.len() + 1],
     latency_sum_micros: AtomicU64,
@@ -52,6 +56,10 @@ pub enum Counter {
     ReloadSucceeded,
     /// A policy reload that kept the old policy.
     ReloadFailed,
+    /// A seal appended to the audit store.
+    SealSucceeded,
+    /// A seal that could not be appended.
+    SealFailed,
 }
 
 impl Metrics {
@@ -66,8 +74,20 @@ impl Metrics {
             Counter::AuditError => &self.audit_errors,
             Counter::ReloadSucceeded => &self.reloads_succeeded,
             Counter::ReloadFailed => &self.reloads_failed,
+            Counter::SealSucceeded => &self.seals_succeeded,
+            Counter::SealFailed => &self.seals_failed,
         };
         cell.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Counts a connection accepted.
+    pub(crate) fn connection_opened(&self) {
+        self.open_connections.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Counts a connection closed; pairs with [`Metrics::connection_opened`].
+    pub(crate) fn connection_closed(&self) {
+        self.open_connections.fetch_sub(1, Ordering::Relaxed);
     }
 
     /// Records a finished `/validate` request: its status code and how long it took.
@@ -155,6 +175,27 @@ impl Metrics {
             "Policy reloads on SIGHUP by result.",
             &reloads,
         );
+        let seals = [
+            (
+                "result=\"succeeded\"".to_owned(),
+                get(&self.seals_succeeded),
+            ),
+            ("result=\"failed\"".to_owned(), get(&self.seals_failed)),
+        ];
+        counter(
+            &mut out,
+            "clearbox_webhook_seals_total",
+            "Seals the webhook appended to the audit store, by result.",
+            &seals,
+        );
+        let name = "clearbox_webhook_open_connections";
+        header(
+            &mut out,
+            name,
+            "gauge",
+            "Connections accepted and not yet closed.",
+        );
+        let _ = writeln!(out, "{name} {}", get(&self.open_connections));
         self.render_latency(&mut out);
         out
     }
@@ -208,6 +249,10 @@ mod tests {
         let metrics = Metrics::default();
         metrics.increment(Counter::Denied);
         metrics.increment(Counter::CacheHit);
+        metrics.increment(Counter::SealFailed);
+        metrics.connection_opened();
+        metrics.connection_opened();
+        metrics.connection_closed();
         metrics.observe_request(200, Duration::from_millis(20));
         metrics.observe_request(400, Duration::from_secs(20));
         let text = metrics.render();
@@ -218,6 +263,10 @@ mod tests {
             "clearbox_webhook_decisions_total{result=\"allowed\"} 0",
             "clearbox_webhook_decisions_total{result=\"denied\"} 1",
             "clearbox_webhook_cache_hits_total 1",
+            "clearbox_webhook_seals_total{result=\"succeeded\"} 0",
+            "clearbox_webhook_seals_total{result=\"failed\"} 1",
+            "# TYPE clearbox_webhook_open_connections gauge",
+            "clearbox_webhook_open_connections 1",
             "clearbox_webhook_request_duration_seconds_bucket{le=\"0.01\"} 0",
             "clearbox_webhook_request_duration_seconds_bucket{le=\"0.025\"} 1",
             "clearbox_webhook_request_duration_seconds_bucket{le=\"10\"} 1",

@@ -1,10 +1,10 @@
 //! The audit record of each decision: one record per image (one for the object when it has no
-//! image), appended to the audit store before the response is sent. A record that cannot be
-//! written turns the decision into a denial, so that nothing is admitted unrecorded.
+//! image), appended to the audit store before the response is sent. When the object's
+//! signature verified, every record carries its signer and its claims (`approver`, `ticket`).
+//! A record that cannot be written turns the decision into a denial, so that nothing is
+//! admitted unrecorded.
 
-use std::sync::{Arc, Mutex, PoisonError};
-
-use clearbox_audit::{Event, Store};
+use clearbox_audit::Event;
 
 use crate::admission::Decision;
 use crate::review::AdmissionRequest;
@@ -26,6 +26,12 @@ pub fn events(request: &AdmissionRequest, decision: &Decision, policy_digest: &s
         workload: decision.workload.clone(),
         decision: outcome.to_owned(),
         policy_digest: Some(policy_digest.to_owned()),
+        signer: decision.signed_by.as_ref().map(|s| s.signer.clone()),
+        claims: decision
+            .signed_by
+            .as_ref()
+            .map(|s| s.claims.clone())
+            .unwrap_or_default(),
         ..Event::default()
     };
     if decision.images.is_empty() {
@@ -49,26 +55,4 @@ pub fn events(request: &AdmissionRequest, decision: &Decision, policy_digest: &s
             }
         })
         .collect()
-}
-
-/// Appends `events` on a blocking thread. An error names the store and the cause.
-pub(crate) async fn append(store: &Arc<Mutex<Store>>, events: Vec<Event>) -> Result<(), String> {
-    let store = Arc::clone(store);
-    let task = tokio::task::spawn_blocking(move || {
-        // An append is one SQLite transaction, so a panic during an earlier one left the
-        // store whole.
-        let mut store = store.lock().unwrap_or_else(PoisonError::into_inner);
-        for event in &events {
-            store
-                .append(event)
-                .map_err(|e| format!("audit store `{}`: {e}", store.location()))?;
-        }
-        Ok(())
-    });
-    match task.await {
-        Ok(result) => result,
-        Err(error) => Err(format!(
-            "internal error while writing the audit record: {error}"
-        )),
-    }
 }

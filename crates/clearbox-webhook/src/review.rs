@@ -84,11 +84,19 @@ struct RawRequest {
     operation: String,
     #[serde(default)]
     object: Option<Value>,
+    #[serde(default)]
+    user_info: Option<UserInfo>,
 }
 
 #[derive(Deserialize)]
 struct GroupVersionKind {
     kind: String,
+}
+
+#[derive(Deserialize)]
+struct UserInfo {
+    #[serde(default)]
+    username: Option<String>,
 }
 
 /// The part of an admission request the webhook reads.
@@ -107,6 +115,9 @@ pub struct AdmissionRequest {
     pub operation: String,
     /// The object as it would be stored; `null` or absent for `DELETE`.
     pub object: Option<Value>,
+    /// `request.userInfo.username`: who sent the request to the API server, such as
+    /// `system:serviceaccount:kube-system:replicaset-controller`.
+    pub user: Option<String>,
 }
 
 /// Parses and validates an `AdmissionReview` body.
@@ -136,6 +147,10 @@ pub fn parse_review(body: &[u8]) -> Result<AdmissionRequest, ReviewError> {
         name: request.name.filter(|n| !n.is_empty()),
         operation: request.operation,
         object: request.object.filter(|o| !o.is_null()),
+        user: request
+            .user_info
+            .and_then(|info| info.username)
+            .filter(|u| !u.is_empty()),
     })
 }
 
@@ -181,6 +196,7 @@ mod tests {
         assert_eq!(request.namespace.as_deref(), Some("prod"));
         assert_eq!(request.name, None);
         assert_eq!(request.object, Some(json!({"kind": "Pod"})));
+        assert_eq!(request.user.as_deref(), Some("admin"));
     }
 
     #[test]

@@ -8,24 +8,33 @@
 //! | `GET /metrics` | Prometheus text format |
 //!
 //! SIGHUP reloads the policy file and the certificate, each on its own: one that fails to load
-//! is logged and the one in force stays. SIGTERM and SIGINT stop accepting connections and let
-//! requests in progress finish for up to 10 seconds.
+//! is logged and the one in force stays. SIGTERM and SIGINT stop accepting connections, let
+//! requests in progress finish for up to 10 seconds, and then seal the audit store when a seal
+//! key is set (`writer.rs`).
+//!
+//! `header_read_timeout` closes slow and silent clients. It bounds three waits:
+//! 1. the TLS handshake (the rustls acceptor's `handshake_timeout`);
+//! 2. the first request's headers, including hyper's HTTP/1 or HTTP/2 detection, which has no
+//!    timeout of its own (axum-server's `first_request_timeout`);
+//! 3. the headers of each later HTTP/1 request, which also ends idle keep-alive connections
+//!    (hyper's `header_read_timeout`).
+//!
+//! An HTTP/2 connection that has sent its first request stays open while idle, and the cap on
+//! connections (`listener.rs`) bounds those.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
-use axum::extract::{DefaultBodyLimit, State};
+use axum::extract::{DefaultBodyLimit, FromRequest as _, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum_server::Handle;
-use axum_server::tls_rustls::RustlsConfig;
-use clearbox_audit::Store;
+use axum_server::tls_rustls::{RustlsAcceptor, RustlsConfig};
+use axum_server::{Handle, Server};
 use clearbox_oci::registry::RegistryOptions;
 use tokio::signal::unix::{SignalKind, signal};
 use tracing::{info, warn};
@@ -33,10 +42,12 @@ use tracing::{info, warn};
 use crate::admission::{Admission, Decision, decide};
 use crate::cache::VerificationCache;
 use crate::error::WebhookError;
+use crate::listener::{LimitedAddress, LimitedListener};
 use crate::metrics::{Counter, Metrics};
 use crate::record;
 use crate::review::{AdmissionRequest, parse_review, response};
 use crate::state::{CurrentPolicy, LoadedPolicy, PolicyLoader};
+use crate::writer::{AuditWriter, SealConfig};
 
 /// How long requests in progress may run after SIGTERM.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
@@ -65,6 +76,15 @@ pub struct ServerConfig {
     pub cache_ttl: Duration,
     /// Largest request body accepted, in bytes; larger ones get 413.
     pub max_request_bytes: usize,
+    /// Maximum wait for a client's TLS handshake, for its first request's headers, and for the
+    /// headers of each later HTTP/1 request; a client that takes longer is disconnected.
+    pub header_read_timeout: Duration,
+    /// Maximum number of connections open at once, idle ones included. Further ones wait in
+    /// the kernel's listen queue until one closes. Each open connection costs a task, a socket,
+    /// and the buffers of rustls and hyper.
+    pub max_connections: usize,
+    /// How to seal the audit store; `None` leaves sealing to `clearbox audit seal`.
+    pub seal: Option<SealConfig>,
 }
 
 struct AppState {
@@ -73,8 +93,9 @@ struct AppState {
     registry: Arc<RegistryOptions>,
     cache: Arc<VerificationCache>,
     metrics: Arc<Metrics>,
-    audit: Arc<Mutex<Store>>,
+    audit: AuditWriter,
     timeout: Duration,
+    max_request_bytes: usize,
 }
 
 /// Loads the policy, opens the audit store, and serves until SIGTERM or SIGINT. `on_ready`
@@ -89,7 +110,8 @@ pub fn serve(
         source,
     };
     let initial = loader().map_err(WebhookError::Policy)?;
-    let store = Store::open(&config.store_url)?;
+    let metrics = Arc::new(Metrics::default());
+    let audit = AuditWriter::open(&config.store_url, config.seal.clone(), Arc::clone(&metrics))?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -99,9 +121,10 @@ pub fn serve(
         loader,
         registry: Arc::new(config.registry.clone()),
         cache: Arc::new(VerificationCache::new(config.cache_ttl, CACHE_ENTRIES)),
-        metrics: Arc::new(Metrics::default()),
-        audit: Arc::new(Mutex::new(store)),
+        metrics,
+        audit,
         timeout: config.timeout,
+        max_request_bytes: config.max_request_bytes,
     });
     runtime.block_on(run(config, state, on_ready))
 }
@@ -111,6 +134,10 @@ async fn run(
     state: Arc<AppState>,
     on_ready: impl FnOnce(SocketAddr, &LoadedPolicy) + Send + 'static,
 ) -> Result<(), WebhookError> {
+    let serve_error = |source| WebhookError::Serve {
+        listen: config.listen,
+        source,
+    };
     let tls = RustlsConfig::from_pem_file(&config.tls_cert, &config.tls_key)
         .await
         .map_err(|source| WebhookError::Tls {
@@ -125,24 +152,44 @@ async fn run(
         .route("/metrics", get(metrics))
         .layer(DefaultBodyLimit::max(config.max_request_bytes))
         .with_state(Arc::clone(&state));
-    let handle: Handle<SocketAddr> = Handle::new();
-    watch_signals(Arc::clone(&state), handle.clone(), tls.clone(), &config)?;
+
+    // The listener with its connection cap, and the three waits for slow clients.
+    let listener = LimitedListener::bind(
+        config.listen,
+        config.max_connections,
+        Arc::clone(&state.metrics),
+    )
+    .map_err(serve_error)?;
+    let acceptor = RustlsAcceptor::new(tls.clone()).handshake_timeout(config.header_read_timeout);
+    let mut server = Server::from_listener(listener)
+        .acceptor(acceptor)
+        .first_request_timeout(config.header_read_timeout);
+    server
+        .http_builder()
+        .http1()
+        .header_read_timeout(config.header_read_timeout);
+
+    // Signals, the ready callback, and the periodic seals.
+    let handle: Handle<LimitedAddress> = Handle::new();
+    watch_signals(Arc::clone(&state), handle.clone(), tls, &config)?;
     let ready = handle.clone();
     let ready_state = Arc::clone(&state);
     tokio::spawn(async move {
-        if let Some(address) = ready.listening().await {
+        if let Some(LimitedAddress(address)) = ready.listening().await {
             info!(%address, "listening");
             on_ready(address, &ready_state.policy.get());
         }
     });
-    axum_server::bind_rustls(config.listen, tls)
+    state.audit.start_sealing();
+
+    // Serve until SIGTERM or SIGINT and the requests in progress have finished, then seal.
+    let outcome = server
         .handle(handle)
         .serve(app.into_make_service())
         .await
-        .map_err(|source| WebhookError::Serve {
-            listen: config.listen,
-            source,
-        })?;
+        .map_err(serve_error);
+    state.audit.finish().await;
+    outcome?;
     info!("stopped");
     Ok(())
 }
@@ -150,7 +197,7 @@ async fn run(
 /// Starts the tasks that reload on SIGHUP and stop on SIGTERM or SIGINT.
 fn watch_signals(
     state: Arc<AppState>,
-    handle: Handle<SocketAddr>,
+    handle: Handle<LimitedAddress>,
     tls: RustlsConfig,
     config: &ServerConfig,
 ) -> Result<(), WebhookError> {
@@ -219,16 +266,12 @@ async fn metrics(State(state): State<Arc<AppState>>) -> Response {
 }
 
 /// `POST /validate`.
-async fn validate(
-    State(state): State<Arc<AppState>>,
-    body: Result<Bytes, BytesRejection>,
-) -> Response {
+async fn validate(State(state): State<Arc<AppState>>, request: Request) -> Response {
     let start = tokio::time::Instant::now();
-    let (status, response) = match body {
-        Err(rejection) => {
-            let status = rejection.status();
-            warn!(status = status.as_u16(), reason = %rejection.body_text(), "rejected a request body");
-            (status, plain(status, &rejection.body_text()))
+    let (status, response) = match read_body(&state, request).await {
+        Err((status, reason)) => {
+            warn!(status = status.as_u16(), %reason, "rejected a request body");
+            (status, plain(status, &reason))
         }
         Ok(body) => match parse_review(&body) {
             Err(error) => {
@@ -243,6 +286,34 @@ async fn validate(
         .metrics
         .observe_request(status.as_u16(), start.elapsed());
     response
+}
+
+/// Reads the request body, at most `max_request_bytes` of it.
+///
+/// A body whose `Content-Length` is over the limit is rejected before any of it is read. hyper
+/// sends `100 Continue` only once the body is read, so a client that waits for it (curl does
+/// for bodies over 1 MiB) never sends the body. Otherwise the server would close the connection
+/// with the body unread, the kernel would respond to the client's further data with a reset,
+/// and the client could lose the 413 response.
+async fn read_body(state: &AppState, request: Request) -> Result<Bytes, (StatusCode, String)> {
+    let limit = state.max_request_bytes;
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.parse::<u64>().ok());
+    if let Some(length) = declared.filter(|length| *length > limit as u64) {
+        return Err((
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!(
+                "the request body of {length} bytes is over the limit of {limit} bytes; raise \
+                 --max-request-bytes if the API server sends objects this large"
+            ),
+        ));
+    }
+    Bytes::from_request(request, &())
+        .await
+        .map_err(|rejection| (rejection.status(), rejection.body_text()))
 }
 
 /// Decides and records one admission, and returns the response.
@@ -262,7 +333,7 @@ async fn admit(
     };
     let mut decision: Decision = decide(&admission, request).await;
     let events = record::events(request, &decision, &loaded.policy.digest);
-    if let Err(error) = record::append(&state.audit, events).await {
+    if let Err(error) = state.audit.append(events).await {
         warn!(uid = %request.uid, %error, "denied an admission whose audit record failed");
         state.metrics.increment(Counter::AuditError);
         decision.deny(&format!(

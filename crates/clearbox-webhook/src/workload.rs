@@ -157,6 +157,7 @@ mod tests {
             name: None,
             operation: "CREATE".to_owned(),
             object: Some(object.clone()),
+            user: None,
         };
         (request, object.clone())
     }

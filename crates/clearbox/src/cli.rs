@@ -347,7 +347,8 @@ pub(crate) enum WebhookCommand {
     /// is checked: the registry allowlist and the tag and digest rules first, without network
     /// access, then signatures and attestations from the image's registry, cached per digest.
     /// An image that cannot be verified in time is denied. Every decision is appended to the
-    /// audit store, and a decision that cannot be recorded is a denial too. SIGHUP reloads the
+    /// audit store, and a decision that cannot be recorded is a denial too. With --seal-key the
+    /// store is sealed every --seal-every records and when the server stops. SIGHUP reloads the
     /// policy and the certificate, and SIGTERM stops the server.
     Serve(WebhookServeArgs),
 }
@@ -371,7 +372,8 @@ pub(crate) struct WebhookServeArgs {
     #[arg(long, value_name = "ADDRESS:PORT", default_value = "127.0.0.1:8443")]
     pub(crate) listen: std::net::SocketAddr,
 
-    /// The audit store decisions are appended to: sqlite://PATH or a path [default: the
+    /// The audit store decisions are appended to: sqlite://PATH or a path, or
+    /// postgres://USER@HOST:PORT/DATABASE [default: the
     /// --audit-store of the other commands, else $XDG_STATE_HOME/clearbox/audit.db].
     #[arg(long, value_name = "URL")]
     pub(crate) store: Option<String>,
@@ -389,6 +391,27 @@ pub(crate) struct WebhookServeArgs {
     /// at most 3 MiB objects.
     #[arg(long, value_name = "BYTES", default_value_t = 3 * 1024 * 1024)]
     pub(crate) max_request_bytes: usize,
+
+    /// Seconds a client has for its TLS handshake, for its first request's headers, and for the
+    /// headers of each later HTTP/1 request; slower or silent clients are disconnected.
+    #[arg(long, value_name = "SECONDS", default_value_t = 10, value_parser = parse_timeout_seconds)]
+    pub(crate) header_read_timeout: u64,
+
+    /// Most connections open at once; further ones wait in the kernel's listen queue until one
+    /// closes.
+    #[arg(long, value_name = "N", default_value_t = 1024, value_parser = clap::value_parser!(u32).range(1..=65536))]
+    pub(crate) max_connections: u32,
+
+    /// Private key to seal the audit store with, as for `audit seal`: a cosign key file, a
+    /// PKCS#8 or SEC1 PEM file, or a pkcs11: URI. The password of an encrypted key comes from
+    /// CLEARBOX_PASSWORD or COSIGN_PASSWORD. Without it the webhook appends no seals.
+    #[arg(long, value_name = "KEY")]
+    pub(crate) seal_key: Option<String>,
+
+    /// Admission records between two seals; the store is also sealed when SIGTERM or SIGINT
+    /// stops the server.
+    #[arg(long, value_name = "N", default_value_t = 1000, requires = "seal_key", value_parser = clap::value_parser!(u64).range(1..))]
+    pub(crate) seal_every: u64,
 
     #[command(flatten)]
     pub(crate) registry: RegistryArgs,
@@ -1457,6 +1480,11 @@ pub(crate) struct RescanArgs {
     /// Rescan only shard I of N (from 0), so that N processes share the stored images.
     #[arg(long, value_name = "I/N", value_parser = parse_shard)]
     pub(crate) shard: Option<(u64, u64)>,
+
+    /// The store whose SBOMs are rescanned: sqlite://PATH or a path, or
+    /// postgres://USER@HOST:PORT/DATABASE [default: --audit-store].
+    #[arg(long, value_name = "URL")]
+    pub(crate) store: Option<String>,
 }
 
 fn parse_shard(text: &str) -> Result<(u64, u64), String> {

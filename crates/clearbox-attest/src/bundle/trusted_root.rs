@@ -190,6 +190,57 @@ impl TrustedRoot {
         TrustedRoot::from_json(&bytes)
     }
 
+    /// Lists why this root cannot verify a keyless signature made at `now`, which is empty when
+    /// it can.
+    ///
+    /// Keyless verification needs a certificate authority to chain the signing certificate to,
+    /// a CT log to check its SCT and a transparency log to check the log entry. Each is missing
+    /// when its section is empty, when no log key in it parses, or when every entry's
+    /// `validFor` ended before `now`. Signatures made before those ends could still verify,
+    /// but a root whose every period ended is out of date.
+    #[must_use]
+    pub fn keyless_gaps(&self, now: Timestamp) -> Vec<String> {
+        let mut gaps = Vec::new();
+        let authorities = self
+            .certificate_authorities
+            .iter()
+            .map(|authority| Ok(authority.valid_for))
+            .collect::<Vec<_>>();
+        let logs = |logs: &[LogInstance], section: &str| {
+            logs.iter()
+                .enumerate()
+                .map(|(index, log)| {
+                    log.key()
+                        .map(|_| log.valid_for)
+                        .map_err(|reason| format!("`{section}[{index}].publicKey`: {reason}"))
+                })
+                .collect::<Vec<_>>()
+        };
+        let sections = [
+            (
+                "certificateAuthorities",
+                "no signing certificate can chain to it",
+                authorities,
+            ),
+            (
+                "ctlogs",
+                "no certificate's SCT can be checked",
+                logs(&self.ctlogs, "ctlogs"),
+            ),
+            (
+                "tlogs",
+                "no transparency log entry can be checked",
+                logs(&self.tlogs, "tlogs"),
+            ),
+        ];
+        for (section, consequence, entries) in sections {
+            if let Some(gap) = section_gap(section, consequence, &entries, now) {
+                gaps.push(gap);
+            }
+        }
+        gaps
+    }
+
     /// The transparency log whose log ID (SHA-256 of its key) is `log_id`.
     pub(crate) fn tlog(&self, log_id: &[u8]) -> Option<&LogInstance> {
         self.tlogs.iter().find(|log| log.log_id == log_id)
@@ -233,6 +284,41 @@ impl LogInstance {
             .or_else(|| url.strip_prefix("http://"))
             .unwrap_or(url)
     }
+}
+
+/// Describes why a section of a root has no usable entry. `entries` has each entry's validity,
+/// or the reason its key is unusable. Returns `None` when one entry is usable at `now` or later.
+fn section_gap(
+    section: &str,
+    consequence: &str,
+    entries: &[Result<TimeRange, String>],
+    now: Timestamp,
+) -> Option<String> {
+    if entries.is_empty() {
+        return Some(format!("`{section}` is empty, so {consequence}"));
+    }
+    let periods: Vec<TimeRange> = entries
+        .iter()
+        .filter_map(|e| e.as_ref().ok().copied())
+        .collect();
+    if periods.is_empty() {
+        let reasons: Vec<&str> = entries
+            .iter()
+            .filter_map(|e| e.as_ref().err().map(String::as_str))
+            .collect();
+        return Some(format!(
+            "no key in `{section}` can be used ({}), so {consequence}",
+            reasons.join("; ")
+        ));
+    }
+    if periods.iter().any(|p| p.end.is_none_or(|end| end >= now)) {
+        return None;
+    }
+    let last = periods.iter().filter_map(|p| p.end).max()?;
+    Some(format!(
+        "every `validFor` in `{section}` ended (the last at {last}), so {consequence} for a \
+         signature made now"
+    ))
 }
 
 fn logs(raw: Vec<RawLog>, section: &str) -> Result<Vec<LogInstance>, TrustedRootError> {
@@ -365,6 +451,53 @@ mod tests {
             error.to_string(),
             "invalid trusted root: `tlogs[0].publicKey.validFor.start`: missing; the interval \
              needs a start"
+        );
+    }
+
+    #[test]
+    fn keyless_gaps_name_missing_sections() {
+        let root = TrustedRoot::from_json(ROOT.as_bytes()).unwrap();
+        let now = Timestamp::from_unix(1_800_000_000);
+        assert_eq!(
+            root.keyless_gaps(now),
+            [
+                "`certificateAuthorities` is empty, so no signing certificate can chain to it",
+                "`ctlogs` is empty, so no certificate's SCT can be checked",
+            ]
+        );
+    }
+
+    #[test]
+    fn keyless_gaps_name_unusable_and_ended_logs() {
+        let ended = ROOT.replace(
+            r#""start": "2021-01-12T11:53:27.000Z""#,
+            r#""start": "2021-01-12T11:53:27.000Z", "end": "2022-01-01T00:00:00Z""#,
+        );
+        let root = TrustedRoot::from_json(ended.as_bytes()).unwrap();
+        let now = Timestamp::from_unix(1_800_000_000);
+        assert_eq!(
+            root.keyless_gaps(now)[2],
+            "every `validFor` in `tlogs` ended (the last at 2022-01-01T00:00:00Z), so no \
+             transparency log entry can be checked for a signature made now"
+        );
+        // Before the end, the log is usable.
+        assert_eq!(
+            root.keyless_gaps(Timestamp::from_unix(1_620_000_000)).len(),
+            2
+        );
+
+        let junk = ROOT.replace("MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE2G2Y", "AAAA");
+        let root = TrustedRoot::from_json(junk.as_bytes()).unwrap();
+        let gaps = root.keyless_gaps(now);
+        assert!(
+            gaps[2].starts_with("no key in `tlogs` can be used (`tlogs[0].publicKey`: "),
+            "{}",
+            gaps[2]
+        );
+        assert!(
+            gaps[2].ends_with("), so no transparency log entry can be checked"),
+            "{}",
+            gaps[2]
         );
     }
 

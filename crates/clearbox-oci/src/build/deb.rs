@@ -6,7 +6,7 @@
 //! - `var/lib/dpkg/status.d/<package>.md5sums`: the package's `md5sums`, when it has one.
 //!
 //! Both are `0644`, owned by `0:0`, with the source date as mtime. Maintainer scripts do not
-//! run, as with `dpkg-deb --extract`.
+//! run, as with `dpkg-deb --extract`. A control file with more than one paragraph is rejected.
 //!
 //! NOTE: compared with `dpkg-deb --extract` of the example image's 39 packages in the same
 //! order, every entry matched but the mtime of `lib/x86_64-linux-gnu`, which GNU tar 1.34 left
@@ -85,7 +85,8 @@ pub(crate) fn add_deb(tree: &mut LayerTree, path: &Path) -> Result<DebPackage, B
         .ok_or_else(|| invalid("its control archive has no `control` file".into()))?;
     let control =
         String::from_utf8(control).map_err(|_| invalid("its control file is not UTF-8".into()))?;
-    let field = |name: &str| control_field(&control, name);
+    let control = single_paragraph(&control).map_err(invalid)?;
+    let field = |name: &str| control_field(control, name);
     let Some(name) = field("Package") else {
         return Err(invalid("its control file has no `Package` field".into()));
     };
@@ -96,7 +97,7 @@ pub(crate) fn add_deb(tree: &mut LayerTree, path: &Path) -> Result<DebPackage, B
     // 3. The files, then the status files over them.
     let stream = decompress(data_name, data_data, path)?;
     add_tar_stream(tree, stream, path)?;
-    let status = status_paragraph(&control);
+    let status = status_paragraph(control);
     tree.insert(
         &format!("{STATUS_DIR}/{name}"),
         status_entry(status.into_bytes()),
@@ -226,6 +227,30 @@ fn read_control(name: &str, data: &[u8], path: &Path) -> Result<ControlFiles, Bu
     Ok(files)
 }
 
+/// Returns the control file without the blank lines around it, or an error when it has more than
+/// one paragraph. dpkg rejects such a package ("several package info entries found, only one
+/// allowed"), and the extra paragraphs would be read from the status file as more packages.
+fn single_paragraph(control: &str) -> Result<&str, String> {
+    let is_blank = |line: &str| line.trim().is_empty();
+    let leading: usize = control
+        .split_inclusive('\n')
+        .take_while(|line| is_blank(line))
+        .map(str::len)
+        .sum();
+    let text = control[leading..].trim_end();
+    if text.is_empty() {
+        return Err("its control file is empty".into());
+    }
+    let mut lines = text.lines().skip_while(|line| !is_blank(line));
+    if let Some(second) = lines.find(|line| !is_blank(line)) {
+        return Err(format!(
+            "its control file has more than one paragraph (the second starts with `{second}`), \
+             but dpkg accepts exactly one per package"
+        ));
+    }
+    Ok(text)
+}
+
 /// Returns the value of a single-line control field.
 fn control_field(control: &str, name: &str) -> Option<String> {
     control.lines().find_map(|line| {
@@ -294,6 +319,85 @@ mod tests {
         let mut bytes = ar(&[("debian-binary", b"2.0\n")]);
         bytes.truncate(bytes.len() - 2);
         assert!(ar_members(&bytes).unwrap_err().contains("truncated"));
+    }
+
+    /// A plain tar with one regular file per `(name, bytes)`.
+    fn tar_of(files: &[(&str, &[u8])]) -> Vec<u8> {
+        let mut builder = tar::Builder::new(Vec::new());
+        for (name, bytes) in files {
+            let mut header = tar::Header::new_gnu();
+            header.set_mode(0o644);
+            header.set_size(bytes.len() as u64);
+            header.set_entry_type(tar::EntryType::Regular);
+            builder.append_data(&mut header, name, *bytes).unwrap();
+        }
+        builder.into_inner().unwrap()
+    }
+
+    /// Writes a `.deb` with the given control file and one data file, and unpacks it.
+    fn unpack(control: &str) -> (LayerTree, Result<DebPackage, BuildError>) {
+        let control_tar = tar_of(&[("./control", control.as_bytes())]);
+        let data_tar = tar_of(&[("./usr/share/doc/demo/README", b"demo\n")]);
+        let deb = ar(&[
+            ("debian-binary", b"2.0\n"),
+            ("control.tar", &control_tar),
+            ("data.tar", &data_tar),
+        ]);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("demo_1.0_amd64.deb");
+        std::fs::write(&path, deb).unwrap();
+        let mut tree = LayerTree::default();
+        let result = add_deb(&mut tree, &path);
+        (tree, result)
+    }
+
+    fn status_file(tree: &LayerTree) -> String {
+        let (_, entry) = tree
+            .iter()
+            .find(|(path, _)| *path == "var/lib/dpkg/status.d/demo")
+            .expect("the status file is in the layer");
+        let EntryData::File(Content::Memory(bytes)) = &entry.data else {
+            panic!("the status file is not a regular file in memory");
+        };
+        String::from_utf8(bytes.clone()).unwrap()
+    }
+
+    #[test]
+    fn deb_single_paragraph_unpacked() {
+        let (tree, result) = unpack("\nPackage: demo\nVersion: 1.0\nArchitecture: amd64\n\n\n");
+        let package = result.unwrap();
+        assert_eq!(package.name, "demo");
+        assert_eq!(package.version, "1.0");
+        assert_eq!(
+            status_file(&tree),
+            "Package: demo\nStatus: install ok installed\nVersion: 1.0\nArchitecture: amd64\n"
+        );
+    }
+
+    #[test]
+    fn deb_second_paragraph_rejected() {
+        let control = "Package: demo\nVersion: 1.0\nArchitecture: amd64\n\n\
+                       Package: phantom\nVersion: 9.9\nArchitecture: amd64\n";
+        let (tree, result) = unpack(control);
+        let error = result.unwrap_err().to_string();
+        assert!(error.contains("more than one paragraph"), "{error}");
+        assert!(error.contains("`Package: phantom`"), "{error}");
+        assert!(
+            !tree.contains("var/lib/dpkg/status.d/demo"),
+            "no status file is written for a rejected package"
+        );
+    }
+
+    #[test]
+    fn deb_whitespace_line_separates_paragraphs() {
+        let control = "Package: demo\nVersion: 1.0\n \t\nPackage: phantom\n";
+        assert!(single_paragraph(control).is_err());
+        assert!(single_paragraph("\n\n").unwrap_err().contains("empty"));
+        let description = "Package: demo\nDescription: x\n more\n .\n end\n";
+        assert_eq!(
+            single_paragraph(description).unwrap(),
+            description.trim_end()
+        );
     }
 
     #[test]

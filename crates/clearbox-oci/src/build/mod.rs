@@ -15,7 +15,8 @@
 //! # Supported
 //! - Bases: `scratch`, or an image pinned by digest (its layers are copied as stored).
 //! - Layer sources: tar files (plain, gzip, zstd), Debian packages (`.deb` with gzip, xz, zstd
-//!   or plain members), directories, single files, directories and symlinks.
+//!   or plain members), directories, single files, files concatenated from several sources,
+//!   directories and symlinks.
 //! - Outputs: `oci:DIR[:TAG]`, `oci-archive:FILE[:TAG]`, `docker-archive:FILE[:NAME:TAG]`,
 //!   `docker://REGISTRY/REPO[:TAG]`.
 //!
@@ -293,8 +294,14 @@ fn fill_tree(
     tree.begin_source();
     for file in &layer_spec.files {
         sources::add_file(tree, file)?;
-        if let FileKind::Source(path) = &file.kind {
-            inputs.push(file_input("file", path)?);
+        match &file.kind {
+            FileKind::Source(path) => inputs.push(file_input("file", path)?),
+            FileKind::Sources(paths) => {
+                for path in paths {
+                    inputs.push(file_input("file", path)?);
+                }
+            }
+            FileKind::Content(_) | FileKind::Directory | FileKind::Symlink(_) => {}
         }
     }
     if !layer_spec.files.is_empty() {

@@ -238,6 +238,19 @@ impl BuiltImage {
         path: &Path,
         fill: impl FnOnce(&mut ArchiveWriter) -> io::Result<()>,
     ) -> Result<(), BuildError> {
+        // The rename below would replace a device or FIFO (`/dev/null`) with the archive.
+        if let Ok(meta) = std::fs::symlink_metadata(path)
+            && !meta.is_file()
+        {
+            return Err(BuildError::write(
+                path,
+                io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    "it exists and is not a regular file; give the name of a new or regular \
+                     file",
+                ),
+            ));
+        }
         let dir = match path.parent() {
             Some(d) if !d.as_os_str().is_empty() => d,
             _ => Path::new("."),

@@ -22,18 +22,19 @@ const TAR_LIMITS: TarLimits = TarLimits {
     max_extension_len: 1 << 20,
 };
 
-/// Adds every entry of a tar stream to `tree`, under `prefix` (empty for the root). The stream
-/// is already decompressed.
+/// Adds every entry of a tar stream to `tree` and returns how many entries other than the root
+/// directory it had. The stream is already decompressed.
 pub(crate) fn add_tar_stream(
     tree: &mut LayerTree,
     stream: impl Read,
     source: &Path,
-) -> Result<(), BuildError> {
+) -> Result<usize, BuildError> {
     let invalid = |problem| BuildError::InvalidTar {
         path: source.to_owned(),
         source: problem,
     };
     let mut reader = TarReader::new(stream, TAR_LIMITS);
+    let mut count = 0;
     while let Some(header) = reader.next_entry().map_err(invalid)? {
         let unsupported = |reason: String| BuildError::Unsupported {
             path: source.to_owned(),
@@ -87,9 +88,12 @@ pub(crate) fn add_tar_stream(
             gid: id(header.gid, source)?,
             mtime: u64::try_from(header.mtime).unwrap_or(0),
         };
+        if !path.is_empty() {
+            count += 1;
+        }
         tree.insert(&path, entry, source)?;
     }
-    Ok(())
+    Ok(count)
 }
 
 fn id(value: u64, source: &Path) -> Result<u32, BuildError> {
@@ -99,7 +103,8 @@ fn id(value: u64, source: &Path) -> Result<u32, BuildError> {
     })
 }
 
-/// Adds a tar file, plain, gzip or zstd.
+/// Adds a tar file, plain, gzip or zstd. A file with no entries is an error: it would add
+/// nothing, which is more likely a wrong or truncated file than a layer meant to be empty.
 pub(crate) fn add_tarball(tree: &mut LayerTree, path: &Path) -> Result<(), BuildError> {
     let (file, _) = crate::file::open_regular_file(path).map_err(|e| BuildError::read(path, e))?;
     let mut buffered = std::io::BufReader::new(file);
@@ -108,7 +113,20 @@ pub(crate) fn add_tarball(tree: &mut LayerTree, path: &Path) -> Result<(), Build
     let decoder = compression
         .decoder(buffered)
         .map_err(|e| BuildError::read(path, e))?;
-    add_tar_stream(tree, decoder, path)
+    if add_tar_stream(tree, decoder, path)? == 0 {
+        return Err(BuildError::Unsupported {
+            path: path.to_owned(),
+            reason: format!(
+                "the tar archive{} has no entries; check that it is the intended file, or \
+                 remove the `tarball` source",
+                match compression {
+                    Compression::None => String::new(),
+                    other => format!(" (decompressed with {})", other.name()),
+                }
+            ),
+        });
+    }
+    Ok(())
 }
 
 /// Adds a directory tree under its destination.
@@ -217,18 +235,23 @@ pub(crate) fn add_file(tree: &mut LayerTree, spec: &FileSpec) -> Result<(), Buil
     let (data, default_mode, mtime) = match &spec.kind {
         FileKind::Source(path) => {
             use std::os::unix::fs::MetadataExt as _;
-            let (mut file, _) =
-                crate::file::open_regular_file(path).map_err(|e| BuildError::read(path, e))?;
-            let meta = file.metadata().map_err(|e| BuildError::read(path, e))?;
             let mut bytes = Vec::new();
-            file.read_to_end(&mut bytes)
-                .map_err(|e| BuildError::read(path, e))?;
+            let meta = read_source(path, &mut bytes)?;
             let mtime = u64::try_from(meta.mtime()).unwrap_or(0);
             (
                 EntryData::File(Content::Memory(bytes)),
                 meta.mode() & 0o7777,
                 mtime,
             )
+        }
+        // The concatenation is made by the build, so, like `content`, it has no time of its own
+        // and its sources' modes and mtimes do not reach the image.
+        FileKind::Sources(paths) => {
+            let mut bytes = Vec::new();
+            for path in paths {
+                read_source(path, &mut bytes)?;
+            }
+            (EntryData::File(Content::Memory(bytes)), 0o644, NO_TIME)
         }
         FileKind::Content(text) => (
             EntryData::File(Content::Memory(text.clone().into_bytes())),
@@ -251,4 +274,113 @@ pub(crate) fn add_file(tree: &mut LayerTree, spec: &FileSpec) -> Result<(), Buil
         mtime,
     };
     tree.insert(&spec.path, entry, &origin)
+}
+
+/// Appends the bytes of the regular file at `path` to `bytes` and returns its metadata.
+fn read_source(path: &Path, bytes: &mut Vec<u8>) -> Result<std::fs::Metadata, BuildError> {
+    let (mut file, _) =
+        crate::file::open_regular_file(path).map_err(|e| BuildError::read(path, e))?;
+    let meta = file.metadata().map_err(|e| BuildError::read(path, e))?;
+    file.read_to_end(bytes)
+        .map_err(|e| BuildError::read(path, e))?;
+    Ok(meta)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file_bytes(tree: &LayerTree, path: &str) -> (Vec<u8>, u32, u64) {
+        let (_, entry) = tree
+            .iter()
+            .find(|(p, _)| *p == path)
+            .unwrap_or_else(|| panic!("`{path}` is not in the layer"));
+        let EntryData::File(Content::Memory(bytes)) = &entry.data else {
+            panic!("`{path}` is not a regular file in memory");
+        };
+        (bytes.clone(), entry.mode, entry.mtime)
+    }
+
+    #[test]
+    fn sources_concatenated_in_order() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = tempfile::tempdir().unwrap();
+        let first = dir.path().join("b.crt");
+        let second = dir.path().join("a.crt");
+        std::fs::write(&first, "first\n").unwrap();
+        std::fs::write(&second, "second").unwrap();
+        std::fs::set_permissions(&first, std::fs::Permissions::from_mode(0o600)).unwrap();
+        let spec = FileSpec {
+            path: "etc/ssl/certs/bundle.crt".into(),
+            kind: FileKind::Sources(vec![first, second]),
+            mode: None,
+            owner: Owner::default(),
+        };
+        let mut tree = LayerTree::default();
+        add_file(&mut tree, &spec).unwrap();
+        let (bytes, mode, mtime) = file_bytes(&tree, "etc/ssl/certs/bundle.crt");
+        assert_eq!(
+            bytes, b"first\nsecond",
+            "byte for byte, in the order listed"
+        );
+        assert_eq!(mode, 0o644, "the sources' modes do not carry over");
+        assert_eq!(mtime, NO_TIME, "the concatenation gets the source date");
+    }
+
+    #[test]
+    fn sources_missing_file_rejected() {
+        let dir = tempfile::tempdir().unwrap();
+        let present = dir.path().join("a.crt");
+        std::fs::write(&present, "a\n").unwrap();
+        let missing = dir.path().join("missing.crt");
+        let spec = FileSpec {
+            path: "bundle".into(),
+            kind: FileKind::Sources(vec![present, missing.clone()]),
+            mode: None,
+            owner: Owner::default(),
+        };
+        let error = add_file(&mut LayerTree::default(), &spec).unwrap_err();
+        assert!(
+            matches!(&error, BuildError::Read { path, .. } if *path == missing),
+            "{error:?}"
+        );
+    }
+
+    #[test]
+    fn empty_tarballs_rejected() {
+        let dir = tempfile::tempdir().unwrap();
+        let empty_gzip = dir.path().join("empty.tar.gz");
+        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        std::io::Write::write_all(&mut encoder, &[0u8; 1024]).unwrap();
+        std::fs::write(&empty_gzip, encoder.finish().unwrap()).unwrap();
+        let zero_bytes = dir.path().join("zero.tar");
+        std::fs::write(&zero_bytes, b"").unwrap();
+
+        for (path, expected) in [
+            (&empty_gzip, "decompressed with gzip"),
+            (&zero_bytes, "tar archive has no entries"),
+        ] {
+            let error = add_tarball(&mut LayerTree::default(), path).unwrap_err();
+            let message = error.to_string();
+            assert!(message.contains("has no entries"), "{message}");
+            assert!(message.contains(expected), "{message}");
+        }
+    }
+
+    #[test]
+    fn tarball_with_root_only_rejected() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut builder = tar::Builder::new(Vec::new());
+        let mut header = tar::Header::new_gnu();
+        header.set_entry_type(tar::EntryType::Directory);
+        header.set_mode(0o755);
+        header.set_size(0);
+        builder
+            .append_data(&mut header, "./", std::io::empty())
+            .unwrap();
+        let path = dir.path().join("root-only.tar");
+        std::fs::write(&path, builder.into_inner().unwrap()).unwrap();
+        let error = add_tarball(&mut LayerTree::default(), &path).unwrap_err();
+        assert!(error.to_string().contains("has no entries"), "{error}");
+    }
 }

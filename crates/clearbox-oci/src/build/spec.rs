@@ -123,7 +123,8 @@ pub struct FileSpec {
     /// What the entry is.
     pub kind: FileKind,
     /// The permission bits, which win over any source's and the umask's. Default `0644` for
-    /// files with `content`, `0755` for directories, the source's bits for `source`.
+    /// files with `content` or `sources`, `0755` for directories, the source's bits for
+    /// `source`.
     pub mode: Option<u32>,
     /// The owner. Default `0:0`.
     pub owner: Owner,
@@ -134,6 +135,9 @@ pub struct FileSpec {
 pub enum FileKind {
     /// A file copied from the build machine.
     Source(PathBuf),
+    /// Files of the build machine concatenated byte for byte in the order given, such as the
+    /// certificates of a CA bundle.
+    Sources(Vec<PathBuf>),
     /// A file with the given text.
     Content(String),
     /// A directory.
@@ -248,6 +252,8 @@ struct RawFile {
     path: String,
     #[serde(default)]
     source: Option<String>,
+    #[serde(default)]
+    sources: Option<Vec<String>>,
     #[serde(default)]
     content: Option<String>,
     #[serde(default)]
@@ -452,18 +458,29 @@ fn convert_file(raw: RawFile, dir: &Path) -> Result<FileSpec, String> {
     }
     let kinds = [
         raw.source.is_some(),
+        raw.sources.is_some(),
         raw.content.is_some(),
         raw.directory,
         raw.symlink.is_some(),
     ];
     if kinds.iter().filter(|k| **k).count() != 1 {
         return Err(format!(
-            "`{}` needs exactly one of `source`, `content`, `directory: true` and `symlink`",
+            "`{}` needs exactly one of `source`, `sources`, `content`, `directory: true` and \
+             `symlink`",
             raw.path
         ));
     }
     let kind = if let Some(source) = raw.source {
         FileKind::Source(dir.join(source))
+    } else if let Some(sources) = raw.sources {
+        if sources.is_empty() {
+            return Err(format!(
+                "`{}` has an empty `sources` list; name at least one file, or use `content: \"\"` \
+                 for an empty file",
+                raw.path
+            ));
+        }
+        FileKind::Sources(sources.into_iter().map(|s| dir.join(s)).collect())
     } else if let Some(content) = raw.content {
         FileKind::Content(content)
     } else if let Some(target) = raw.symlink {
@@ -608,6 +625,31 @@ mod tests {
         assert_eq!(spec.layers[3].files.len(), 2);
         assert_eq!(spec.config.cmd.as_deref().unwrap(), ["-m", "app"]);
         assert!(spec.hardening.is_default());
+    }
+
+    #[test]
+    fn sources_list_parsed() {
+        let spec =
+            parse("base: scratch\nfiles:\n  - {path: /etc/bundle, sources: [certs/b, certs/a]}\n")
+                .unwrap();
+        let FileKind::Sources(paths) = &spec.layers[0].files[0].kind else {
+            panic!("`sources` is not read as a concatenation");
+        };
+        assert_eq!(
+            paths,
+            &[
+                PathBuf::from("/specs/certs/b"),
+                PathBuf::from("/specs/certs/a")
+            ]
+        );
+
+        let error =
+            parse("base: scratch\nfiles:\n  - {path: /etc/bundle, sources: []}\n").unwrap_err();
+        assert!(error.contains("empty `sources` list"), "{error}");
+        let error =
+            parse("base: scratch\nfiles:\n  - {path: /etc/bundle, source: a, sources: [b]}\n")
+                .unwrap_err();
+        assert!(error.contains("exactly one"), "{error}");
     }
 
     #[test]

@@ -134,9 +134,77 @@ pub fn parse_documents(text: &str) -> Result<Vec<Node>, SyntaxError> {
     let documents: Vec<Spanned<Value>> = serde_saphyr::from_multiple_with_options(text, options)
         .map_err(|error| SyntaxError {
             location: error.location().map(Location::of),
-            message: error.to_string(),
+            message: message(&error),
         })?;
     Ok(documents.into_iter().map(into_node).collect())
+}
+
+/// Returns the parser's message, reworded where serde-saphyr's own names a Rust type or option
+/// of its API instead of the problem in the document.
+fn message(error: &serde_saphyr::Error) -> String {
+    let at = |location: &serde_saphyr::Location| {
+        format!(" at line {}, column {}", location.line(), location.column())
+    };
+    match error.without_snippet() {
+        serde_saphyr::Error::DuplicateMappingKey { key, location } => {
+            let key = key
+                .as_deref()
+                .map_or_else(String::new, |key| format!(" `{key}`"));
+            format!(
+                "duplicate mapping key{key}{}; a key may appear once in a mapping, so remove \
+                 one of them",
+                at(location)
+            )
+        }
+        serde_saphyr::Error::RecursiveReferencesRequireWeakTypes { location } => format!(
+            "an alias refers to the node that contains it{}, which makes the value endless; \
+             remove the alias",
+            at(location)
+        ),
+        serde_saphyr::Error::NonFiniteFloat { value, location } => format!(
+            "`{value}` is a NaN or infinite number{}, which has no JSON form; quote it if it is \
+             meant as a string",
+            at(location)
+        ),
+        serde_saphyr::Error::Budget { breach, location } => {
+            format!(
+                "{}{}; split the file into smaller files",
+                budget_text(breach),
+                at(location)
+            )
+        }
+        other => other.to_string(),
+    }
+}
+
+/// Describes a breached parser limit with the limit's value (serde-saphyr's defaults, which
+/// [`parse_documents`] keeps).
+fn budget_text(breach: &serde_saphyr::budget::BudgetBreach) -> String {
+    use serde_saphyr::budget::BudgetBreach;
+
+    let limits = serde_saphyr::Budget::default();
+    let (what, limit) = match breach {
+        BudgetBreach::Nodes { .. } => (
+            "YAML nodes (scalars, sequences and mappings)",
+            limits.max_nodes,
+        ),
+        BudgetBreach::Events { .. } => ("parser events", limits.max_events),
+        BudgetBreach::Aliases { .. } => ("aliases (`*name`)", limits.max_aliases),
+        BudgetBreach::Anchors { .. } => ("anchors (`&name`)", limits.max_anchors),
+        BudgetBreach::Depth { .. } => ("levels of nesting", limits.max_depth),
+        BudgetBreach::Documents { .. } => ("documents", limits.max_documents),
+        BudgetBreach::ScalarBytes { .. } => ("bytes of scalar text", limits.max_total_scalar_bytes),
+        BudgetBreach::MergeKeys { .. } => ("`<<` merge keys", limits.max_merge_keys),
+        BudgetBreach::AliasAnchorRatio { aliases, anchors } => {
+            return format!(
+                "the file uses {aliases} aliases of {anchors} anchors, more than {} aliases per \
+                 anchor, as YAML alias bombs do",
+                limits.alias_anchor_ratio_multiplier
+            );
+        }
+        _ => return "the file exceeds a size limit of the YAML parser".to_owned(),
+    };
+    format!("the file has more than {limit} {what}, the most that is read")
 }
 
 fn into_node(spanned: Spanned<Value>) -> Node {
@@ -326,6 +394,62 @@ mod tests {
         let error = parse_documents("a: 1\na: 2\n").unwrap_err();
         assert_eq!(error.location, Some(Location { line: 2, column: 1 }));
         assert!(error.message.contains("duplicate"), "{}", error.message);
+    }
+
+    #[test]
+    fn duplicate_key_message_names_key() {
+        let error = parse_documents("a: 1\na: 2\n").unwrap_err();
+        assert_eq!(
+            error.message,
+            "duplicate mapping key `a` at line 2, column 1; a key may appear once in a mapping, \
+             so remove one of them"
+        );
+    }
+
+    #[test]
+    fn recursive_alias_message_names_fix() {
+        let error = parse_documents("a: &x [*x]\n").unwrap_err();
+        assert_eq!(
+            error.message,
+            "an alias refers to the node that contains it at line 1, column 8, which makes the \
+             value endless; remove the alias"
+        );
+    }
+
+    #[test]
+    fn infinite_number_message_says_quote_it() {
+        let error = parse_documents("a: 1\nb: 1e400\n").unwrap_err();
+        assert_eq!(
+            error.message,
+            "`1e400` is a NaN or infinite number at line 2, column 4, which has no JSON form; \
+             quote it if it is meant as a string"
+        );
+    }
+
+    #[test]
+    fn node_limit_message_names_limit() {
+        use std::fmt::Write as _;
+
+        let mut text = String::from("a:\n");
+        for index in 0..125_001 {
+            writeln!(text, "  k{index}: v").unwrap();
+        }
+        let error = parse_documents(&text).unwrap_err();
+        assert!(
+            error.message.starts_with(
+                "the file has more than 250000 YAML nodes (scalars, sequences and mappings), \
+                 the most that is read at line "
+            ),
+            "{}",
+            error.message
+        );
+        assert!(
+            error
+                .message
+                .ends_with("; split the file into smaller files"),
+            "{}",
+            error.message
+        );
     }
 
     #[test]

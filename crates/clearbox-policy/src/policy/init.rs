@@ -22,6 +22,20 @@ fn quote(text: &str) -> String {
     serde_json::to_string(text).expect("strings always serialize")
 }
 
+/// A commented-out `signed_objects` entry: it needs a manifest key that `policy init` does not
+/// know, so the starter policy shows the shape without setting the rule.
+const SIGNED_OBJECTS_EXAMPLE: &str = "
+# The admission webhook admits these objects only with a manifest signature by one of the
+# keys (`clearbox sign-manifest FILE --key KEY --claim approver=NAME --claim ticket=ID`).
+# `kinds` defaults to the six listed here.
+# signed_objects:
+#   - namespaces: [prod, \"team-*\"]
+#     kinds: [Deployment, StatefulSet, DaemonSet, Job, CronJob, Pod]
+#     signers:
+#       keys: [keys/manifests.pub]
+#     required_claims: [approver, ticket]
+";
+
 impl StarterPolicy {
     /// Returns the policy as YAML text, with a comment on each rule.
     #[must_use]
@@ -57,6 +71,7 @@ impl StarterPolicy {
                 max.name()
             );
         }
+        out.push_str(SIGNED_OBJECTS_EXAMPLE);
         out.push_str(
             "\n# Set to true to reject images named by the tag `latest`, or not named by digest.\n\
              deny_latest_tag: false\n\
@@ -66,5 +81,48 @@ impl StarterPolicy {
              exceptions: []\n",
         );
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::policy::parse_policy;
+
+    fn starter() -> String {
+        StarterPolicy {
+            registries: vec!["ghcr.io/acme".parse().unwrap()],
+            keys: vec!["keys/release.pub".to_owned()],
+            max_severity: None,
+        }
+        .to_yaml()
+    }
+
+    #[test]
+    fn starter_leaves_signed_objects_unset() {
+        let policy = parse_policy(Path::new("policy.yaml"), starter().as_bytes()).unwrap();
+        assert!(policy.signed_objects.is_empty());
+    }
+
+    #[test]
+    fn signed_objects_example_parses_uncommented() {
+        let text = starter()
+            .lines()
+            .map(|line| match line.strip_prefix("# ") {
+                Some(rest) if rest.starts_with("signed_objects:") || rest.starts_with("  ") => rest,
+                _ => line,
+            })
+            .collect::<Vec<_>>()
+            .join("\n");
+        let policy = parse_policy(Path::new("/p/policy.yaml"), text.as_bytes()).unwrap();
+        let [rule] = policy.signed_objects.as_slice() else {
+            panic!("expected one entry in {text}");
+        };
+        assert_eq!(rule.namespaces.len(), 2);
+        assert!(rule.covers("team-ml", "CronJob"));
+        assert_eq!(rule.keys[0].location, "/p/keys/manifests.pub");
+        assert_eq!(rule.required_claims, ["approver", "ticket"]);
     }
 }

@@ -3,7 +3,8 @@
 //! `require_digest`, and the object's `metadata.annotations` get `annotations`.
 //!
 //! Signatures and attestations are not read from manifests; those rules are listed as not
-//! evaluated.
+//! evaluated, and so is `signed_objects`, which `clearbox verify-manifest` and the admission
+//! webhook check.
 
 use std::collections::BTreeMap;
 
@@ -20,6 +21,10 @@ use crate::k8s::workload::{Extracted, PodSpec, extract};
 const NOT_FROM_MANIFESTS: &str = "manifests carry no signatures or attestations; evaluate the \
                                   images with `clearbox verify --policy`";
 
+/// The reason `signed_objects` is not evaluated on manifest files.
+const NOT_SIGNED_HERE: &str = "object signatures are verified by the admission webhook and by \
+                               `clearbox verify-manifest FILE --key KEY`";
+
 /// Evaluates `policy` on every workload of `files`, with exceptions compared to `today`.
 #[must_use]
 pub fn evaluate_manifests(
@@ -31,6 +36,7 @@ pub fn evaluate_manifests(
     for rule in [Rule::Signers, Rule::SlsaProvenance, Rule::Vulnerability] {
         evaluation.skip(policy, rule, NOT_FROM_MANIFESTS);
     }
+    evaluation.skip(policy, Rule::SignedObjects, NOT_SIGNED_HERE);
     for file in files {
         for object in objects(file) {
             let Extracted::Workload(workload) = extract(object, &file.path) else {

@@ -19,7 +19,9 @@
 //!   from the reference alone, before any registry is contacted;
 //! - [`evaluate_annotations`] decides `annotations` from an image's or resource's annotations;
 //! - [`evaluate_store`] decides `signers` and `attestations` from what is stored beside an image;
-//! - [`evaluate_manifests`] applies the first two to every workload of Kubernetes manifests.
+//! - [`evaluate_manifests`] applies the first two to every workload of Kubernetes manifests;
+//! - `signed_objects` is decided by the admission webhook (`clearbox-webhook`) on each object
+//!   it receives, with the keys of [`load_object_signer_keys`].
 //!
 //! # Not yet
 //! - Attestations are verified with the signer keys only, not with keyless identities.
@@ -42,11 +44,15 @@ pub use image::{ImageSubject, evaluate_annotations, evaluate_reference, image_an
 pub use init::StarterPolicy;
 pub use k8s::evaluate_manifests;
 pub use model::{
-    API_VERSION, AnnotationRule, AnnotationValue, Exception, IdentityMatch, IdentitySigner, KIND,
-    KeySigner, MaxSeverity, Policy, Rule, SignerRequirement, Signers, VulnerabilityRule,
+    API_VERSION, AnnotationRule, AnnotationValue, DEFAULT_SIGNED_KINDS, Exception, IdentityMatch,
+    IdentitySigner, KIND, KeySigner, MADE_FROM, MaxSeverity, Policy, Rule, SignedObjectsRule,
+    SignerRequirement, Signers, VulnerabilityRule,
 };
 pub use parse::{
     MAX_POLICY_BYTES, PolicyError, Problem, declares_api_version, parse_policy, read_policy,
 };
 pub use pattern::Glob;
-pub use signers::{LoadedKey, Verifiers, evaluate_store, load_signer_keys, vulnerability_type};
+pub use signers::{
+    LoadedKey, Verifiers, evaluate_store, load_object_signer_keys, load_signer_keys,
+    vulnerability_type,
+};

@@ -36,15 +36,19 @@ pub enum Rule {
     Vulnerability,
     /// `annotations`: the image or resource has the required annotations.
     Annotations,
+    /// `signed_objects`: a Kubernetes object carries a manifest signature by a listed key, with
+    /// the required claims.
+    SignedObjects,
 }
 
 impl Rule {
     /// Every rule, in the order results list them.
-    pub const ALL: [Rule; 7] = [
+    pub const ALL: [Rule; 8] = [
         Rule::TrustedRegistries,
         Rule::DenyLatestTag,
         Rule::RequireDigest,
         Rule::Annotations,
+        Rule::SignedObjects,
         Rule::Signers,
         Rule::SlsaProvenance,
         Rule::Vulnerability,
@@ -61,6 +65,7 @@ impl Rule {
             Rule::SlsaProvenance => "attestations.slsaprovenance",
             Rule::Vulnerability => "attestations.vulnerability",
             Rule::Annotations => "annotations",
+            Rule::SignedObjects => "signed_objects",
         }
     }
 
@@ -94,6 +99,8 @@ pub struct Policy {
     pub vulnerability: Option<VulnerabilityRule>,
     /// Required annotations; empty when the rule is not set.
     pub annotations: Vec<AnnotationRule>,
+    /// Kubernetes objects that must be signed, in file order; empty when the rule is not set.
+    pub signed_objects: Vec<SignedObjectsRule>,
     /// Whether an image named by the tag `latest`, or by neither tag nor digest, fails.
     pub deny_latest_tag: bool,
     /// Whether an image not named by digest fails.
@@ -114,7 +121,22 @@ impl Policy {
             Rule::SlsaProvenance => self.slsa_provenance.is_some(),
             Rule::Vulnerability => self.vulnerability.is_some(),
             Rule::Annotations => !self.annotations.is_empty(),
+            Rule::SignedObjects => !self.signed_objects.is_empty(),
         }
+    }
+
+    /// Returns the first `signed_objects` entry that covers an object of `kind` in `namespace`.
+    /// A cluster-scoped object (no namespace) is never covered.
+    #[must_use]
+    pub fn signed_objects_rule(
+        &self,
+        namespace: Option<&str>,
+        kind: &str,
+    ) -> Option<&SignedObjectsRule> {
+        let namespace = namespace?;
+        self.signed_objects
+            .iter()
+            .find(|rule| rule.covers(namespace, kind))
     }
 
     /// Returns the rules the policy sets, in [`Rule::ALL`] order.
@@ -259,6 +281,65 @@ pub enum AnnotationValue {
     Exact(String),
     /// A value matching this regular expression (unanchored unless it anchors itself).
     Pattern(Regex),
+}
+
+/// The kinds a `signed_objects` entry covers when it lists none: the workload kinds that
+/// people write, not the `ReplicaSet`s and Pods that controllers make from them.
+pub const DEFAULT_SIGNED_KINDS: [&str; 6] = [
+    "Deployment",
+    "StatefulSet",
+    "DaemonSet",
+    "Job",
+    "CronJob",
+    "Pod",
+];
+
+/// One `signed_objects` entry: objects of these kinds in these namespaces must carry a manifest
+/// signature (`clearbox sign-manifest`) that verifies with one of the keys and signs every
+/// required claim.
+#[derive(Debug, Clone)]
+pub struct SignedObjectsRule {
+    /// Namespaces, each an exact name or a glob such as `team-*`.
+    pub namespaces: Vec<Glob>,
+    /// Kinds, compared exactly (`Deployment`); [`DEFAULT_SIGNED_KINDS`] when not written.
+    pub kinds: Vec<String>,
+    /// The keys a signature may verify with; one suffices.
+    pub keys: Vec<KeySigner>,
+    /// Claims the signature must carry with a non-empty value, such as `approver`.
+    pub required_claims: Vec<String>,
+    /// The line of the entry in the policy file, which denials name.
+    pub line: usize,
+}
+
+/// Kinds that a controller makes from another kind, with that kind: a `Deployment`'s
+/// `ReplicaSet`s and a `CronJob`'s `Job`s. An entry that covers the second covers the first, so
+/// that a `ReplicaSet` or `Job` written by hand cannot run Pods that no signature covers.
+pub const MADE_FROM: [(&str, &str); 2] = [("ReplicaSet", "Deployment"), ("Job", "CronJob")];
+
+impl SignedObjectsRule {
+    /// True when the entry covers `kind` (see [`SignedObjectsRule::covers_kind`]) and a
+    /// namespace pattern matches `namespace`.
+    #[must_use]
+    pub fn covers(&self, namespace: &str, kind: &str) -> bool {
+        self.covers_kind(kind) && self.namespaces.iter().any(|n| n.matches(namespace))
+    }
+
+    /// True when the entry lists `kind`, or lists the kind a controller makes it from
+    /// ([`MADE_FROM`]).
+    #[must_use]
+    pub fn covers_kind(&self, kind: &str) -> bool {
+        let listed = |kind: &str| self.kinds.iter().any(|k| k == kind);
+        listed(kind)
+            || MADE_FROM
+                .iter()
+                .any(|(made, from)| *made == kind && listed(from))
+    }
+
+    /// `signed_objects entry at line N`, the name denials and records give the entry.
+    #[must_use]
+    pub fn describe(&self) -> String {
+        format!("`signed_objects` entry at line {}", self.line)
+    }
 }
 
 /// A waiver of one rule for matching images or resources until a date.

@@ -11,13 +11,14 @@ use serde_saphyr::Spanned;
 use sha2::{Digest as _, Sha256};
 
 use super::model::{
-    API_VERSION, AnnotationRule, AnnotationValue, Exception, IdentityMatch, IdentitySigner, KIND,
-    KeySigner, MaxSeverity, Policy, Rule, SignerRequirement, Signers, VulnerabilityRule,
+    API_VERSION, AnnotationRule, AnnotationValue, DEFAULT_SIGNED_KINDS, Exception, IdentityMatch,
+    IdentitySigner, KIND, KeySigner, MaxSeverity, Policy, Rule, SignedObjectsRule,
+    SignerRequirement, Signers, VulnerabilityRule,
 };
 use super::pattern::Glob;
 use super::raw::{
-    RawAnnotation, RawAttestations, RawException, RawIdentity, RawPolicy, RawSigners,
-    RawVulnerability,
+    RawAnnotation, RawAttestations, RawException, RawIdentity, RawPolicy, RawSignedObjects,
+    RawSigners, RawVulnerability,
 };
 use crate::k8s::RegistryPrefix;
 
@@ -197,6 +198,7 @@ impl Checker {
             || raw.signers.is_some()
             || raw.attestations.is_some()
             || raw.annotations.is_some()
+            || raw.signed_objects.is_some()
             || raw.deny_latest_tag
             || raw.require_digest;
         let (slsa_provenance, vulnerability) = match raw.attestations {
@@ -214,6 +216,10 @@ impl Checker {
                 .annotations
                 .map(|a| self.annotations(a))
                 .unwrap_or_default(),
+            signed_objects: raw
+                .signed_objects
+                .map(|s| self.signed_objects(s))
+                .unwrap_or_default(),
             deny_latest_tag: raw.deny_latest_tag,
             require_digest: raw.require_digest,
             exceptions: Vec::new(),
@@ -222,7 +228,8 @@ impl Checker {
             self.problem(
                 1,
                 "the policy sets no rule; set at least one of `trusted_registries`, `signers`, \
-                 `attestations`, `annotations`, `deny_latest_tag` and `require_digest`",
+                 `attestations`, `annotations`, `signed_objects`, `deny_latest_tag` and \
+                 `require_digest`",
             );
         }
         policy.exceptions = raw
@@ -280,7 +287,9 @@ impl Checker {
                 "`signers` lists neither `keys` nor `identities`; name at least one signer",
             );
         }
-        let keys = keys.map(|k| self.keys(k)).unwrap_or_default();
+        let keys = keys
+            .map(|k| self.keys(k, "signers.keys"))
+            .unwrap_or_default();
         let identities = identities.map(|i| self.identities(i)).unwrap_or_default();
         Signers {
             require,
@@ -289,18 +298,19 @@ impl Checker {
         }
     }
 
-    fn keys(&mut self, raw: Spanned<Vec<Spanned<String>>>) -> Vec<KeySigner> {
+    /// Reads the key list of the field `field` (`signers.keys`, `signed_objects[].signers.keys`).
+    fn keys(&mut self, raw: Spanned<Vec<Spanned<String>>>, field: &str) -> Vec<KeySigner> {
         if raw.value.is_empty() {
             self.problem(
                 line(&raw),
-                "`signers.keys` is empty; list public key files or pkcs11: URIs, or remove it",
+                format!("`{field}` is empty; list public key files or pkcs11: URIs, or remove it"),
             );
         }
         let mut keys = Vec::new();
         for key in raw.value {
             let written = key.value.trim().to_owned();
             if written.is_empty() {
-                self.problem(line(&key), "a `signers.keys` entry is empty");
+                self.problem(line(&key), format!("a `{field}` entry is empty"));
                 continue;
             }
             let location = if written.starts_with("pkcs11:") {
@@ -312,7 +322,7 @@ impl Checker {
                 // With `require: all`, a repeated key would count one signature twice.
                 self.problem(
                     line(&key),
-                    format!("`signers.keys` lists `{written}` twice; list each key once"),
+                    format!("`{field}` lists `{written}` twice; list each key once"),
                 );
                 continue;
             }
@@ -504,6 +514,194 @@ impl Checker {
             rules.push(AnnotationRule { key, value });
         }
         rules
+    }
+
+    fn signed_objects(
+        &mut self,
+        raw: Spanned<Vec<Spanned<RawSignedObjects>>>,
+    ) -> Vec<SignedObjectsRule> {
+        if raw.value.is_empty() {
+            self.problem(
+                line(&raw),
+                "`signed_objects` is empty; list entries with `namespaces` and `signers`, or \
+                 remove it",
+            );
+        }
+        raw.value
+            .into_iter()
+            .filter_map(|entry| self.signed_objects_entry(entry))
+            .collect()
+    }
+
+    /// Checks one `signed_objects` entry; `None` when it has a problem, which is recorded.
+    fn signed_objects_entry(
+        &mut self,
+        raw: Spanned<RawSignedObjects>,
+    ) -> Option<SignedObjectsRule> {
+        let at = line(&raw);
+        let problems_before = self.problems.len();
+        let RawSignedObjects {
+            namespaces,
+            kinds,
+            signers,
+            required_claims,
+        } = raw.value;
+        let namespaces = self.signed_namespaces(at, namespaces);
+        let kinds = kinds.map_or_else(
+            || DEFAULT_SIGNED_KINDS.map(str::to_owned).to_vec(),
+            |kinds| self.signed_kinds(kinds),
+        );
+        let keys = if let Some(signers) = signers {
+            self.object_signers(signers)
+        } else {
+            self.problem(
+                at,
+                "the `signed_objects` entry names no `signers`; list the public keys that sign \
+                 manifests under `signers.keys`",
+            );
+            Vec::new()
+        };
+        let required_claims = self.required_claims(required_claims);
+        if self.problems.len() > problems_before {
+            return None;
+        }
+        Some(SignedObjectsRule {
+            namespaces,
+            kinds,
+            keys,
+            required_claims,
+            line: usize::try_from(at).unwrap_or(usize::MAX),
+        })
+    }
+
+    fn signed_namespaces(
+        &mut self,
+        at: u64,
+        raw: Option<Spanned<Vec<Spanned<String>>>>,
+    ) -> Vec<Glob> {
+        let Some(raw) = raw.filter(|list| !list.value.is_empty()) else {
+            self.problem(
+                at,
+                "the `signed_objects` entry names no `namespaces`; list namespace names or globs \
+                 such as `team-*` (`*` covers every namespace)",
+            );
+            return Vec::new();
+        };
+        raw.value
+            .into_iter()
+            .filter_map(|entry| match Glob::new(entry.value.trim()) {
+                Ok(glob) => Some(glob),
+                Err(message) => {
+                    self.problem(
+                        line(&entry),
+                        format!("a `signed_objects` namespace `{}`: {message}", entry.value),
+                    );
+                    None
+                }
+            })
+            .collect()
+    }
+
+    fn signed_kinds(&mut self, raw: Spanned<Vec<Spanned<String>>>) -> Vec<String> {
+        if raw.value.is_empty() {
+            self.problem(
+                line(&raw),
+                format!(
+                    "`signed_objects` `kinds` is empty; list kinds such as `Deployment`, or \
+                     remove `kinds` to cover {}",
+                    DEFAULT_SIGNED_KINDS.join(", ")
+                ),
+            );
+        }
+        let mut kinds: Vec<String> = Vec::new();
+        for entry in raw.value {
+            let kind = entry.value.trim();
+            // Kinds are compared with the request's `kind` exactly, as `kind:` writes them.
+            let is_kind = kind.starts_with(|c: char| c.is_ascii_uppercase())
+                && kind.chars().all(|c| c.is_ascii_alphanumeric());
+            if !is_kind {
+                self.problem(
+                    line(&entry),
+                    format!(
+                        "`{kind}` in `signed_objects` `kinds` is not a Kubernetes kind; write it \
+                         as the object's `kind:` field does, such as `Deployment`"
+                    ),
+                );
+            } else if kinds.iter().any(|k| k == kind) {
+                self.problem(
+                    line(&entry),
+                    format!("`signed_objects` `kinds` lists `{kind}` twice; list it once"),
+                );
+            } else {
+                kinds.push(kind.to_owned());
+            }
+        }
+        kinds
+    }
+
+    /// Reads the signers of a `signed_objects` entry: keys only, since a manifest signature
+    /// is a DSSE envelope signed with a key and carries no certificate to match an identity.
+    fn object_signers(&mut self, raw: Spanned<RawSigners>) -> Vec<KeySigner> {
+        let at = line(&raw);
+        let RawSigners {
+            require,
+            keys,
+            identities,
+        } = raw.value;
+        if let Some(require) = require
+            && require.value != "any"
+        {
+            self.problem(
+                line(&require),
+                format!(
+                    "`signed_objects` `signers.require` is `{}`; an object carries one \
+                     signature, so one key suffices: remove `require` or write `any`",
+                    require.value
+                ),
+            );
+        }
+        if let Some(identities) = identities {
+            self.problem(
+                line(&identities),
+                "`signed_objects` signers cannot be keyless `identities`: `clearbox \
+                 sign-manifest` signs with a key and the signature carries no certificate; list \
+                 the public keys under `signers.keys`",
+            );
+        }
+        if let Some(keys) = keys {
+            self.keys(keys, "signed_objects.signers.keys")
+        } else {
+            self.problem(
+                at,
+                "the `signed_objects` `signers` lists no `keys`; list the public keys that sign \
+                 manifests",
+            );
+            Vec::new()
+        }
+    }
+
+    fn required_claims(&mut self, raw: Vec<Spanned<String>>) -> Vec<String> {
+        let mut claims: Vec<String> = Vec::new();
+        for entry in raw {
+            let claim = entry.value.trim();
+            if claim.is_empty() || claim.contains('=') {
+                self.problem(
+                    line(&entry),
+                    format!(
+                        "`{claim}` in `required_claims` is not a claim name; write the KEY of \
+                         `clearbox sign-manifest --claim KEY=VALUE`, such as `approver`"
+                    ),
+                );
+            } else if claims.iter().any(|c| c == claim) {
+                self.problem(
+                    line(&entry),
+                    format!("`required_claims` lists `{claim}` twice; list it once"),
+                );
+            } else {
+                claims.push(claim.to_owned());
+            }
+        }
+        claims
     }
 
     fn exception(&mut self, raw: Spanned<RawException>, policy: &Policy) -> Option<Exception> {
@@ -708,8 +906,9 @@ mod tests {
                 "line 11: `expires` `2027-02-30` is not a date; write YYYY-MM-DD, such as \
                  `2027-03-31`",
                 "line 13: unknown rule `no_such_rule` in an exception; write one of \
-                 trusted_registries, deny_latest_tag, require_digest, annotations, signers, \
-                 attestations.slsaprovenance, attestations.vulnerability",
+                 trusted_registries, deny_latest_tag, require_digest, annotations, \
+                 signed_objects, signers, attestations.slsaprovenance, \
+                 attestations.vulnerability",
             ]
         );
     }
@@ -722,8 +921,8 @@ mod tests {
                 "line 1: unsupported `apiVersion` `clearbox.dev/v2`; this clearbox reads \
                  `clearbox.dev/v1`",
                 "line 1: the policy sets no rule; set at least one of `trusted_registries`, \
-                 `signers`, `attestations`, `annotations`, `deny_latest_tag` and \
-                 `require_digest`",
+                 `signers`, `attestations`, `annotations`, `signed_objects`, `deny_latest_tag` \
+                 and `require_digest`",
                 "line 2: `kind` is `Pod`; a policy file has `kind: Policy`",
             ]
         );
@@ -787,6 +986,93 @@ mod tests {
             found[3].starts_with("line 10: `identity_regexp` `(` does not compile"),
             "{found:?}"
         );
+    }
+
+    #[test]
+    fn signed_objects_parse() {
+        let text = format!(
+            "{BASE}signed_objects:\n  - namespaces: [prod, 'team-*']\n    signers:\n      \
+             keys: [keys/manifests.pub]\n    required_claims: [approver, ticket]\n  \
+             - namespaces: ['*']\n    kinds: [ConfigMap]\n    signers: {{require: any, keys: \
+             ['pkcs11:token=t;object=m']}}\n"
+        );
+        let policy = parse(&text).unwrap();
+        assert!(policy.sets(Rule::SignedObjects));
+        let [first, second] = policy.signed_objects.as_slice() else {
+            panic!("expected two entries");
+        };
+        assert_eq!(first.line, 4);
+        assert_eq!(first.kinds, DEFAULT_SIGNED_KINDS);
+        assert_eq!(first.keys[0].location, "/policies/keys/manifests.pub");
+        assert_eq!(first.required_claims, ["approver", "ticket"]);
+        assert!(first.covers("prod", "Deployment"));
+        assert!(first.covers("team-ml", "Pod"));
+        assert!(!first.covers("production", "Deployment"));
+        assert!(!first.covers("prod", "ConfigMap"));
+        assert!(
+            first.covers("prod", "ReplicaSet"),
+            "made from a covered Deployment"
+        );
+        assert!(!second.covers("prod", "ReplicaSet"));
+        assert_eq!(second.line, 8);
+        assert!(second.covers("anything", "ConfigMap"));
+        assert!(second.required_claims.is_empty());
+        let chosen = policy
+            .signed_objects_rule(Some("prod"), "ConfigMap")
+            .unwrap();
+        assert_eq!(chosen.line, 8);
+        assert!(policy.signed_objects_rule(None, "Deployment").is_none());
+    }
+
+    #[test]
+    fn signed_objects_problems_listed_with_lines() {
+        let text = format!(
+            "{BASE}signed_objects:\n  - kinds: []\n    signers:\n      keys: [a.pub]\n  \
+             - namespaces: [prod]\n    kinds: [deployment, Job, Job]\n    signers:\n      \
+             require: all\n      keys: [a.pub]\n      identities:\n        - identity: a\n          \
+             issuer: i\n    required_claims: ['', approver=alice, ticket, ticket]\n  \
+             - namespaces: [prod]\n"
+        );
+        assert_eq!(
+            problems(&text),
+            [
+                "line 4: the `signed_objects` entry names no `namespaces`; list namespace names \
+                 or globs such as `team-*` (`*` covers every namespace)",
+                "line 4: `signed_objects` `kinds` is empty; list kinds such as `Deployment`, or \
+                 remove `kinds` to cover Deployment, StatefulSet, DaemonSet, Job, CronJob, Pod",
+                "line 8: `deployment` in `signed_objects` `kinds` is not a Kubernetes kind; \
+                 write it as the object's `kind:` field does, such as `Deployment`",
+                "line 8: `signed_objects` `kinds` lists `Job` twice; list it once",
+                "line 10: `signed_objects` `signers.require` is `all`; an object carries one \
+                 signature, so one key suffices: remove `require` or write `any`",
+                "line 13: `signed_objects` signers cannot be keyless `identities`: `clearbox \
+                 sign-manifest` signs with a key and the signature carries no certificate; list \
+                 the public keys under `signers.keys`",
+                "line 15: `` in `required_claims` is not a claim name; write the KEY of \
+                 `clearbox sign-manifest --claim KEY=VALUE`, such as `approver`",
+                "line 15: `approver=alice` in `required_claims` is not a claim name; write the \
+                 KEY of `clearbox sign-manifest --claim KEY=VALUE`, such as `approver`",
+                "line 15: `required_claims` lists `ticket` twice; list it once",
+                "line 16: the `signed_objects` entry names no `signers`; list the public keys \
+                 that sign manifests under `signers.keys`",
+            ]
+        );
+        let message = syntax(&format!(
+            "{BASE}signed_objects:\n  - namespaces: [prod]\n    namespace: [dev]\n"
+        ));
+        assert!(message.contains("namespace"), "{message}");
+        assert!(message.contains("line 5"), "{message}");
+    }
+
+    #[test]
+    fn signed_objects_exception_accepted() {
+        let text = format!(
+            "{BASE}signed_objects:\n  - namespaces: [prod]\n    signers: {{keys: [a.pub]}}\n\
+             exceptions:\n  - rule: signed_objects\n    resource: Deployment/prod/legacy-*\n    \
+             expires: 2027-01-01\n    reason: signed from the next release on\n"
+        );
+        let policy = parse(&text).unwrap();
+        assert_eq!(policy.exceptions[0].rule, Rule::SignedObjects);
     }
 
     #[test]

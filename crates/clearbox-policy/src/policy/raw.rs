@@ -20,6 +20,8 @@ pub(super) struct RawPolicy {
     #[serde(default)]
     pub(super) annotations: Option<Spanned<Vec<Spanned<RawAnnotation>>>>,
     #[serde(default)]
+    pub(super) signed_objects: Option<Spanned<Vec<Spanned<RawSignedObjects>>>>,
+    #[serde(default)]
     pub(super) deny_latest_tag: bool,
     #[serde(default)]
     pub(super) require_digest: bool,
@@ -109,6 +111,19 @@ pub(super) struct RawAnnotation {
     pub(super) value: Option<String>,
     #[serde(default)]
     pub(super) pattern: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawSignedObjects {
+    #[serde(default)]
+    pub(super) namespaces: Option<Spanned<Vec<Spanned<String>>>>,
+    #[serde(default)]
+    pub(super) kinds: Option<Spanned<Vec<Spanned<String>>>>,
+    #[serde(default)]
+    pub(super) signers: Option<Spanned<RawSigners>>,
+    #[serde(default)]
+    pub(super) required_claims: Vec<Spanned<String>>,
 }
 
 #[derive(Deserialize)]

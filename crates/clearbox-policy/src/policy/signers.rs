@@ -51,6 +51,8 @@ pub struct Verifiers {
     /// The trusted root that identity signers are verified against, or why it is unavailable;
     /// without one, identity signers could not be checked.
     pub trusted_root: Result<TrustedRoot, String>,
+    /// The keys of each `signed_objects` entry, in the entries' order.
+    pub object_keys: Vec<Vec<LoadedKey>>,
 }
 
 /// Loads every key of `signers.keys`, so that a missing or invalid key fails before anything
@@ -62,19 +64,36 @@ pub fn load_signer_keys(policy: &Policy) -> Result<Vec<LoadedKey>, PolicyError> 
     signers
         .keys
         .iter()
-        .map(|signer| {
-            PublicKey::load(&signer.location)
-                .map(|key| LoadedKey {
-                    signer: signer.clone(),
-                    key,
-                })
-                .map_err(|source| PolicyError::Key {
-                    path: policy.file.clone(),
-                    key: signer.written.clone(),
-                    source: Box::new(source),
-                })
+        .map(|signer| load_key(policy, signer))
+        .collect()
+}
+
+/// Loads the keys of every `signed_objects` entry, one list per entry, so that a missing or
+/// invalid key fails when the policy is loaded rather than at the first admission.
+pub fn load_object_signer_keys(policy: &Policy) -> Result<Vec<Vec<LoadedKey>>, PolicyError> {
+    policy
+        .signed_objects
+        .iter()
+        .map(|rule| {
+            rule.keys
+                .iter()
+                .map(|signer| load_key(policy, signer))
+                .collect()
         })
         .collect()
+}
+
+fn load_key(policy: &Policy, signer: &KeySigner) -> Result<LoadedKey, PolicyError> {
+    PublicKey::load(&signer.location)
+        .map(|key| LoadedKey {
+            signer: signer.clone(),
+            key,
+        })
+        .map_err(|source| PolicyError::Key {
+            path: policy.file.clone(),
+            key: signer.written.clone(),
+            source: Box::new(source),
+        })
 }
 
 /// Records `signers`, `attestations.slsaprovenance` and `attestations.vulnerability`, each when

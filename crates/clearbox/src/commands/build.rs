@@ -59,10 +59,31 @@ pub(crate) fn run(args: &BuildArgs, quiet: bool) -> anyhow::Result<Outcome> {
         _ => None,
     };
 
-    // 2. The image, staged, then written.
+    // 2. The image, staged, then written. Outputs this run creates are removed again when a
+    // later step fails, so that a failed build leaves none behind.
     let built = build(&spec, args.source_date_epoch, &options)
         .with_context(|| format!("failed to build `{}`", args.spec.display()))?;
     report_hardening(&built);
+    let mut created = CreatedOutputs::default();
+    if let Some(path) = local_path(&output) {
+        created.track(path);
+    }
+    if let ImageReference::OciLayout { path, .. } = &output {
+        created.track_index(path);
+    }
+    for path in [
+        args.sbom
+            .clone()
+            .or_else(|| beside(&output, sbom_suffix(args.sbom_format))),
+        args.provenance
+            .clone()
+            .or_else(|| beside(&output, ".provenance.json")),
+    ]
+    .into_iter()
+    .flatten()
+    {
+        created.track(&path);
+    }
     let written = built
         .write(&output, &options.registry)
         .with_context(|| format!("failed to write `{}`", args.output))?;
@@ -99,7 +120,86 @@ pub(crate) fn run(args: &BuildArgs, quiet: bool) -> anyhow::Result<Outcome> {
     let mut bytes = serde_json::to_vec_pretty(&record).context("failed to encode the record")?;
     bytes.push(b'\n');
     write_output(None, &bytes)?;
+    created.keep();
     Ok(Outcome::Success)
+}
+
+/// Outputs to undo when the run is dropped before [`CreatedOutputs::keep`]: files and
+/// directories that did not exist before it are removed, and an existing layout gets its
+/// `index.json` back. Blobs added to an existing layout stay, unreferenced, and nothing pushed to
+/// a registry is removed.
+#[derive(Default)]
+struct CreatedOutputs {
+    paths: Vec<PathBuf>,
+    /// The `index.json` of an existing layout and its bytes before the run.
+    index: Option<(PathBuf, Vec<u8>)>,
+}
+
+impl CreatedOutputs {
+    /// Records `path` for removal unless something is already there. `-` (stdout) is skipped.
+    fn track(&mut self, path: &Path) {
+        if path.as_os_str() != "-" && std::fs::symlink_metadata(path).is_err() {
+            self.paths.push(path.to_owned());
+        }
+    }
+
+    /// Records the `index.json` of `layout`, if it has one, to restore it on failure.
+    fn track_index(&mut self, layout: &Path) {
+        let index = layout.join("index.json");
+        if let Ok(bytes) = std::fs::read(&index) {
+            self.index = Some((index, bytes));
+        }
+    }
+
+    /// Keeps every output: the run finished.
+    fn keep(&mut self) {
+        self.paths.clear();
+        self.index = None;
+    }
+}
+
+impl Drop for CreatedOutputs {
+    fn drop(&mut self) {
+        if let Some((index, bytes)) = &self.index {
+            match write_output(Some(index), bytes) {
+                Ok(()) => notice(&format!(
+                    "restored `{}` as it was before the failed build",
+                    index.display()
+                )),
+                Err(e) => notice(&format!(
+                    "warning: failed to restore `{}` as it was before the failed build: {e:#}",
+                    index.display()
+                )),
+            }
+        }
+        for path in &self.paths {
+            let removed = match std::fs::symlink_metadata(path) {
+                Err(_) => continue,
+                Ok(meta) if meta.is_dir() => std::fs::remove_dir_all(path),
+                Ok(_) => std::fs::remove_file(path),
+            };
+            match removed {
+                Ok(()) => notice(&format!(
+                    "removed `{}`, which the failed build had written",
+                    path.display()
+                )),
+                Err(e) => notice(&format!(
+                    "warning: failed to remove `{}`, which the failed build had written: {e}",
+                    path.display()
+                )),
+            }
+        }
+    }
+}
+
+/// Returns the path of a local output: the layout directory or the archive file.
+fn local_path(output: &ImageReference) -> Option<&Path> {
+    match output {
+        ImageReference::OciLayout { path, .. }
+        | ImageReference::OciArchive { path, .. }
+        | ImageReference::DockerArchive { path, .. } => Some(path),
+        ImageReference::Registry(_) | ImageReference::RootFs { .. } => None,
+    }
 }
 
 /// The predicate type of a rebuild statement, described in `docs/build.md` under this anchor.

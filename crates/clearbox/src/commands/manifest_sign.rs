@@ -71,9 +71,15 @@ pub(crate) fn sign(args: &SignManifestArgs) -> anyhow::Result<Outcome> {
 
 /// Replaces `path` atomically with `bytes`, keeping the file's permissions.
 fn replace_file(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
-    let permissions = std::fs::metadata(path)
-        .with_context(|| format!("failed to read `{}`", path.display()))?
-        .permissions();
+    let metadata =
+        std::fs::metadata(path).with_context(|| format!("failed to read `{}`", path.display()))?;
+    // A rename over a device or FIFO would replace the special file itself.
+    anyhow::ensure!(
+        metadata.is_file(),
+        "`{}` is not a regular file; sign a copy of the manifest in a file",
+        path.display()
+    );
+    let permissions = metadata.permissions();
     let dir = match path.parent() {
         Some(dir) if !dir.as_os_str().is_empty() => dir,
         _ => Path::new("."),

@@ -17,7 +17,8 @@ use clearbox_policy::policy::{
     API_VERSION, Evaluation, ImageSubject, KIND, KeySigner, MAX_POLICY_BYTES,
     Outcome as RuleOutcome, Policy, Rule, SignerRequirement, Signers, StarterPolicy, Verdict,
     Verifiers, declares_api_version, evaluate_annotations, evaluate_manifests, evaluate_reference,
-    evaluate_store, image_annotations, load_signer_keys, parse_policy, read_policy,
+    evaluate_store, image_annotations, load_object_signer_keys, load_signer_keys, parse_policy,
+    read_policy,
 };
 
 use crate::Outcome;
@@ -116,7 +117,12 @@ pub(crate) fn verifiers(policy: &Policy) -> anyhow::Result<Verifiers> {
     } else {
         Err("the policy names no keyless identities".to_owned())
     };
-    Ok(Verifiers { keys, trusted_root })
+    let object_keys = load_object_signer_keys(policy)?;
+    Ok(Verifiers {
+        keys,
+        trusted_root,
+        object_keys,
+    })
 }
 
 fn today() -> chrono::NaiveDate {

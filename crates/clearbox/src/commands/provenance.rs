@@ -407,11 +407,11 @@ pub(crate) fn verify(
         return Ok(Outcome::GateFailed);
     }
 
-    // The statements that passed, as verify-attestation prints envelopes.
+    // The statements that passed, as verify-attestation prints them: the signed statement only.
     let mut out = std::io::stdout().lock();
     for (attestation, report) in provenance.iter().zip(&reports) {
         if report.passed() {
-            out.write_all(&attestation.envelope)
+            out.write_all(&attestation.statement.get().to_json())
                 .and_then(|()| writeln!(out))
                 .context("failed to write to stdout")?;
         }

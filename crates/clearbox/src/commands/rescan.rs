@@ -6,13 +6,13 @@ use std::io::Write as _;
 
 use anyhow::Context;
 use chrono::{SecondsFormat, Utc};
-use clearbox_audit::KnownFinding;
+use clearbox_audit::{KnownFinding, Store};
 use clearbox_vuln::{Severity, match_catalog_with_notes};
 use serde_json::json;
 
 use crate::Outcome;
 use crate::cli::RescanArgs;
-use crate::commands::audit::open_store;
+use crate::commands::audit::{open_store, store_url};
 use crate::commands::db::open_existing;
 use crate::output::{notice, status};
 
@@ -25,9 +25,16 @@ pub(crate) fn run(args: &RescanArgs) -> anyhow::Result<Outcome> {
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     let database = open_existing(args.db.as_deref())?;
     let advisories = database.status()?.advisories;
-    let Some(mut store) = open_store()? else {
+    let store = match &args.store {
+        Some(url) => store_url(Some(url))
+            .map(|url| Store::open(&url))
+            .transpose()?,
+        None => open_store()?,
+    };
+    let Some(mut store) = store else {
         anyhow::bail!(
-            "rescan reads the SBOMs kept in the audit store, which `--audit-store none` turns off"
+            "rescan reads the SBOMs kept in the audit store, which `none` turns off; give the \
+             store's URL with --store"
         );
     };
     let sboms = store.sboms(args.shard)?;

@@ -288,9 +288,11 @@ pub(crate) fn verify_attestation(args: &VerifyAttestationArgs) -> anyhow::Result
         Ok(verification) => verification,
         Err(error) => return gate_or_error(error, "attestation verification"),
     };
+    // Only the signed statement is printed: the envelope's other fields (signature key ids, any
+    // extra members) are not covered by the signature.
     let mut out = std::io::stdout().lock();
     for attestation in &verification.verified {
-        out.write_all(&attestation.envelope)
+        out.write_all(&attestation.statement.get().to_json())
             .and_then(|()| writeln!(out))
             .context("failed to write to stdout")?;
     }

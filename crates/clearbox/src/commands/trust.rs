@@ -10,7 +10,7 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use clearbox_attest::bundle::{CertificateIdentity, TrustedRoot, ValueMatcher};
+use clearbox_attest::bundle::{CertificateIdentity, Timestamp, TrustedRoot, ValueMatcher};
 
 use crate::Outcome;
 use crate::cli::{KeylessArgs, TrustCommand};
@@ -28,15 +28,29 @@ pub(crate) fn run(command: &TrustCommand) -> anyhow::Result<Outcome> {
     }
 }
 
-/// Validates `file` as a trusted root and installs it atomically.
+/// Validates `file` as a trusted root that keyless verification can use, and installs it
+/// atomically.
 fn import(file: &Path) -> anyhow::Result<Outcome> {
     // 1. Read and validate, so that a bad file never replaces a good one.
     let bytes = clearbox_oci::read_regular_file(file, MAX_TRUSTED_ROOT_BYTES)
         .with_context(|| format!("failed to read `{}`", file.display()))?;
-    TrustedRoot::from_json(&bytes)
+    let root = TrustedRoot::from_json(&bytes)
         .with_context(|| format!("`{}` is not a valid trusted root", file.display()))?;
 
-    // 2. Write beside the destination, then rename over it.
+    // 2. Reject a root that can verify no keyless signature made now, because installing it
+    // would only turn every later verification into a failure.
+    let gaps = root.keyless_gaps(Timestamp::now());
+    if !gaps.is_empty() {
+        anyhow::bail!(
+            "`{}` cannot verify keyless signatures: {}; import a complete, current trusted root \
+             (for the Sigstore public-good instance, trusted_root.json from the Sigstore TUF \
+             repository)",
+            file.display(),
+            gaps.join("; ")
+        );
+    }
+
+    // 3. Write beside the destination, then rename over it.
     let destination = default_trusted_root_path()?;
     let dir = destination
         .parent()

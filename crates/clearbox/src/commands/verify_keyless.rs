@@ -100,9 +100,11 @@ pub(crate) fn verify_attestation(
         Ok(verification) => verification,
         Err(error) => return gate_or_error(error, "keyless attestation verification"),
     };
+    // Only the signed statement is printed: the envelope's other fields are not covered by the
+    // signature.
     let mut out = std::io::stdout().lock();
     for attestation in &verification.verified {
-        out.write_all(&attestation.envelope)
+        out.write_all(&attestation.statement.get().to_json())
             .and_then(|()| writeln!(out))
             .context("failed to write to stdout")?;
     }

@@ -2,16 +2,18 @@
 //! registry options and audit store read as the other commands read them.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use clearbox_webhook::{LoadedPolicy, ServerConfig, serve};
+use clearbox_webhook::{LoadedPolicy, SealConfig, ServerConfig, serve};
 
 use crate::Outcome;
 use crate::cli::{WebhookCommand, WebhookServeArgs};
 use crate::commands::audit::store_url;
 use crate::commands::policy::{load, verifiers};
 use crate::commands::registry_options;
+use crate::commands::sign::signing_key;
 use crate::output::status;
 
 pub(crate) fn run(command: &WebhookCommand, audit_store: Option<&str>) -> anyhow::Result<Outcome> {
@@ -49,6 +51,9 @@ fn serve_webhook(args: &WebhookServeArgs, audit_store: Option<&str>) -> anyhow::
         timeout,
         cache_ttl: Duration::from_secs(args.cache_ttl),
         max_request_bytes: args.max_request_bytes,
+        header_read_timeout: Duration::from_secs(args.header_read_timeout),
+        max_connections: args.max_connections as usize,
+        seal: seal_config(args)?,
     };
 
     let policy_path: PathBuf = args.policy.clone();
@@ -58,13 +63,40 @@ fn serve_webhook(args: &WebhookServeArgs, audit_store: Option<&str>) -> anyhow::
         Ok(LoadedPolicy::new(policy, verifiers))
     });
 
+    let sealing = match &config.seal {
+        Some(seal) => format!(
+            "sealed every {} records and at shutdown with key {}",
+            seal.every,
+            seal.key.public_key().fingerprint()
+        ),
+        None => "not sealed by the webhook; seal it with `clearbox audit seal`".to_owned(),
+    };
     serve(config, loader, move |address, loaded| {
         status(&format!(
             "serving admission reviews on https://{address}/validate with the policy `{}` ({}); \
-             decisions go to the audit store `{store}`",
+             decisions go to the audit store `{store}`, {sealing}",
             loaded.policy.file.display(),
             loaded.policy.digest
         ));
     })?;
     Ok(Outcome::Success)
+}
+
+/// Loads `--seal-key`, and returns `None` without it. Seals name the host as their actor, which
+/// in a cluster is the pod, so that the seals of replicas sharing a store are distinguishable.
+fn seal_config(args: &WebhookServeArgs) -> anyhow::Result<Option<SealConfig>> {
+    let Some(argument) = &args.seal_key else {
+        return Ok(None);
+    };
+    let key = signing_key(argument)?;
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
+    let actor = match host.trim() {
+        "" => "clearbox-webhook".to_owned(),
+        host => format!("clearbox-webhook@{host}"),
+    };
+    Ok(Some(SealConfig {
+        key: Arc::new(key),
+        every: args.seal_every,
+        actor,
+    }))
 }

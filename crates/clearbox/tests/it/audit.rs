@@ -276,6 +276,19 @@ fn rescan_reports_new_findings_once() {
     }
     let bad = run(&store, &["rescan", "--db", db_arg, "--shard", "2/2"]);
     assert_exit(&bad, 2);
+    // `--store` names the store when the other commands record nowhere.
+    let store_arg = store.to_str().unwrap();
+    let named = ["--audit-store", "none", "rescan", "--db", db_arg];
+    let given = run(&store, &[&named[..], &["--store", store_arg]].concat());
+    assert_exit(&given, 0);
+    assert!(
+        stderr(&given).contains("rescanned 1 stored images"),
+        "{}",
+        stderr(&given)
+    );
+    let off = run(&store, &named);
+    assert_exit(&off, 2);
+    assert!(stderr(&off).contains("--store"), "{}", stderr(&off));
 
     let query = run(&store, &["audit", "query", "--advisory", &advisory]);
     assert_exit(&query, 0);

@@ -69,8 +69,15 @@ fn slsa_layout_attestation_verified() {
         &exact_identity(),
     );
     assert_exit(&output, 0);
-    let envelope: Value = serde_json::from_str(stdout(&output).lines().next().unwrap()).unwrap();
-    assert_eq!(envelope["payloadType"], "application/vnd.in-toto+json");
+    // stdout has the signed statement only, not the envelope around it.
+    let statement: Value = serde_json::from_str(stdout(&output).lines().next().unwrap()).unwrap();
+    assert_eq!(statement["_type"], "https://in-toto.io/Statement/v0.1");
+    assert_eq!(
+        statement["predicateType"],
+        "https://slsa.dev/provenance/v0.2"
+    );
+    assert!(statement.get("payloadType").is_none(), "{statement}");
+    assert!(statement.get("signatures").is_none(), "{statement}");
     let text = stderr(&output);
     assert!(text.contains("1 of 1 attestations verified"), "{text}");
     assert!(
@@ -641,6 +648,80 @@ fn trusted_root_imported_and_used_by_default() {
         0,
     );
     assert_rejected(&clearbox_env(&verify_args, &env), "[certificate-chain]");
+}
+
+/// A change made to a trusted root's JSON.
+type RootEdit = Box<dyn Fn(&mut Value)>;
+
+/// `trust import` rejects a root that can verify no keyless signature, naming the missing part,
+/// and installs nothing.
+#[test]
+fn trust_import_rejects_unusable_roots() {
+    let Some(pki) = Pki::new() else { return };
+    let complete: Value =
+        serde_json::from_slice(&std::fs::read(pki.trusted_root(&RootParts::all())).unwrap())
+            .unwrap();
+    let config = tempfile::tempdir().unwrap();
+    let env = [("XDG_CONFIG_HOME", config.path().to_str().unwrap())];
+    let installed = config.path().join("clearbox/trusted_root.json");
+    let ended = json!({"start": "2020-01-01T00:00:00Z", "end": "2021-01-01T00:00:00Z"});
+    let cases: [(&str, RootEdit, &str); 5] = [
+        (
+            "no-ca",
+            Box::new(|root| root["certificateAuthorities"] = json!([])),
+            "`certificateAuthorities` is empty, so no signing certificate can chain to it",
+        ),
+        (
+            "no-ctlog",
+            Box::new(|root| root["ctlogs"] = json!([])),
+            "`ctlogs` is empty, so no certificate's SCT can be checked",
+        ),
+        (
+            "no-tlog",
+            Box::new(|root| root["tlogs"] = json!([])),
+            "`tlogs` is empty, so no transparency log entry can be checked",
+        ),
+        (
+            "bad-key",
+            Box::new(|root| root["tlogs"][0]["publicKey"]["rawBytes"] = json!("AAAA")),
+            "no key in `tlogs` can be used (`tlogs[0].publicKey`: ",
+        ),
+        (
+            "ended",
+            Box::new(move |root| {
+                root["certificateAuthorities"][0]["validFor"] = ended.clone();
+            }),
+            "every `validFor` in `certificateAuthorities` ended (the last at \
+             2021-01-01T00:00:00Z), so no signing certificate can chain to it for a signature \
+             made now",
+        ),
+    ];
+    for (name, edit, gap) in &cases {
+        let mut root = complete.clone();
+        edit(&mut root);
+        let path = pki.dir.path().join(format!("{name}.json"));
+        std::fs::write(&path, serde_json::to_vec(&root).unwrap()).unwrap();
+        let output = clearbox_env(&["trust", "import", path.to_str().unwrap()], &env);
+        assert_exit(&output, 2);
+        let expected = format!(
+            "error: `{}` cannot verify keyless signatures: {gap}",
+            path.display()
+        );
+        assert!(
+            stderr(&output).starts_with(&expected),
+            "{name}: {}",
+            stderr(&output)
+        );
+        assert!(
+            stderr(&output).ends_with(
+                "; import a complete, current trusted root (for the Sigstore public-good \
+                 instance, trusted_root.json from the Sigstore TUF repository)\n"
+            ),
+            "{name}: {}",
+            stderr(&output)
+        );
+        assert!(!installed.exists(), "{name}");
+    }
 }
 
 /// `verify-attestation --bundle` takes the identity patterns and the installed trusted root.

@@ -25,3 +25,5 @@ mod support;
 mod transports;
 mod vuln;
 mod webhook;
+mod webhook_server;
+mod webhook_signed_objects;

@@ -423,3 +423,121 @@ fn softhsm_key_signs() {
     );
     assert_exit(&output, 0);
 }
+
+/// Signs `text` written as `name` in the setup's directory and returns the command's output.
+fn sign_text(setup: &Setup, name: &str, text: &str) -> std::process::Output {
+    std::fs::write(setup.path(name), text).unwrap();
+    clearbox(&[
+        "sign-manifest",
+        &setup.arg(name),
+        "--key",
+        &setup.arg("signer.pem"),
+    ])
+}
+
+#[test]
+fn unquoted_signed_strings_name_field() {
+    let setup = Setup::new();
+    let text = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: numbers\ndata:\n  \
+                hex: \"0X1F\"\n  digits: \"1_0\"\n";
+    assert_exit(&sign_text(&setup, "numbers.yaml", text), 0);
+    let signed = std::fs::read_to_string(setup.path("numbers.yaml")).unwrap();
+
+    // Kubernetes reads the unquoted `0X1F` as 31 and `1_0` as 10, so each edit changes a field.
+    for (name, quoted, field) in [
+        ("hex.yaml", "\"0X1F\"", "data.hex"),
+        ("digits.yaml", "\"1_0\"", "data.digits"),
+    ] {
+        std::fs::write(
+            setup.path(name),
+            signed.replace(quoted, quoted.trim_matches('"')),
+        )
+        .unwrap();
+        let output = setup.verify(name, "signer.pub");
+        assert_exit(&output, 1);
+        assert_eq!(
+            lines(&output)[0].split_once(": ").unwrap().1,
+            format!("`{field}` changed since signing"),
+        );
+    }
+}
+
+#[test]
+fn local_tag_rejected_with_line() {
+    let setup = Setup::new();
+    let text = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: tagged\ndata:\n  a: !foo 3\n";
+    let output = sign_text(&setup, "tagged.yaml", text);
+    assert_exit(&output, 2);
+    let file = setup.arg("tagged.yaml");
+    assert_eq!(
+        stderr(&output),
+        format!(
+            "error: failed to sign `{file}`\n  caused by: `{file}` line 6: the tag `!foo` is not \
+             accepted in a signed manifest, because what it means to Kubernetes is not \
+             established; remove the tag (quote the value if it is meant as a string)\n"
+        )
+    );
+    assert_eq!(
+        std::fs::read_to_string(setup.path("tagged.yaml")).unwrap(),
+        text
+    );
+}
+
+#[test]
+fn duplicate_key_message_names_key() {
+    let setup = Setup::new();
+    let text = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n  name: b\n";
+    let output = sign_text(&setup, "dup.yaml", text);
+    assert_exit(&output, 2);
+    let file = setup.arg("dup.yaml");
+    assert_eq!(
+        stderr(&output),
+        format!(
+            "error: failed to sign `{file}`\n  caused by: invalid YAML in `{file}`: duplicate \
+             mapping key `name` at line 5, column 3; a key may appear once in a mapping, so \
+             remove one of them\n"
+        )
+    );
+}
+
+#[test]
+fn node_limit_message() {
+    use std::fmt::Write as _;
+
+    let setup = Setup::new();
+    let mut text = String::from("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: big\ndata:\n");
+    for index in 0..125_000 {
+        writeln!(text, "  k{index}: v").unwrap();
+    }
+    let output = sign_text(&setup, "big.yaml", &text);
+    assert_exit(&output, 2);
+    let file = setup.arg("big.yaml");
+    assert_eq!(
+        stderr(&output),
+        format!(
+            "error: failed to sign `{file}`\n  caused by: invalid YAML in `{file}`: the file has \
+             more than 250000 YAML nodes (scalars, sequences and mappings), the most that is \
+             read at line 125000, column 12; split the file into smaller files\n"
+        )
+    );
+}
+
+#[test]
+fn object_without_metadata_verifies() {
+    let setup = Setup::new();
+    let text = "apiVersion: v1\nkind: ConfigMap\ndata:\n  mode: fast\n";
+    let output = sign_text(&setup, "bare.yaml", text);
+    assert_exit(&output, 0);
+    let signed = std::fs::read_to_string(setup.path("bare.yaml")).unwrap();
+    assert!(
+        signed.starts_with("metadata:\n  annotations:\n    signature.clearbox.dev/dsse: \""),
+        "{signed}"
+    );
+    let output = setup.verify("bare.yaml", "signer.pub");
+    assert_exit(&output, 0);
+    assert!(
+        lines(&output)[0].starts_with("OK      ConfigMap/(unnamed) "),
+        "{}",
+        stdout(&output)
+    );
+}

@@ -279,6 +279,106 @@ fn verify_attestation_lists_checks() {
     );
 }
 
+/// verify-attestation prints the signed statement only: fields added to the stored envelope
+/// outside the signature (an extra member, a changed key id) verify but are not printed.
+#[test]
+fn verify_attestation_prints_signed_statement_only() {
+    use sha2::Digest as _;
+
+    let dir = tempfile::tempdir().unwrap();
+    let image = tiny_layout(dir.path());
+    let (key, public) = key_pair(dir.path(), "signer", PASSWORD);
+    let predicate = dir.path().join("predicate.json");
+    std::fs::write(&predicate, r#"{"checked":"yes"}"#).unwrap();
+    let out = clearbox_env(
+        &[
+            "attest",
+            &image,
+            "--key",
+            &key,
+            "--identity",
+            "registry.example/app",
+            "--type",
+            "https://example.invalid/check/v1",
+            "--predicate",
+            predicate.to_str().unwrap(),
+        ],
+        &[PASSWORD],
+    );
+    assert_exit(&out, 0);
+
+    // Add unsigned content to the stored envelope and store it under its new digest.
+    let blobs = dir.path().join("blobs/sha256");
+    let read = |digest: &str| -> serde_json::Value {
+        serde_json::from_slice(
+            &std::fs::read(blobs.join(digest.trim_start_matches("sha256:"))).unwrap(),
+        )
+        .unwrap()
+    };
+    let write = |value: &serde_json::Value| {
+        let bytes = serde_json::to_vec(value).unwrap();
+        let digest = hex::encode(sha2::Sha256::digest(&bytes));
+        std::fs::write(blobs.join(&digest), &bytes).unwrap();
+        (format!("sha256:{digest}"), bytes.len())
+    };
+    let mut index = read_index(dir.path());
+    let mut replaced = 0;
+    for entry in index["manifests"].as_array_mut().unwrap() {
+        let mut manifest = read(entry["digest"].as_str().unwrap());
+        let Some(layers) = manifest["layers"].as_array_mut() else {
+            continue;
+        };
+        let Some(layer) = layers
+            .iter_mut()
+            .find(|layer| layer["mediaType"] == "application/vnd.dsse.envelope.v1+json")
+        else {
+            continue;
+        };
+        let mut envelope = read(layer["digest"].as_str().unwrap());
+        envelope["comment"] = serde_json::json!("unsigned text");
+        envelope["signatures"][0]["keyid"] = serde_json::json!("forged-keyid");
+        let (digest, size) = write(&envelope);
+        layer["digest"] = serde_json::json!(digest);
+        layer["size"] = serde_json::json!(size);
+        let (digest, size) = write(&manifest);
+        entry["digest"] = serde_json::json!(digest);
+        entry["size"] = serde_json::json!(size);
+        replaced += 1;
+    }
+    assert_eq!(replaced, 1, "one attestation manifest in the layout");
+    std::fs::write(
+        dir.path().join("index.json"),
+        serde_json::to_vec(&index).unwrap(),
+    )
+    .unwrap();
+
+    let out = clearbox(&["verify-attestation", &image, "--key", &public]);
+    assert_exit(&out, 0);
+    let stdout = String::from_utf8(out.stdout.clone()).unwrap();
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 1, "{stdout}");
+    let statement: serde_json::Value = serde_json::from_str(lines[0]).unwrap();
+    assert_eq!(statement["_type"], "https://in-toto.io/Statement/v1");
+    assert_eq!(
+        statement["predicateType"],
+        "https://example.invalid/check/v1"
+    );
+    assert_eq!(
+        statement["predicate"],
+        serde_json::json!({"checked": "yes"})
+    );
+    assert_eq!(
+        statement.as_object().unwrap().keys().collect::<Vec<_>>(),
+        ["_type", "subject", "predicateType", "predicate"]
+    );
+    assert!(!stdout.contains("unsigned text"), "{stdout}");
+    assert!(!stdout.contains("forged-keyid"), "{stdout}");
+}
+
+fn read_index(dir: &Path) -> serde_json::Value {
+    serde_json::from_slice(&std::fs::read(dir.join("index.json")).unwrap()).unwrap()
+}
+
 /// A TCP server on loopback that accepts connections and never responds.
 struct SilentServer {
     child: Child,

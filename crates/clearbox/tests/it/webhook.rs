@@ -14,13 +14,13 @@ use sha2::{Digest as _, Sha256};
 
 use crate::support::{assert_exit, clearbox, clearbox_env, corpus, key_pair, stderr, workspace};
 
-const PASSWORD: (&str, &str) = ("CLEARBOX_PASSWORD", "webhook test");
+pub(crate) const PASSWORD: (&str, &str) = ("CLEARBOX_PASSWORD", "webhook test");
 
 /// A running `clearbox webhook serve`, killed by its PID on drop.
-struct Webhook {
-    child: Child,
-    port: u16,
-    dir: PathBuf,
+pub(crate) struct Webhook {
+    pub(crate) child: Child,
+    pub(crate) port: u16,
+    pub(crate) dir: PathBuf,
 }
 
 impl Drop for Webhook {
@@ -67,7 +67,7 @@ fn make_certificate(dir: &Path) {
 impl Webhook {
     /// Starts the webhook with the policy file `policy` and the audit store `dir/audit.db`,
     /// reaching `registry` over plain HTTP, and waits until it serves.
-    fn start(dir: &Path, policy: &Path, registry: Option<&str>) -> Webhook {
+    pub(crate) fn start(dir: &Path, policy: &Path, registry: Option<&str>) -> Webhook {
         Webhook::start_with_timeout(dir, policy, registry, 30)
     }
 
@@ -77,6 +77,19 @@ impl Webhook {
         policy: &Path,
         registry: Option<&str>,
         seconds: u64,
+    ) -> Webhook {
+        let seconds = seconds.to_string();
+        Webhook::start_with_args(dir, policy, registry, &["--timeout", &seconds], &[])
+    }
+
+    /// Starts the webhook as [`Webhook::start`] does, with the extra arguments `args` and the
+    /// extra environment variables `env`.
+    pub(crate) fn start_with_args(
+        dir: &Path,
+        policy: &Path,
+        registry: Option<&str>,
+        args: &[&str],
+        env: &[(&str, &str)],
     ) -> Webhook {
         make_certificate(dir);
         let log = std::fs::File::create(dir.join("webhook.log")).unwrap();
@@ -88,7 +101,8 @@ impl Webhook {
             .arg(dir.join("cert.pem"))
             .arg("--tls-key")
             .arg(dir.join("key.pem"))
-            .args(["--listen", "127.0.0.1:0", "--timeout", &seconds.to_string()])
+            .args(["--listen", "127.0.0.1:0"])
+            .args(args)
             .arg("--store")
             .arg(format!("sqlite://{}", dir.join("audit.db").display()))
             .env("XDG_STATE_HOME", dir)
@@ -96,6 +110,7 @@ impl Webhook {
             .env("XDG_DATA_HOME", dir.join("data"))
             .env_remove("CLEARBOX_AUDIT_STORE")
             .env_remove("RUST_LOG")
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(log);
@@ -130,7 +145,7 @@ impl Webhook {
 
     /// Sends `body` to `path` with curl over HTTP/1.1, trusting only the test certificate.
     /// Returns the status code and the response body.
-    fn request(&self, path: &str, body: Option<&[u8]>) -> (u16, String) {
+    pub(crate) fn request(&self, path: &str, body: Option<&[u8]>) -> (u16, String) {
         let out_file = self.dir.join("response.body");
         let mut command = Command::new("curl");
         command
@@ -157,7 +172,7 @@ impl Webhook {
     }
 
     /// Sends an `AdmissionReview` and returns its `response`.
-    fn admit(&self, review: &Value) -> Value {
+    pub(crate) fn admit(&self, review: &Value) -> Value {
         let (code, text) = self.request("/validate", Some(review.to_string().as_bytes()));
         assert_eq!(code, 200, "{text}");
         let value: Value = serde_json::from_str(&text).unwrap();
@@ -168,7 +183,7 @@ impl Webhook {
 
     /// Returns the value of one counter sample of `/metrics`, such as `name{label="x"}`; 0 when
     /// absent.
-    fn metric(&self, sample: &str) -> u64 {
+    pub(crate) fn metric(&self, sample: &str) -> u64 {
         let (code, text) = self.request("/metrics", None);
         assert_eq!(code, 200);
         text.lines()
@@ -176,13 +191,13 @@ impl Webhook {
             .map_or(0, |value| value.parse().unwrap())
     }
 
-    fn log(&self) -> String {
+    pub(crate) fn log(&self) -> String {
         std::fs::read_to_string(self.dir.join("webhook.log")).unwrap_or_default()
     }
 }
 
 /// Builds an `AdmissionReview` of a `CREATE` in namespace `prod`.
-fn review(uid: &str, kind: &str, object: &Value) -> Value {
+pub(crate) fn review(uid: &str, kind: &str, object: &Value) -> Value {
     json!({
         "apiVersion": "admission.k8s.io/v1",
         "kind": "AdmissionReview",
@@ -198,7 +213,7 @@ fn review(uid: &str, kind: &str, object: &Value) -> Value {
     })
 }
 
-fn pod(name: &str, image: &str) -> Value {
+pub(crate) fn pod(name: &str, image: &str) -> Value {
     json!({
         "apiVersion": "v1",
         "kind": "Pod",
@@ -207,7 +222,7 @@ fn pod(name: &str, image: &str) -> Value {
     })
 }
 
-fn message(response: &Value) -> &str {
+pub(crate) fn message(response: &Value) -> &str {
     response["status"]["message"].as_str().unwrap_or_default()
 }
 
@@ -507,7 +522,7 @@ fn webhook_admits_signed_and_denies_the_rest() {
 }
 
 /// Reads every record of an audit store, as stored.
-fn audit_records(store: &Path) -> Vec<Value> {
+pub(crate) fn audit_records(store: &Path) -> Vec<Value> {
     let conn = rusqlite::Connection::open(store).unwrap();
     let mut statement = conn
         .prepare("SELECT record FROM audit_record ORDER BY seq")
@@ -697,6 +712,43 @@ fn deploy_manifests_pass_restricted_pss() {
         manifests.to_str().unwrap(),
     ]);
     assert_exit(&out, 0);
+}
+
+/// The rescan Job's pods take shards `0/N` to `N-1/N`, which `rescan --shard` must accept.
+#[test]
+fn rescan_job_shards_match_cli() {
+    let text = std::fs::read_to_string(workspace().join("deploy/kubernetes/rescan-job.yaml"))
+        .expect("deploy/kubernetes/rescan-job.yaml exists");
+    let job = text
+        .split("\n---\n")
+        .find(|document| document.contains("\nkind: Job\n"))
+        .expect("the file has a Job");
+    let field = |prefix: &str| -> u64 {
+        let line = job.lines().find_map(|line| line.strip_prefix(prefix));
+        line.unwrap_or_else(|| panic!("no `{prefix}` in\n{job}"))
+            .parse()
+            .unwrap()
+    };
+    let completions = field("  completions: ");
+    assert!(job.contains("\n  completionMode: Indexed\n"), "{job}");
+    assert_eq!(field("  parallelism: "), completions);
+    let shard = format!("\n            - --shard=$(JOB_COMPLETION_INDEX)/{completions}\n");
+    assert!(job.contains(&shard), "no `{}` in\n{job}", shard.trim());
+
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("missing.db");
+    for (index, accepted) in [(0, true), (completions - 1, true), (completions, false)] {
+        let argument = format!("{index}/{completions}");
+        let out = clearbox(&["rescan", "--shard", &argument, "--db", db.to_str().unwrap()]);
+        // Every run exits 2: an accepted shard fails later, because the database is missing.
+        assert_exit(&out, 2);
+        assert_eq!(
+            stderr(&out).contains("is not a shard"),
+            !accepted,
+            "{argument}: {}",
+            stderr(&out)
+        );
+    }
 }
 
 /// Returns the lines of `text` from the line `start` up to, not including, the next line with

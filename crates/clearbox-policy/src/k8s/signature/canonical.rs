@@ -1,13 +1,11 @@
 //! The canonical JSON form of a Kubernetes object, which a manifest signature covers.
 //!
-//! Documents are read with the scalar rules of YAML 1.1, as Kubernetes reads manifests:
-//! `YAMLToJSON` of `sigs.k8s.io/yaml` parses with go-yaml v2, whose resolver (`resolve.go`)
-//! reads unquoted `y`, `yes`, `on`, `n`, `no` and `off` as booleans and `0755` as octal. A quoted
-//! scalar is always a string. So a reformatting tool that quotes `'yes'` keeps a string a string,
-//! and one that writes `true` for an unquoted `on` keeps a boolean a boolean.
-//!
-//! NOTE: serde-saphyr also reads other capitalisations (`yEs`) as booleans, which go-yaml v2
-//! reads as strings.
+//! Documents are read as Kubernetes reads manifests ([`super::compose`]): `sigs.k8s.io/yaml`
+//! parses with go-yaml v2, whose resolver reads unquoted `y`, `yes`, `on`, `n`, `no` and `off` as
+//! booleans, `0755` as octal and `0X1F` as hex. A quoted scalar is always a string. So a
+//! reformatting tool that quotes `'yes'` keeps a string a string, and one that writes `true` for
+//! an unquoted `on` keeps a boolean a boolean. Unquoting a signed string that Kubernetes would
+//! read as a number changes the canonical form.
 //!
 //! The canonical form is compact JSON with the keys of every object sorted by their UTF-8 bytes
 //! and strings escaped as `serde_json` escapes them. Integers are written as integers and other
@@ -15,11 +13,10 @@
 //! but not, RFC 8785: RFC 8785 sorts keys by UTF-16 code units and writes every number in the
 //! ECMAScript form.
 
-use std::fmt;
-
-use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 use sha2::{Digest as _, Sha256};
+
+use super::compose::{ReadError, read_documents};
 
 /// Fields that the API server sets or changes when it stores an object, removed before the
 /// object is canonicalised, so that an object read back from a cluster still verifies.
@@ -39,23 +36,17 @@ pub const SERVER_FIELDS: &[&[&str]] = &[
 /// `kubectl apply` stores the whole applied object, signature included, in the first.
 pub const CLIENT_ANNOTATIONS: &[&str] = &["kubectl.kubernetes.io/last-applied-configuration"];
 
-/// Parses every document of a YAML stream (or one JSON document) into JSON values, with the
-/// scalar rules of YAML 1.1. Empty documents are left out, as [`super::super::yaml`] leaves them
+/// Parses every document of a YAML stream (or one JSON document) into JSON values as
+/// Kubernetes reads them. Empty documents are left out, as [`super::super::yaml`] leaves them
 /// out, so that both parses of one text list the same documents.
-pub(crate) fn parse_values(text: &str) -> Result<Vec<Value>, String> {
-    let options = serde_saphyr::options! {
-        strict_booleans: false,
-        legacy_octal_numbers: true,
-        with_snippet: false,
-    };
-    let documents: Vec<JsonValue> =
-        serde_saphyr::from_multiple_with_options(text, options).map_err(|e| e.to_string())?;
-    Ok(documents.into_iter().map(|d| d.0).collect())
+pub(crate) fn parse_values(text: &str) -> Result<Vec<Value>, ReadError> {
+    read_documents(text)
 }
 
 /// Removes [`SERVER_FIELDS`], [`CLIENT_ANNOTATIONS`] and the annotation `signature_key` from
-/// an object, and `metadata.annotations` when nothing is left in it, because Kubernetes treats an
-/// empty map and a missing one alike.
+/// an object, then `metadata.annotations` and `metadata` when nothing is left in them, because
+/// Kubernetes treats an empty map and a missing one alike. So an object signed without
+/// `metadata` verifies after signing added `metadata.annotations` to it.
 #[must_use]
 pub fn strip(object: &Value, signature_key: &str) -> Value {
     let mut object = object.clone();
@@ -74,6 +65,14 @@ pub fn strip(object: &Value, signature_key: &str) -> Value {
         if annotations.is_empty() {
             metadata.remove("annotations");
         }
+    }
+    if let Some(map) = object.as_object_mut()
+        && map
+            .get("metadata")
+            .and_then(Value::as_object)
+            .is_some_and(Map::is_empty)
+    {
+        map.remove("metadata");
     }
     object
 }
@@ -166,93 +165,6 @@ pub fn digest(value: &Value) -> String {
     )
 }
 
-/// A JSON value read from YAML with mapping keys converted to text, as the Kubernetes YAML to
-/// JSON conversion converts them.
-struct JsonValue(Value);
-
-impl<'de> Deserialize<'de> for JsonValue {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_any(JsonVisitor).map(JsonValue)
-    }
-}
-
-struct JsonVisitor;
-
-impl<'de> Visitor<'de> for JsonVisitor {
-    type Value = Value;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("any YAML value")
-    }
-
-    fn visit_unit<E: de::Error>(self) -> Result<Value, E> {
-        Ok(Value::Null)
-    }
-
-    fn visit_none<E: de::Error>(self) -> Result<Value, E> {
-        Ok(Value::Null)
-    }
-
-    fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<Value, D::Error> {
-        deserializer.deserialize_any(JsonVisitor)
-    }
-
-    fn visit_bool<E: de::Error>(self, value: bool) -> Result<Value, E> {
-        Ok(Value::Bool(value))
-    }
-
-    fn visit_i64<E: de::Error>(self, value: i64) -> Result<Value, E> {
-        Ok(Value::from(value))
-    }
-
-    fn visit_u64<E: de::Error>(self, value: u64) -> Result<Value, E> {
-        Ok(Value::from(value))
-    }
-
-    fn visit_f64<E: de::Error>(self, value: f64) -> Result<Value, E> {
-        serde_json::Number::from_f64(value)
-            .map(Value::Number)
-            .ok_or_else(|| {
-                E::custom(format!(
-                    "the number {value} has no JSON form; quote it if it is meant as a string"
-                ))
-            })
-    }
-
-    fn visit_str<E: de::Error>(self, value: &str) -> Result<Value, E> {
-        Ok(Value::String(value.to_owned()))
-    }
-
-    fn visit_string<E: de::Error>(self, value: String) -> Result<Value, E> {
-        Ok(Value::String(value))
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut access: A) -> Result<Value, A::Error> {
-        let mut items = Vec::new();
-        while let Some(JsonValue(item)) = access.next_element()? {
-            items.push(item);
-        }
-        Ok(Value::Array(items))
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<Value, A::Error> {
-        let mut map = Map::new();
-        while let Some(JsonValue(key)) = access.next_key()? {
-            let key = match key {
-                Value::String(text) => text,
-                Value::Null => "null".to_owned(),
-                Value::Bool(_) | Value::Number(_) => key.to_string(),
-                Value::Array(_) | Value::Object(_) => {
-                    return Err(de::Error::custom("a mapping key must be a scalar"));
-                }
-            };
-            let JsonValue(value) = access.next_value()?;
-            map.insert(key, value);
-        }
-        Ok(Value::Object(map))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -314,6 +226,15 @@ mod tests {
     }
 
     #[test]
+    fn strip_removes_metadata_left_empty() {
+        let object = one("kind: A\nmetadata:\n  annotations:\n    sig: x\n");
+        assert_eq!(
+            String::from_utf8(to_canonical_json(&strip(&object, "sig"))).unwrap(),
+            r#"{"kind":"A"}"#
+        );
+    }
+
+    #[test]
     fn strip_keeps_other_annotations() {
         let object = one("metadata:\n  annotations:\n    sig: x\n    team: a\n");
         let stripped = strip(&object, "sig");
@@ -323,7 +244,7 @@ mod tests {
 
     #[test]
     fn infinite_number_rejected() {
-        let error = parse_values("a: .inf\n").unwrap_err();
-        assert!(error.contains(".inf"), "{error}");
+        let error = parse_values("a: .inf\n").unwrap_err().to_string();
+        assert!(error.contains("`.inf`"), "{error}");
     }
 }

@@ -26,10 +26,13 @@
 //!   again.
 
 pub mod canonical;
+pub mod compose;
 pub mod diff;
 mod edit;
+mod resolve;
 
 use std::collections::BTreeMap;
+use std::fmt;
 use std::path::{Path, PathBuf};
 
 use clearbox_attest::dsse::{self, DsseError, Envelope};
@@ -40,6 +43,7 @@ use serde_json::Value;
 use super::manifest::{K8sError, parse_manifest};
 use super::workload::ResourceRef;
 use super::yaml::{self, Node};
+pub use compose::{MAX_NODES, ReadError};
 pub use diff::{Change, ChangeKind};
 use edit::{LineIndex, apply, set_annotation};
 
@@ -66,6 +70,15 @@ pub enum SignatureError {
         path: PathBuf,
         /// The parser's message.
         message: String,
+    },
+    /// The file is valid YAML, but part of it has no meaning to Kubernetes that can be signed:
+    /// a tag, a plain scalar that YAML readers disagree on, an unusable key.
+    #[error("`{}` line {}: {reason}", path.display(), reason.line())]
+    Unreadable {
+        /// The file.
+        path: PathBuf,
+        /// The part that cannot be read, and the change to make.
+        reason: ReadError,
     },
     /// The file uses a YAML feature whose meaning parsers disagree on.
     #[error(
@@ -223,6 +236,32 @@ impl VerifyOutcome {
     }
 }
 
+impl fmt::Display for VerifyOutcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            VerifyOutcome::Verified { digest, .. } => write!(f, "verified as {digest}"),
+            VerifyOutcome::Unsigned => write!(f, "unsigned (no `{ANNOTATION}` annotation)"),
+            VerifyOutcome::NotAnObject => f.write_str("not a Kubernetes object (no `kind`)"),
+            VerifyOutcome::Invalid { reason } => f.write_str(reason),
+            VerifyOutcome::Changed { changes } => {
+                let Some(first) = changes.first() else {
+                    return f.write_str("changed since signing");
+                };
+                if first.path.is_empty() {
+                    f.write_str("the object")?;
+                } else {
+                    write!(f, "`{}`", first.path)?;
+                }
+                write!(f, " {} since signing", first.kind.name())?;
+                match changes.len() - 1 {
+                    0 => Ok(()),
+                    more => write!(f, " (and {more} more field(s))"),
+                }
+            }
+        }
+    }
+}
+
 /// One object of a file: its tree with locations and its JSON value.
 struct Object<'a> {
     node: &'a Node,
@@ -304,9 +343,9 @@ fn resource_ref(path: &Path, node: &Node, value: &Value) -> ResourceRef {
 
 fn parse(path: &Path, text: &str) -> Result<(Vec<Node>, Vec<Value>), SignatureError> {
     let nodes = parse_manifest(path, text)?.documents;
-    let values = canonical::parse_values(text).map_err(|message| SignatureError::NoJsonForm {
+    let values = canonical::parse_values(text).map_err(|reason| SignatureError::Unreadable {
         path: path.to_owned(),
-        message,
+        reason,
     })?;
     Ok((nodes, values))
 }
@@ -387,7 +426,7 @@ pub fn sign_manifest(
         if !verdict.outcome.is_verified() {
             return Err(SignatureError::SelfCheck {
                 resource: verdict.resource.display_name(),
-                reason: format!("{:?}", verdict.outcome),
+                reason: verdict.outcome.to_string(),
             });
         }
         signed.push(verdict.resource);
@@ -719,6 +758,130 @@ items:
         let error = sign_manifest(Path::new("m.yaml"), text, &key, &claims()).unwrap_err();
         assert!(matches!(error, SignatureError::SelfCheck { .. }), "{error}");
         assert!(error.to_string().contains("expand YAML aliases"), "{error}");
+    }
+
+    #[test]
+    fn unquoted_string_changes_field() {
+        let key = SigningKey::generate();
+        let text = "kind: ConfigMap\nmetadata: {name: c}\ndata:\n  hex: \"0X1F\"\n  \
+                    digits: \"1_0\"\n  octal: \"0O17\"\n  word: \"yes\"\n";
+        let signed = sign_manifest(Path::new("m.yaml"), text, &key, &claims()).unwrap();
+        for (quoted, field) in [
+            ("\"0X1F\"", "data.hex"),
+            ("\"1_0\"", "data.digits"),
+            ("\"0O17\"", "data.octal"),
+            ("\"yes\"", "data.word"),
+        ] {
+            let edited = signed.text.replace(quoted, quoted.trim_matches('"'));
+            let outcomes = verify(&edited, &key.public_key());
+            let VerifyOutcome::Changed { changes } = &outcomes[0] else {
+                panic!("{quoted}: expected changed, got {:?}", outcomes[0]);
+            };
+            assert_eq!(changes.len(), 1, "{quoted}");
+            assert_eq!(changes[0].path, field, "{quoted}");
+            assert_eq!(
+                outcomes[0].to_string(),
+                format!("`{field}` changed since signing"),
+                "{quoted}"
+            );
+        }
+    }
+
+    #[test]
+    fn requoted_number_still_verifies_as_number() {
+        let key = SigningKey::generate();
+        let text = "kind: ConfigMap\nmetadata: {name: c}\nspec:\n  port: 0x1F\n";
+        let signed = sign_manifest(Path::new("m.yaml"), text, &key, &claims()).unwrap();
+        let decimal = signed.text.replace("0x1F", "31");
+        assert!(verify(&decimal, &key.public_key())[0].is_verified());
+    }
+
+    #[test]
+    fn object_without_metadata_signed() {
+        let key = SigningKey::generate();
+        let text = "apiVersion: v1\nkind: ConfigMap\ndata: {a: b}\n";
+        let signed = sign_manifest(Path::new("m.yaml"), text, &key, &claims()).unwrap();
+        assert!(
+            signed
+                .text
+                .starts_with("metadata:\n  annotations:\n    signature.clearbox.dev/dsse: "),
+            "{}",
+            signed.text
+        );
+        assert!(
+            signed
+                .text
+                .ends_with("apiVersion: v1\nkind: ConfigMap\ndata: {a: b}\n")
+        );
+        let outcomes = verify(&signed.text, &key.public_key());
+        assert!(outcomes[0].is_verified(), "{:?}", outcomes[0]);
+    }
+
+    #[test]
+    fn tagged_value_rejected_with_line() {
+        let key = SigningKey::generate();
+        let text = "kind: ConfigMap\nmetadata: {name: c}\ndata:\n  a: !foo 3\n";
+        let error = sign_manifest(Path::new("m.yaml"), text, &key, &claims()).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "`m.yaml` line 4: the tag `!foo` is not accepted in a signed manifest, because what \
+             it means to Kubernetes is not established; remove the tag (quote the value if it is \
+             meant as a string)"
+        );
+        let error = verify_manifest(Path::new("m.yaml"), text, &key.public_key()).unwrap_err();
+        assert!(
+            matches!(error, SignatureError::Unreadable { .. }),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn big_integer_rejected_with_quote_it() {
+        let key = SigningKey::generate();
+        let text = "kind: ConfigMap\nmetadata: {name: c}\nspec:\n  n: 18446744073709551616\n";
+        let error = sign_manifest(Path::new("m.yaml"), text, &key, &claims()).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "`m.yaml` line 4: the plain scalar `18446744073709551616` is an integer beyond 64 \
+             bits, which Kubernetes' YAML readers do not read alike; quote it if it is meant as \
+             a string"
+        );
+    }
+
+    #[test]
+    fn outcome_messages() {
+        let outcomes = [
+            VerifyOutcome::Unsigned,
+            VerifyOutcome::NotAnObject,
+            VerifyOutcome::Changed {
+                changes: vec![
+                    Change {
+                        path: "spec.replicas".to_owned(),
+                        kind: ChangeKind::Changed,
+                    },
+                    Change {
+                        path: "metadata".to_owned(),
+                        kind: ChangeKind::Added,
+                    },
+                ],
+            },
+            VerifyOutcome::Changed {
+                changes: vec![Change {
+                    path: String::new(),
+                    kind: ChangeKind::Changed,
+                }],
+            },
+        ];
+        let texts: Vec<String> = outcomes.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            texts,
+            [
+                "unsigned (no `signature.clearbox.dev/dsse` annotation)",
+                "not a Kubernetes object (no `kind`)",
+                "`spec.replicas` changed since signing (and 1 more field(s))",
+                "the object changed since signing",
+            ]
+        );
     }
 
     #[test]

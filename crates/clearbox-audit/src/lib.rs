@@ -361,6 +361,10 @@ pub struct Verification {
     pub seals_verified: u64,
     /// Seals not checked, because no key was given.
     pub seals_unchecked: u64,
+    /// Seals that name another key than the one given; they are not checked and seal nothing
+    /// for its holder.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub seals_other_key: u64,
     /// The `seq` of the last seal that verified.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sealed_through: Option<u64>,
@@ -369,6 +373,12 @@ pub struct Verification {
     /// The first record that breaks the chain; `None` when the chain is intact.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub problem: Option<Problem>,
+}
+
+// serde's `skip_serializing_if` passes the field by reference.
+#[allow(clippy::trivially_copy_pass_by_ref)]
+fn is_zero(value: &u64) -> bool {
+    *value == 0
 }
 
 impl Verification {
@@ -404,6 +414,7 @@ impl<'a> Chain<'a> {
                 records: 0,
                 seals_verified: 0,
                 seals_unchecked: 0,
+                seals_other_key: 0,
                 sealed_through: None,
                 unsealed: 0,
                 problem: None,
@@ -469,9 +480,18 @@ impl<'a> Chain<'a> {
             return false;
         }
         let result = &mut self.result;
+        let mut sealing = record.kind == SEAL && self.key.is_some();
         if record.kind == SEAL {
             match self.key {
                 None => result.seals_unchecked += 1,
+                // Several keys may seal one store, such as one per webhook replica. A seal by
+                // another key proves nothing for this one. Changing a seal's `key` changes its
+                // hash, so only a seal after the last one by this key can be changed that way,
+                // and removing that one is possible anyway.
+                Some(key) if record.key.as_deref() != Some(key.fingerprint().as_str()) => {
+                    result.seals_other_key += 1;
+                    sealing = false;
+                }
                 Some(key) => match check_seal(&record, key) {
                     Ok(()) => {
                         result.seals_verified += 1;
@@ -487,7 +507,7 @@ impl<'a> Chain<'a> {
         }
         let result = &mut self.result;
         result.records += 1;
-        if record.kind != SEAL || self.key.is_none() {
+        if !sealing {
             result.unsealed += 1;
         }
         self.prev = record.hash.unwrap_or_default();
@@ -678,10 +698,13 @@ mod tests {
         assert_eq!(result.sealed_through, Some(3));
         assert_eq!(result.unsealed, 1);
 
+        // For another key, the seal is someone else's: not checked, and nothing is sealed.
         let other = SigningKey::generate().public_key();
-        let problem = store.verify(Some(&other)).unwrap().problem.unwrap();
-        assert_eq!(problem.seq, Some(3));
-        assert!(problem.reason.contains("does not verify"), "{problem}");
+        let result = store.verify(Some(&other)).unwrap();
+        assert!(result.intact(), "{result:?}");
+        assert_eq!(result.seals_other_key, 1);
+        assert_eq!(result.sealed_through, None);
+        assert_eq!(result.unsealed, 4);
 
         // Rewriting a sealed record and every hash after it still breaks at the seal.
         let mut prev = GENESIS.to_owned();
@@ -705,6 +728,22 @@ mod tests {
         );
         let result = store.verify(Some(&key.public_key())).unwrap();
         assert_eq!(result.problem.unwrap().seq, Some(3));
+
+        // A seal by another key relabelled with this key's fingerprint fails at that seal.
+        let (_, mut relabelled) = store_with(&dir.path().join("relabelled"), 2);
+        relabelled.seal(&SigningKey::generate(), "x").unwrap();
+        let texts = texts(&mut relabelled);
+        let mut seal: Record = serde_json::from_str(&texts[2]).unwrap();
+        seal.key = Some(key.public_key().fingerprint());
+        seal.hash = Some(seal.compute_hash());
+        set(&mut relabelled, 3, &serde_json::to_string(&seal).unwrap());
+        let problem = relabelled
+            .verify(Some(&key.public_key()))
+            .unwrap()
+            .problem
+            .unwrap();
+        assert_eq!(problem.seq, Some(3));
+        assert!(problem.reason.contains("does not verify"), "{problem}");
 
         let (_, mut empty) = store_with(&dir.path().join("empty"), 0);
         assert!(empty.seal(&key, "x").is_err());

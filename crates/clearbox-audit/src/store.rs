@@ -5,11 +5,12 @@
 //! `rescan_finding (digest, advisory, package, aliases, first_seen)`. The SQL is written once
 //! with `?N` placeholders and run on either backend.
 //!
-//! An append reads the last record and inserts the next in one transaction that no other
-//! appender can interleave with: SQLite's `BEGIN IMMEDIATE`, PostgreSQL's `LOCK TABLE … IN SHARE
-//! ROW EXCLUSIVE MODE`. Several writers therefore extend one chain and never fork it. SQLite
-//! runs with `synchronous=FULL` and PostgreSQL commits synchronously by default, so a record
-//! whose append returned survives a crash.
+//! An append reads the last record and inserts the next records in one transaction that no
+//! other appender can interleave with: SQLite's `BEGIN IMMEDIATE`, PostgreSQL's `LOCK TABLE …
+//! IN SHARE ROW EXCLUSIVE MODE`. Several writers therefore extend one chain and never fork it.
+//! SQLite runs with `synchronous=FULL` and PostgreSQL commits synchronously by default, so a
+//! record whose append returned survives a crash. [`Store::append_all`] commits several
+//! records in one such transaction, so one flush to disk covers them all.
 
 use std::collections::BTreeSet;
 use std::fmt;
@@ -57,6 +58,10 @@ const LAST: &str = "SELECT seq, record FROM audit_record ORDER BY seq DESC LIMIT
 /// The insert of the next record.
 const INSERT: &str = "INSERT INTO audit_record (seq, record) VALUES (?1, ?2)";
 
+/// PostgreSQL's insert of several records: an array of `seq` values and one of record texts.
+const INSERT_ARRAYS: &str =
+    "INSERT INTO audit_record (seq, record) SELECT * FROM unnest($1::bigint[], $2::text[])";
+
 /// The PostgreSQL advisory lock key taken while creating the tables ("cbau").
 const SCHEMA_LOCK: i64 = 0x6362_6175;
 
@@ -73,6 +78,37 @@ fn postgres_message(error: &postgres::Error) -> String {
 
 /// One row of a result, every column read as text (`seq` as its decimal digits).
 type Row = Vec<String>;
+
+/// The records of one append, with the `seq` column and text of each, in chain order.
+#[derive(Default)]
+struct Batch {
+    records: Vec<Record>,
+    seqs: Vec<i64>,
+    texts: Vec<String>,
+}
+
+/// Returns the `seq` and `prev` of the record that follows `last` (its `seq` column and text),
+/// or of the first record when the store is empty. A last record that does not parse, does not
+/// match its hash or sits in the wrong row is an error, since a record after it would vouch for
+/// the damage.
+fn chain_tail(location: &str, last: Option<(i64, String)>) -> Result<(u64, String), AuditError> {
+    let Some((row, text)) = last else {
+        return Ok((1, GENESIS.to_owned()));
+    };
+    let damaged = |reason: String| AuditError::DamagedTail {
+        location: location.to_owned(),
+        reason,
+    };
+    let last: Record =
+        serde_json::from_str(&text).map_err(|e| damaged(format!("not a record: {e}")))?;
+    let hash = last.compute_hash();
+    if last.hash.as_deref() != Some(hash.as_str()) || i64::try_from(last.seq).ok() != Some(row) {
+        return Err(damaged(format!(
+            "record {row} does not match its hash or position"
+        )));
+    }
+    Ok((last.seq + 1, hash))
+}
 
 enum Backend {
     Sqlite(Connection),
@@ -216,6 +252,21 @@ impl Store {
         &self.location
     }
 
+    /// Sets how long a write waits for another writer's lock before it fails; 10 seconds
+    /// unless set. A server that must answer by a deadline sets it below that deadline.
+    pub fn set_lock_timeout(&mut self, timeout: std::time::Duration) -> Result<(), AuditError> {
+        let result = match &mut self.backend {
+            Backend::Sqlite(conn) => conn.busy_timeout(timeout).map_err(|e| e.to_string()),
+            Backend::Postgres(client) => client
+                .batch_execute(&format!(
+                    "SET lock_timeout = {}",
+                    timeout.as_millis().max(1)
+                ))
+                .map_err(|e| postgres_message(&e)),
+        };
+        result.map_err(|message| self.failed(message))
+    }
+
     fn failed(&self, message: impl fmt::Display) -> AuditError {
         AuditError::Database {
             location: self.location.clone(),
@@ -250,7 +301,21 @@ impl Store {
 
     /// Appends one record for `event`. Returns the record as stored.
     pub fn append(&mut self, event: &Event) -> Result<Record, AuditError> {
-        self.append_with(|_, seq, prev| Ok(record_of(event, seq, prev)))
+        let mut records = self.append_all(std::slice::from_ref(event))?;
+        Ok(records.remove(0))
+    }
+
+    /// Appends one record per event, in order, in one transaction: either every record is
+    /// stored or none is. Returns the records as stored. On SQLite the whole batch costs one
+    /// `fsync`, which is why callers with several records at hand should prefer it to
+    /// [`Store::append`]. An empty slice appends nothing and opens no transaction.
+    pub fn append_all(&mut self, events: &[Event]) -> Result<Vec<Record>, AuditError> {
+        if events.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.append_with(events.len(), |_, index, seq, prev| {
+            Ok(record_of(&events[index], seq, prev))
+        })
     }
 
     /// Appends a seal: a record signed with `key` over the last record's sequence number and
@@ -258,7 +323,7 @@ impl Store {
     /// the seal would vouch for the damage.
     pub fn seal(&mut self, key: &SigningKey, actor: &str) -> Result<Record, AuditError> {
         self.require_intact("seal")?;
-        self.append_with(|location, seq, prev| {
+        let mut records = self.append_with(1, |location, _, seq, prev| {
             if seq == 1 {
                 return Err(AuditError::Invalid(format!(
                     "audit store `{location}` has no records to seal"
@@ -278,39 +343,37 @@ impl Store {
             record.key = Some(key.public_key().fingerprint());
             record.signature = Some(STANDARD.encode(signature.to_der()));
             Ok(record)
-        })
+        })?;
+        Ok(records.remove(0))
     }
 
+    /// Appends `count` records in one transaction that holds the append lock from reading the
+    /// last record to the commit. `make(location, index, seq, prev)` builds the record at
+    /// `index` of the batch, whose place in the chain is `seq` after the record hashed `prev`.
     fn append_with(
         &mut self,
-        make: impl FnOnce(&str, u64, &str) -> Result<Record, AuditError>,
-    ) -> Result<Record, AuditError> {
+        count: usize,
+        mut make: impl FnMut(&str, usize, u64, &str) -> Result<Record, AuditError>,
+    ) -> Result<Vec<Record>, AuditError> {
         let location = self.location.clone();
-        let next = |last: Option<(i64, String)>| -> Result<(Record, String), AuditError> {
-            let (seq, prev) = match last {
-                None => (1, GENESIS.to_owned()),
-                Some((row, text)) => {
-                    let damaged = |reason: String| AuditError::DamagedTail {
-                        location: location.clone(),
-                        reason,
-                    };
-                    let last: Record = serde_json::from_str(&text)
-                        .map_err(|e| damaged(format!("not a record: {e}")))?;
-                    let hash = last.compute_hash();
-                    if last.hash.as_deref() != Some(hash.as_str())
-                        || i64::try_from(last.seq).ok() != Some(row)
-                    {
-                        return Err(damaged(format!(
-                            "record {row} does not match its hash or position"
-                        )));
-                    }
-                    (last.seq + 1, hash)
-                }
-            };
-            let mut record = make(&location, seq, &prev)?;
-            record.hash = Some(record.compute_hash());
-            let text = serde_json::to_string(&record).expect("a record encodes as JSON");
-            Ok((record, text))
+        let mut extend = |last: Option<(i64, String)>| -> Result<Batch, AuditError> {
+            let (mut seq, mut prev) = chain_tail(&location, last)?;
+            let mut batch = Batch::default();
+            for index in 0..count {
+                let mut record = make(&location, index, seq, &prev)?;
+                let hash = record.compute_hash();
+                record.hash = Some(hash.clone());
+                batch
+                    .seqs
+                    .push(i64::try_from(record.seq).unwrap_or(i64::MAX));
+                batch
+                    .texts
+                    .push(serde_json::to_string(&record).expect("a record encodes as JSON"));
+                batch.records.push(record);
+                seq += 1;
+                prev = hash;
+            }
+            Ok(batch)
         };
         let failed = |message: String| AuditError::Database {
             location: self.location.clone(),
@@ -326,28 +389,38 @@ impl Store {
                     .into_iter()
                     .next()
                     .map(|row| (row[0].parse().unwrap_or(-1), row[1].clone()));
-                let (record, text) = next(last)?;
-                let seq = i64::try_from(record.seq).unwrap_or(i64::MAX);
-                tx.execute(INSERT, rusqlite::params![seq, text])
-                    .map_err(|e| failed(e.to_string()))?;
+                let batch = extend(last)?;
+                {
+                    let mut insert = tx
+                        .prepare_cached(INSERT)
+                        .map_err(|e| failed(e.to_string()))?;
+                    for (seq, text) in batch.seqs.iter().zip(&batch.texts) {
+                        insert
+                            .execute(rusqlite::params![seq, text])
+                            .map_err(|e| failed(e.to_string()))?;
+                    }
+                }
                 tx.commit().map_err(|e| failed(e.to_string()))?;
-                Ok(record)
+                Ok(batch.records)
             }
             Backend::Postgres(client) => {
-                let mut tx = client.transaction().map_err(|e| failed(e.to_string()))?;
+                let mut tx = client
+                    .transaction()
+                    .map_err(|e| failed(postgres_message(&e)))?;
                 tx.batch_execute("LOCK TABLE audit_record IN SHARE ROW EXCLUSIVE MODE")
-                    .map_err(|e| failed(e.to_string()))?;
+                    .map_err(|e| failed(postgres_message(&e)))?;
                 let last = tx
                     .query(LAST, &[])
-                    .map_err(|e| failed(e.to_string()))?
+                    .map_err(|e| failed(postgres_message(&e)))?
                     .first()
                     .map(|row| (row.get::<_, i64>(0), row.get::<_, String>(1)));
-                let (record, text) = next(last)?;
-                let seq = i64::try_from(record.seq).unwrap_or(i64::MAX);
-                tx.execute(&postgres_sql(INSERT), &[&seq, &text])
-                    .map_err(|e| failed(e.to_string()))?;
-                tx.commit().map_err(|e| failed(e.to_string()))?;
-                Ok(record)
+                let batch = extend(last)?;
+                // One statement for the whole batch, so the table lock is held for one round
+                // trip to the server rather than one per record.
+                tx.execute(INSERT_ARRAYS, &[&batch.seqs, &batch.texts])
+                    .map_err(|e| failed(postgres_message(&e)))?;
+                tx.commit().map_err(|e| failed(postgres_message(&e)))?;
+                Ok(batch.records)
             }
         }
     }
@@ -473,28 +546,49 @@ impl Store {
 
     /// Returns the stored SBOMs in digest order. With `shard` `(i, n)` it returns only those
     /// whose digest falls in shard `i` of `n` (by the digest's last hex digits), so `n`
-    /// processes share the work without overlap.
+    /// processes share the work without overlap. Only the shard's documents are read into
+    /// memory. To hold one at a time, iterate over [`Store::sbom_digests`] with
+    /// [`Store::sbom`].
     pub fn sboms(&mut self, shard: Option<(u64, u64)>) -> Result<Vec<StoredSbom>, AuditError> {
-        let rows = self.query(
-            "SELECT digest, reference, stored_at, sbom FROM image_sbom ORDER BY digest",
-            &[],
-        )?;
-        Ok(rows
+        let mut sboms = Vec::new();
+        for digest in self.sbom_digests(shard)? {
+            sboms.extend(self.sbom(&digest)?);
+        }
+        Ok(sboms)
+    }
+
+    /// Returns the digests of the stored SBOMs in order, only those of shard `i` of `n` with
+    /// `shard` `(i, n)`.
+    pub fn sbom_digests(&mut self, shard: Option<(u64, u64)>) -> Result<Vec<String>, AuditError> {
+        // The shard is computed here rather than in SQL, so both backends and every caller
+        // assign a digest to the same shard.
+        let mut digests: Vec<String> = self
+            .query("SELECT digest FROM image_sbom ORDER BY digest", &[])?
             .into_iter()
-            .map(|row| {
-                let mut row = row.into_iter();
-                let mut next = || row.next().unwrap_or_default();
-                StoredSbom {
-                    digest: next(),
-                    reference: next(),
-                    stored_at: next(),
-                    sbom: next(),
-                }
-            })
-            .filter(|stored| {
-                shard.is_none_or(|(index, count)| crate::shard_of(&stored.digest, count) == index)
-            })
-            .collect())
+            .filter_map(|row| row.into_iter().next())
+            .collect();
+        if let Some((index, count)) = shard {
+            digests.retain(|digest| crate::shard_of(digest, count) == index);
+        }
+        Ok(digests)
+    }
+
+    /// Returns the stored SBOM of the image with `digest`, or `None` when there is none.
+    pub fn sbom(&mut self, digest: &str) -> Result<Option<StoredSbom>, AuditError> {
+        let rows = self.query(
+            "SELECT digest, reference, stored_at, sbom FROM image_sbom WHERE digest = ?1",
+            &[digest],
+        )?;
+        Ok(rows.into_iter().next().map(|row| {
+            let mut row = row.into_iter();
+            let mut next = || row.next().unwrap_or_default();
+            StoredSbom {
+                digest: next(),
+                reference: next(),
+                stored_at: next(),
+                sbom: next(),
+            }
+        }))
     }
 
     /// Returns the `(advisory, package)` pairs reported for `digest` so far.
@@ -515,23 +609,32 @@ impl Store {
             .collect())
     }
 
-    /// Records findings a rescan reported for the first time.
+    /// Records findings a rescan reported for the first time, all in one transaction. A
+    /// finding already recorded keeps its first `first_seen`.
     pub fn add_findings(&mut self, findings: &[KnownFinding]) -> Result<(), AuditError> {
-        for finding in findings {
-            let aliases = finding.aliases.join(" ");
-            self.execute(
-                "INSERT INTO rescan_finding (digest, advisory, package, aliases, first_seen)
-                 VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT DO NOTHING",
-                &[
-                    &finding.digest,
-                    &finding.advisory,
-                    &finding.package,
-                    &aliases,
-                    &finding.first_seen,
-                ],
-            )?;
+        const INSERT_FINDING: &str =
+            "INSERT INTO rescan_finding (digest, advisory, package, aliases, first_seen)
+             VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT DO NOTHING";
+        if findings.is_empty() {
+            return Ok(());
         }
-        Ok(())
+        let rows: Vec<[String; 5]> = findings
+            .iter()
+            .map(|finding| {
+                [
+                    finding.digest.clone(),
+                    finding.advisory.clone(),
+                    finding.package.clone(),
+                    finding.aliases.join(" "),
+                    finding.first_seen.clone(),
+                ]
+            })
+            .collect();
+        let result = match &mut self.backend {
+            Backend::Sqlite(conn) => insert_sqlite(conn, INSERT_FINDING, &rows),
+            Backend::Postgres(client) => insert_postgres(client, INSERT_FINDING, &rows),
+        };
+        result.map_err(|e| self.failed(e))
     }
 
     /// Returns the findings of `advisory` (an id or an alias, compared exactly) reported for
@@ -613,6 +716,43 @@ fn sqlite_rows(conn: &Connection, sql: &str, params: &[&str]) -> Result<Vec<Row>
             .collect::<Result<Row, rusqlite::Error>>()
     })?;
     rows.collect()
+}
+
+/// Runs `sql` once per row of `rows` in one SQLite transaction.
+fn insert_sqlite<const N: usize>(
+    conn: &mut Connection,
+    sql: &str,
+    rows: &[[String; N]],
+) -> Result<(), String> {
+    let run = |conn: &mut Connection| -> Result<(), rusqlite::Error> {
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        {
+            let mut statement = tx.prepare_cached(sql)?;
+            for row in rows {
+                statement.execute(rusqlite::params_from_iter(row.iter()))?;
+            }
+        }
+        tx.commit()
+    };
+    run(conn).map_err(|e| e.to_string())
+}
+
+/// Runs `sql` once per row of `rows` in one PostgreSQL transaction.
+fn insert_postgres<const N: usize>(
+    client: &mut postgres::Client,
+    sql: &str,
+    rows: &[[String; N]],
+) -> Result<(), String> {
+    let run = |client: &mut postgres::Client| -> Result<(), postgres::Error> {
+        let mut tx = client.transaction()?;
+        let statement = tx.prepare(&postgres_sql(sql))?;
+        for row in rows {
+            let params: Vec<&str> = row.iter().map(String::as_str).collect();
+            tx.execute(&statement, &postgres_refs(&params))?;
+        }
+        tx.commit()
+    };
+    run(client).map_err(|e| postgres_message(&e))
 }
 
 fn postgres_refs<'a>(params: &'a [&'a str]) -> Vec<&'a (dyn postgres::types::ToSql + Sync)> {

@@ -24,6 +24,12 @@ pub enum WebhookError {
         #[source]
         source: std::io::Error,
     },
+    /// The last seal at shutdown failed, so the records since the previous seal are unsealed.
+    #[error(
+        "the audit store could not be sealed at shutdown ({0}); the records since its last seal \
+         stay unsealed until `clearbox audit seal --key KEY` seals them"
+    )]
+    FinalSeal(String),
     /// The runtime, the listening socket or the server failed.
     #[error("the server failed on `{listen}`")]
     Serve {

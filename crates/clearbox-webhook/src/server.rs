@@ -19,8 +19,10 @@
 //! 3. the headers of each later HTTP/1 request, which also ends idle keep-alive connections
 //!    (hyper's `header_read_timeout`).
 //!
-//! An HTTP/2 connection that has sent its first request stays open while idle, and the cap on
-//! connections (`listener.rs`) bounds those.
+//!
+//! A request body must arrive within `--timeout` of the headers, else the response is 408 and
+//! the connection closes. An HTTP/2 connection that has sent its first request stays open while
+//! idle, and the cap on connections (`listener.rs`) bounds those.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -111,7 +113,12 @@ pub fn serve(
     };
     let initial = loader().map_err(WebhookError::Policy)?;
     let metrics = Arc::new(Metrics::default());
-    let audit = AuditWriter::open(&config.store_url, config.seal.clone(), Arc::clone(&metrics))?;
+    let audit = AuditWriter::open(
+        &config.store_url,
+        config.seal.clone(),
+        config.timeout,
+        Arc::clone(&metrics),
+    )?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -188,8 +195,9 @@ async fn run(
         .serve(app.into_make_service())
         .await
         .map_err(serve_error);
-    state.audit.finish().await;
+    let sealed = state.audit.finish().await;
     outcome?;
+    sealed.map_err(WebhookError::FinalSeal)?;
     info!("stopped");
     Ok(())
 }
@@ -311,9 +319,18 @@ async fn read_body(state: &AppState, request: Request) -> Result<Bytes, (StatusC
             ),
         ));
     }
-    Bytes::from_request(request, &())
-        .await
-        .map_err(|rejection| (rejection.status(), rejection.body_text()))
+    // A client that sends headers and then stalls would hold its connection past the
+    // header-read timeout; the body must arrive within the admission deadline.
+    let timeout = state.timeout;
+    match tokio::time::timeout(timeout, Bytes::from_request(request, &())).await {
+        Ok(body) => body.map_err(|rejection| (rejection.status(), rejection.body_text())),
+        Err(_) => Err((
+            StatusCode::REQUEST_TIMEOUT,
+            format!(
+                "the request body did not arrive within {timeout:?} of its headers (--timeout)"
+            ),
+        )),
+    }
 }
 
 /// Decides and records one admission, and returns the response.

@@ -39,17 +39,52 @@ const SOURCE: &str = "request.object";
 /// The user name of `kube-controller-manager` when its controllers share one identity.
 const CONTROLLER_MANAGER: &str = "system:kube-controller-manager";
 
-/// Owner kinds, with the controller that creates objects owned by them: its service account in
-/// `kube-system` when `kube-controller-manager` runs with `--use-service-account-credentials`.
-const CONTROLLERS: [(&str, &str); 7] = [
-    ("Deployment", "deployment-controller"),
-    ("ReplicaSet", "replicaset-controller"),
-    ("StatefulSet", "statefulset-controller"),
-    ("DaemonSet", "daemon-set-controller"),
-    ("Job", "job-controller"),
-    ("CronJob", "cronjob-controller"),
-    ("ReplicationController", "replication-controller"),
+/// Each workload controller: the API version and kind of the owner it reads, the kind of the
+/// objects it creates, and its service account in `kube-system` when `kube-controller-manager`
+/// runs with `--use-service-account-credentials`.
+const CONTROLLERS: [Controller; 7] = [
+    Controller::new(
+        "apps/v1",
+        "Deployment",
+        "ReplicaSet",
+        "deployment-controller",
+    ),
+    Controller::new("apps/v1", "ReplicaSet", "Pod", "replicaset-controller"),
+    Controller::new("apps/v1", "StatefulSet", "Pod", "statefulset-controller"),
+    Controller::new("apps/v1", "DaemonSet", "Pod", "daemon-set-controller"),
+    Controller::new("batch/v1", "Job", "Pod", "job-controller"),
+    Controller::new("batch/v1", "CronJob", "Job", "cronjob-controller"),
+    Controller::new(
+        "v1",
+        "ReplicationController",
+        "Pod",
+        "replication-controller",
+    ),
 ];
+
+/// One row of [`CONTROLLERS`].
+struct Controller {
+    owner_api_version: &'static str,
+    owner_kind: &'static str,
+    creates: &'static str,
+    service_account: &'static str,
+}
+
+impl Controller {
+    const fn new(
+        owner_api_version: &'static str,
+        owner_kind: &'static str,
+        creates: &'static str,
+        service_account: &'static str,
+    ) -> Controller {
+        Controller {
+            owner_api_version,
+            owner_kind,
+            creates,
+            service_account,
+        }
+    }
+}
 
 /// A verified object signature, recorded with the admission.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -185,14 +220,25 @@ fn controller_made(
         .iter()
         .find(|owner| owner.get("controller").and_then(Value::as_bool) == Some(true))?;
     let owner_kind = owner.get("kind")?.as_str()?;
+    let owner_api_version = owner.get("apiVersion")?.as_str()?;
     let owner_name = owner.get("name").and_then(Value::as_str).unwrap_or("");
     // While the policy is in force, an owner of a covered kind is admitted only with a
     // signature or as a controller's object, so the chain up to a signed object is unbroken.
     if !rule.covers_kind(owner_kind) {
         return None;
     }
-    let (_, controller) = CONTROLLERS.iter().find(|(kind, _)| *kind == owner_kind)?;
-    let service_account = format!("system:serviceaccount:kube-system:{controller}");
+    // Only the controller of that owner, and only for the kind it creates: a Deployment's
+    // controller makes ReplicaSets, never Pods, and `evil.example/v1` ReplicaSets are not
+    // the built-in kind.
+    let controller = CONTROLLERS.iter().find(|c| {
+        c.owner_kind == owner_kind
+            && c.owner_api_version == owner_api_version
+            && c.creates == request.kind
+    })?;
+    let service_account = format!(
+        "system:serviceaccount:kube-system:{}",
+        controller.service_account
+    );
     let user = request.user.as_deref()?;
     (user == CONTROLLER_MANAGER || user == service_account).then(|| {
         format!(
@@ -324,8 +370,40 @@ mod tests {
     }
 
     fn owned_by(kind: &str, controller: bool) -> Value {
+        let api_version = match kind {
+            "Job" | "CronJob" => "batch/v1",
+            _ => "apps/v1",
+        };
         json!({"metadata": {"ownerReferences": [
-            {"kind": kind, "name": "owner", "controller": controller}]}})
+            {"apiVersion": api_version, "kind": kind, "name": "owner", "controller": controller}]}})
+    }
+
+    #[test]
+    fn owner_must_create_the_kind_and_be_built_in() {
+        let manager = |kind: &str| request(kind, CONTROLLER_MANAGER);
+        let all = rule(&DEFAULT_SIGNED_KINDS);
+        // A Deployment's controller makes ReplicaSets, not Pods.
+        assert!(
+            controller_made(&all, &manager("ReplicaSet"), &owned_by("Deployment", true)).is_some()
+        );
+        assert!(controller_made(&all, &manager("Pod"), &owned_by("Deployment", true)).is_none());
+        let deployment_controller = request(
+            "Pod",
+            "system:serviceaccount:kube-system:deployment-controller",
+        );
+        assert!(
+            controller_made(&all, &deployment_controller, &owned_by("Deployment", true)).is_none()
+        );
+        // A Job's or a ReplicaSet's controller makes Pods, not ReplicaSets.
+        assert!(controller_made(&all, &manager("ReplicaSet"), &owned_by("Job", true)).is_none());
+        assert!(
+            controller_made(&all, &manager("ReplicaSet"), &owned_by("ReplicaSet", true)).is_none()
+        );
+        // A ReplicaSet of another API group is not the built-in kind.
+        let custom = json!({"metadata": {"ownerReferences": [
+            {"apiVersion": "evil.example/v1", "kind": "ReplicaSet", "name": "owner", "controller": true}]}});
+        assert!(controller_made(&all, &manager("Pod"), &custom).is_none());
+        assert!(controller_made(&all, &manager("Pod"), &owned_by("ReplicaSet", true)).is_some());
     }
 
     const JOB_CONTROLLER: &str = "system:serviceaccount:kube-system:job-controller";

@@ -1407,6 +1407,12 @@ pub(crate) enum AuditCommand {
         #[arg(long)]
         key: Option<String>,
 
+        /// Fail (exit 1) unless the last record is a seal by --key, as after a webhook that
+        /// seals at shutdown has stopped. Records after the last seal can be rewritten by
+        /// anyone who can write the store.
+        #[arg(long, requires = "key")]
+        require_sealed: bool,
+
         /// Print the result as JSON on stdout.
         #[arg(long)]
         json: bool,

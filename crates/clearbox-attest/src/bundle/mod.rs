@@ -80,7 +80,7 @@ pub use evidence::{
 pub use key::{HashAlgorithm, VerifierKey};
 pub use model::{Bundle, BundleFormatError, BundleVersion};
 pub(crate) use model::{Content, Material, TlogEntry};
-pub use policy::{Artifact, CertificateIdentity, Policy, Signer, ValueMatcher};
+pub use policy::{Artifact, CertificateIdentity, Policy, Signer, ValueMatcher, regex_problem};
 pub use time::{TimeRange, Timestamp};
 pub use trusted_root::{TrustedRoot, TrustedRootError};
 pub use verify::{VerifiedBundle, verify, verify_json};

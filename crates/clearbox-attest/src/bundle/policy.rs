@@ -72,6 +72,38 @@ impl ValueMatcher {
     }
 }
 
+/// Describes why a regular expression does not compile, on one line: the problem and the
+/// character it was found at (`unopened group at character 2`), where the regex crate's own
+/// message spans several lines with the expression and a caret.
+#[must_use]
+pub fn regex_problem(error: &regex::Error) -> String {
+    match error {
+        regex::Error::Syntax(text) => {
+            let lines: Vec<&str> = text.lines().collect();
+            // The first line is a title, the second the expression indented by four spaces,
+            // the third a caret under the problem, the last `error: <problem>`.
+            let problem = lines
+                .last()
+                .map(|line| line.trim().trim_start_matches("error:").trim())
+                .filter(|line| !line.is_empty())
+                .unwrap_or("invalid syntax");
+            let column = lines
+                .iter()
+                .skip(2)
+                .find_map(|line| line.find('^'))
+                .and_then(|at| at.checked_sub(3));
+            match column {
+                Some(column) => format!("{problem} at character {column}"),
+                None => problem.to_owned(),
+            }
+        }
+        regex::Error::CompiledTooBig(limit) => {
+            format!("the compiled expression would exceed {limit} bytes; simplify it")
+        }
+        other => other.to_string().replace('\n', " "),
+    }
+}
+
 /// Writes `` `value` `` for an exact value and `` the pattern `^(?:…)$` `` for a pattern.
 impl fmt::Display for ValueMatcher {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -167,6 +199,20 @@ impl Artifact<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn regex_problem_is_one_line() {
+        // Built at run time: a literal would be rejected by clippy's `invalid_regex`.
+        let unbalanced = String::from("x)|(.*");
+        let error = Regex::new(&unbalanced).unwrap_err();
+        assert_eq!(regex_problem(&error), "unopened group at character 2");
+        let error = Regex::new("a{99999}{99999}").unwrap_err();
+        assert!(
+            !regex_problem(&error).contains('\n'),
+            "{}",
+            regex_problem(&error)
+        );
+    }
 
     #[test]
     fn pattern_anchored_whole_value() {

@@ -106,7 +106,8 @@ impl RefPattern {
         };
         let regex = Regex::new(&source).map_err(|e| {
             PolicyError::Invalid(format!(
-                "`source.ref_pattern` `{text}` does not compile: {e}"
+                "`source.ref_pattern` `{text}` does not compile: {}",
+                crate::bundle::regex_problem(&e)
             ))
         })?;
         Ok(RefPattern {

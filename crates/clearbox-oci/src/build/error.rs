@@ -59,6 +59,14 @@ pub enum BuildError {
         /// Why.
         reason: String,
     },
+    /// The output path holds something a build must not replace.
+    #[error("`{}` cannot take the build output: {reason}", path.display())]
+    Output {
+        /// The path.
+        path: PathBuf,
+        /// Why.
+        reason: String,
+    },
     /// A hardened default would be broken and the spec does not relax it.
     #[error("{0}")]
     Hardening(String),

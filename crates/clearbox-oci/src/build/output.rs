@@ -111,7 +111,7 @@ impl BuiltImage {
         let index_path = root.join("index.json");
         let existing = match std::fs::read(&index_path) {
             Ok(bytes) => Some(serde_json::from_slice::<ImageIndex>(&bytes).map_err(|e| {
-                BuildError::Unsupported {
+                BuildError::Output {
                     path: index_path.clone(),
                     reason: format!("it is not an OCI image index: {e}"),
                 }
@@ -126,7 +126,7 @@ impl BuiltImage {
                 .next()
                 .is_some()
         {
-            return Err(BuildError::Unsupported {
+            return Err(BuildError::Output {
                 path: root.to_owned(),
                 reason: "it exists and is not an OCI image layout; name a new or empty directory"
                     .into(),
@@ -242,14 +242,12 @@ impl BuiltImage {
         if let Ok(meta) = std::fs::symlink_metadata(path)
             && !meta.is_file()
         {
-            return Err(BuildError::write(
-                path,
-                io::Error::new(
-                    io::ErrorKind::InvalidInput,
-                    "it exists and is not a regular file; give the name of a new or regular \
-                     file",
-                ),
-            ));
+            return Err(BuildError::Output {
+                path: path.to_owned(),
+                reason: "it exists and is not a regular file; give the name of a new or regular \
+                         file"
+                    .into(),
+            });
         }
         let dir = match path.parent() {
             Some(d) if !d.as_os_str().is_empty() => d,

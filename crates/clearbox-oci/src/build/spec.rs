@@ -538,6 +538,12 @@ fn owner_error(text: &str) -> String {
 /// Normalises a path inside the image to the form layer entries use: no leading `/`, no `.`
 /// components. `..` is rejected.
 pub(crate) fn image_path(text: &str) -> Result<String, String> {
+    if text.contains('\0') {
+        return Err(format!(
+            "path `{}` contains a NUL byte, which no tar entry name can hold",
+            text.escape_default()
+        ));
+    }
     if text.split('/').any(|c| c == "..") {
         return Err(format!("path `{text}` contains `..`"));
     }

@@ -29,6 +29,10 @@ const SHELLS: [&str; 10] = [
 /// from the spec): clamping turns it into the source date.
 pub(crate) const NO_TIME: u64 = u64::MAX;
 
+/// The name prefix by which a layer entry deletes the same path of lower layers (OCI image
+/// layer specification, "Whiteouts"). A build writes no whiteouts.
+const WHITEOUT_PREFIX: &str = ".wh.";
+
 /// One entry of a layer.
 #[derive(Debug, Clone)]
 pub(crate) struct Entry {
@@ -120,6 +124,18 @@ impl LayerTree {
         if path.is_empty() {
             // The root directory itself: layers do not carry it.
             return Ok(());
+        }
+        if path
+            .split('/')
+            .any(|name| name.starts_with(WHITEOUT_PREFIX))
+        {
+            return Err(BuildError::Unsupported {
+                path: source.to_owned(),
+                reason: format!(
+                    "`/{path}` has a name starting with `{WHITEOUT_PREFIX}`, which an image reads \
+                     as a whiteout that deletes files of lower layers; rename the entry"
+                ),
+            });
         }
         self.add_parents(path, source)?;
         let replaces_directory = self
@@ -320,6 +336,18 @@ mod tests {
         tree.insert("a/b", file(0o644), &source()).unwrap();
         tree.insert("a", file(0o644), &source()).unwrap();
         assert_eq!(tree.len(), 1);
+    }
+
+    #[test]
+    fn whiteout_names_rejected() {
+        for path in ["etc/.wh.passwd", ".wh..wh..opq", ".wh.x/y"] {
+            let mut tree = LayerTree::default();
+            let error = tree.insert(path, file(0o644), &source()).unwrap_err();
+            assert!(error.to_string().contains("whiteout"), "{path}: {error}");
+            assert_eq!(tree.len(), 0, "{path}");
+        }
+        let mut tree = LayerTree::default();
+        tree.insert("etc/x.wh.y", file(0o644), &source()).unwrap();
     }
 
     #[test]

@@ -5,6 +5,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
+use clearbox_attest::bundle::regex_problem;
 use clearbox_attest::slsa::ProvenancePolicy;
 use regex::Regex;
 use serde_saphyr::Spanned;
@@ -354,7 +355,10 @@ impl Checker {
                     Err(e) => {
                         self.problem(
                             at,
-                            format!("`identity_regexp` `{text}` does not compile: {e}"),
+                            format!(
+                                "`identity_regexp` `{text}` does not compile: {}",
+                                regex_problem(&e)
+                            ),
                         );
                         return None;
                     }
@@ -498,7 +502,10 @@ impl Checker {
                     Err(e) => {
                         self.problem(
                             at,
-                            format!("the `pattern` of annotation `{key}` does not compile: {e}"),
+                            format!(
+                                "the `pattern` of annotation `{key}` does not compile: {}",
+                                regex_problem(&e)
+                            ),
                         );
                         continue;
                     }

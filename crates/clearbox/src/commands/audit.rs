@@ -26,6 +26,26 @@ pub(crate) fn set_store_argument(argument: Option<&str>) {
     let _ = STORE_ARGUMENT.set(argument.map(str::to_owned));
 }
 
+/// Returns the `--audit-store` argument, `None` when it was not given.
+pub(crate) fn store_argument() -> Option<String> {
+    STORE_ARGUMENT.get().cloned().flatten()
+}
+
+/// Fails when the SQLite store that `argument` names does not exist, so that reading commands
+/// never create the store a mistyped path names.
+pub(crate) fn require_existing(argument: Option<&str>) -> anyhow::Result<()> {
+    if let Some(url) = store_url(argument) {
+        let path = url.strip_prefix("sqlite://").unwrap_or(&url);
+        if !url.starts_with("postgres") && !std::path::Path::new(path).exists() {
+            anyhow::bail!(
+                "there is no audit store at `{path}`; check the path, or the default \
+                 $XDG_STATE_HOME/clearbox/audit.db when --audit-store is not given"
+            );
+        }
+    }
+    Ok(())
+}
+
 /// Opens the audit store the command line names, `None` when it is turned off.
 pub(crate) fn open_store() -> anyhow::Result<Option<Store>> {
     let argument = STORE_ARGUMENT.get().cloned().flatten();
@@ -160,21 +180,17 @@ pub(crate) fn run(command: &AuditCommand, store: Option<&str>) -> anyhow::Result
         })?;
         Ok(Store::open(&url)?)
     };
-    // Reading commands must not create the store a mistyped path names.
     let open_existing = || -> anyhow::Result<Store> {
-        if let Some(url) = store_url(store) {
-            let path = url.strip_prefix("sqlite://").unwrap_or(&url);
-            if !url.starts_with("postgres") && !std::path::Path::new(path).exists() {
-                anyhow::bail!(
-                    "there is no audit store at `{path}`; check the path, or the default \
-                     $XDG_STATE_HOME/clearbox/audit.db when --audit-store is not given"
-                );
-            }
-        }
+        require_existing(store)?;
         open()
     };
     match command {
-        AuditCommand::Verify { segment, key, json } => {
+        AuditCommand::Verify {
+            segment,
+            key,
+            require_sealed,
+            json,
+        } => {
             let key = key.as_deref().map(public_key).transpose()?;
             let result = if let Some(path) = segment {
                 verify_segment(path, key.as_ref())
@@ -185,7 +201,7 @@ pub(crate) fn run(command: &AuditCommand, store: Option<&str>) -> anyhow::Result
                     .verify(key.as_ref())
                     .with_context(|| format!("failed to verify `{}`", store.location()))?
             };
-            report_verification(&result, key.as_ref(), *json)
+            report_verification(&result, key.as_ref(), *require_sealed, *json)
         }
         AuditCommand::Seal { key } => {
             let mut store = open()?;
@@ -202,6 +218,13 @@ pub(crate) fn run(command: &AuditCommand, store: Option<&str>) -> anyhow::Result
             Ok(Outcome::Success)
         }
         AuditCommand::Query { advisory, image } => {
+            if let Some(digest) = image {
+                digest.parse::<clearbox_oci::Digest>().map_err(|e| {
+                    anyhow::anyhow!(
+                        "{e}; give --image the full manifest digest, as `clearbox verify` prints it"
+                    )
+                })?;
+            }
             let mut store = open_existing()?;
             let value = match (advisory, image) {
                 (Some(advisory), _) => query_advisory(&mut store, advisory)?,
@@ -281,6 +304,7 @@ fn query_advisory(store: &mut Store, advisory: &str) -> anyhow::Result<serde_jso
 fn report_verification(
     result: &clearbox_audit::Verification,
     key: Option<&clearbox_attest::PublicKey>,
+    require_sealed: bool,
     json: bool,
 ) -> anyhow::Result<Outcome> {
     if json {
@@ -296,6 +320,27 @@ fn report_verification(
         notice(&format!(
             "audit {kind} `{}`: {} records verified, then {problem}",
             result.location, result.records
+        ));
+        return Ok(Outcome::GateFailed);
+    }
+    let other_keys = if result.seals_other_key > 0 {
+        format!(
+            "; {} seals by other keys not checked",
+            result.seals_other_key
+        )
+    } else {
+        String::new()
+    };
+    if require_sealed && result.sealed_through.is_some() && result.unsealed > 0 {
+        notice(&format!(
+            "audit {kind} `{}`: the chain of {} records is intact, but the {} records after \
+             the last seal (record {}) are not sealed, and --require-sealed asks for a store \
+             sealed to its end{other_keys}; records after a seal can be changed or removed \
+             unnoticed",
+            result.location,
+            result.records,
+            result.unsealed,
+            result.sealed_through.unwrap_or_default()
         ));
         return Ok(Outcome::GateFailed);
     }
@@ -321,7 +366,7 @@ fn report_verification(
         ),
     };
     status(&format!(
-        "audit {kind} `{}`: the chain of {} records is intact; {seals}",
+        "audit {kind} `{}`: the chain of {} records is intact; {seals}{other_keys}",
         result.location, result.records
     ));
     Ok(Outcome::Success)

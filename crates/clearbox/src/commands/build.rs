@@ -64,6 +64,21 @@ pub(crate) fn run(args: &BuildArgs, quiet: bool) -> anyhow::Result<Outcome> {
     let built = build(&spec, args.source_date_epoch, &options)
         .with_context(|| format!("failed to build `{}`", args.spec.display()))?;
     report_hardening(&built);
+    let sbom_path = args
+        .sbom
+        .clone()
+        .or_else(|| beside(&output, sbom_suffix(args.sbom_format)));
+    let provenance_path = args
+        .provenance
+        .clone()
+        .or_else(|| beside(&output, ".provenance.json"));
+    check_output_paths(
+        args,
+        &built,
+        &output,
+        sbom_path.as_deref(),
+        provenance_path.as_deref(),
+    )?;
     let mut created = CreatedOutputs::default();
     if let Some(path) = local_path(&output) {
         created.track(path);
@@ -71,18 +86,8 @@ pub(crate) fn run(args: &BuildArgs, quiet: bool) -> anyhow::Result<Outcome> {
     if let ImageReference::OciLayout { path, .. } = &output {
         created.track_index(path);
     }
-    for path in [
-        args.sbom
-            .clone()
-            .or_else(|| beside(&output, sbom_suffix(args.sbom_format))),
-        args.provenance
-            .clone()
-            .or_else(|| beside(&output, ".provenance.json")),
-    ]
-    .into_iter()
-    .flatten()
-    {
-        created.track(&path);
+    for path in [&sbom_path, &provenance_path].into_iter().flatten() {
+        created.track(path);
     }
     let written = built
         .write(&output, &options.registry)
@@ -190,6 +195,66 @@ impl Drop for CreatedOutputs {
             }
         }
     }
+}
+
+/// Rejects output files that would overwrite each other, the image, the spec or an input,
+/// before anything is written.
+fn check_output_paths(
+    args: &BuildArgs,
+    built: &BuiltImage,
+    output: &ImageReference,
+    sbom: Option<&Path>,
+    provenance: Option<&Path>,
+) -> anyhow::Result<()> {
+    // Absolute and, where the file exists, with symbolic links resolved, so that two
+    // spellings of one file compare equal.
+    let resolve = |path: &Path| -> PathBuf {
+        std::fs::canonicalize(path)
+            .or_else(|_| std::path::absolute(path))
+            .unwrap_or_else(|_| path.to_owned())
+    };
+    let mut used: Vec<(PathBuf, String)> = vec![(
+        resolve(&args.spec),
+        format!("the spec `{}`", args.spec.display()),
+    )];
+    for input in &built.inputs {
+        let description = format!("the input `{}`", input.path.display());
+        used.push((resolve(&input.path), description));
+    }
+    let image = local_path(output).map(resolve);
+    if let (Some(path), ImageReference::OciArchive { .. } | ImageReference::DockerArchive { .. }) =
+        (&image, output)
+    {
+        if let Some((_, description)) = used.iter().find(|(existing, _)| existing == path) {
+            anyhow::bail!(
+                "--output `{}` would overwrite {description}; write the image elsewhere",
+                args.output
+            );
+        }
+        used.push((path.clone(), format!("the image `{}`", args.output)));
+    }
+    for (option, path) in [("--sbom", sbom), ("--provenance", provenance)] {
+        let Some(path) = path else { continue };
+        let resolved = resolve(path);
+        if let (Some(layout), ImageReference::OciLayout { .. }) = (&image, output)
+            && resolved.starts_with(layout)
+        {
+            anyhow::bail!(
+                "{option} `{}` is inside the image layout `{}`, whose files it would \
+                 overwrite or mix with; write it beside the layout",
+                path.display(),
+                layout.display()
+            );
+        }
+        if let Some((_, description)) = used.iter().find(|(existing, _)| *existing == resolved) {
+            anyhow::bail!(
+                "{option} `{}` would overwrite {description}; give another file name",
+                path.display()
+            );
+        }
+        used.push((resolved, format!("the {option} file `{}`", path.display())));
+    }
+    Ok(())
 }
 
 /// Returns the path of a local output: the layout directory or the archive file.

@@ -33,6 +33,12 @@ fn read_manifest(path: &Path) -> anyhow::Result<String> {
 fn claims(pairs: &[(String, String)]) -> anyhow::Result<BTreeMap<String, String>> {
     let mut map = BTreeMap::new();
     for (key, value) in pairs {
+        if value.trim().is_empty() {
+            anyhow::bail!(
+                "claim `{key}` has an empty value; give the value to sign, such as \
+                 `--claim {key}=alice`"
+            );
+        }
         if let Some(first) = map.insert(key.clone(), value.clone()) {
             anyhow::bail!(
                 "claim `{key}` is given twice (`{key}={first}` and `{key}={value}`); give each \
@@ -70,7 +76,10 @@ pub(crate) fn sign(args: &SignManifestArgs) -> anyhow::Result<Outcome> {
 }
 
 /// Replaces `path` atomically with `bytes`, keeping the file's permissions.
-fn replace_file(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+fn replace_file(given: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    // Through a symbolic link, the target is signed and the link stays.
+    let path = &std::fs::canonicalize(given)
+        .with_context(|| format!("failed to resolve `{}`", given.display()))?;
     let metadata =
         std::fs::metadata(path).with_context(|| format!("failed to read `{}`", path.display()))?;
     // A rename over a device or FIFO would replace the special file itself.

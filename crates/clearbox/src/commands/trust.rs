@@ -148,9 +148,12 @@ fn matcher(
 ) -> anyhow::Result<Option<ValueMatcher>> {
     match (exact, pattern) {
         (Some(exact), _) => Ok(Some(ValueMatcher::Exact(exact.to_owned()))),
-        (None, Some(pattern)) => ValueMatcher::pattern(pattern)
-            .map(Some)
-            .with_context(|| format!("invalid {option} `{pattern}`")),
+        (None, Some(pattern)) => ValueMatcher::pattern(pattern).map(Some).map_err(|e| {
+            anyhow::anyhow!(
+                "invalid {option} `{pattern}`: {}; fix the regular expression",
+                clearbox_attest::bundle::regex_problem(&e)
+            )
+        }),
         (None, None) => Ok(None),
     }
 }

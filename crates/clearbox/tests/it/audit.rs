@@ -138,11 +138,14 @@ fn audit_store_records_runs_and_finds_tampering() {
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(report["seals_verified"], 1);
     assert_eq!(report["sealed_through"], 3);
+    // Another key's view: the seal is not its own, so nothing is sealed for it.
     let (_, other) = key_pair(dir.path(), "other", PASSWORD);
-    let out = run(&log, &["audit", "verify", "--key", &other]);
+    let out = run(&log, &["audit", "verify", "--key", &other, "--json"]);
     assert_exit(&out, 1);
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["seals_other_key"], 1);
     assert!(
-        stderr(&out).contains("row 3 (record 3): the seal's signature does not verify"),
+        stderr(&out).contains("no record is sealed by key"),
         "{}",
         stderr(&out)
     );
@@ -167,6 +170,51 @@ fn audit_store_records_runs_and_finds_tampering() {
         ),
         "{}",
         stderr(&out)
+    );
+}
+
+/// `audit verify --require-sealed` passes only when the last record is a seal by the key: a
+/// record after the last seal fails, and so does a seal by another key at the end.
+#[test]
+fn audit_verify_require_sealed() {
+    let dir = tempfile::tempdir().unwrap();
+    let image = tiny_layout(&dir.path().join("image"));
+    let (key, public) = key_pair(dir.path(), "signer", PASSWORD);
+    let (other_key, _) = key_pair(dir.path(), "other", PASSWORD);
+    let log = dir.path().join("audit.db");
+    let sign = [
+        "sign",
+        &image,
+        "--key",
+        &key,
+        "--identity",
+        "registry.example/app",
+    ];
+    assert_exit(&run(&log, &sign), 0);
+    assert_exit(&run(&log, &["audit", "seal", "--key", &key]), 0);
+    assert_exit(&run(&log, &sign), 0);
+
+    let require_sealed = |code: i32, expected: &str| {
+        let out = run(
+            &log,
+            &["audit", "verify", "--key", &public, "--require-sealed"],
+        );
+        assert_exit(&out, code);
+        assert!(stderr(&out).contains(expected), "{}", stderr(&out));
+    };
+    require_sealed(
+        1,
+        "the 1 records after the last seal (record 2) are not sealed",
+    );
+    assert_exit(&run(&log, &["audit", "verify", "--key", &public]), 0);
+
+    assert_exit(&run(&log, &["audit", "seal", "--key", &other_key]), 0);
+    require_sealed(1, "1 seals by other keys not checked");
+
+    assert_exit(&run(&log, &["audit", "seal", "--key", &key]), 0);
+    require_sealed(
+        0,
+        "2 seals verified, the last at record 5; 0 records after it",
     );
 }
 
@@ -301,6 +349,63 @@ fn rescan_reports_new_findings_once() {
     );
 }
 
+/// A rescan of a mistyped store is an error rather than an empty store that passes, and an SBOM
+/// that cannot be read fails the gate, since its image was not checked.
+#[test]
+fn rescan_rejects_missing_store_and_unreadable_sbom() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("audit.db");
+    let db = dir.path().join("advisories.db");
+    let db_arg = db.to_str().unwrap();
+    let advisories = crate::support::workspace().join("examples/advisories/debian");
+    let import = ["db", "import", advisories.to_str().unwrap(), "--db", db_arg];
+    assert_exit(&run(&store, &import), 0);
+
+    let missing = dir.path().join("missing/audit.db");
+    let rescan = ["rescan", "--db", db_arg, "--fail-on", "low", "--store"];
+    let out = run(
+        &store,
+        &[&rescan[..], &[missing.to_str().unwrap()]].concat(),
+    );
+    assert_exit(&out, 2);
+    assert!(
+        stderr(&out).contains("there is no audit store at"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!dir.path().join("missing").exists());
+
+    // A signing run creates the store; then one SBOM row that is not an SBOM.
+    let image = tiny_layout(&dir.path().join("image"));
+    let (key, _) = key_pair(dir.path(), "signer", PASSWORD);
+    let sign = [
+        "sign",
+        &image,
+        "--key",
+        &key,
+        "--identity",
+        "registry.example/app",
+    ];
+    assert_exit(&run(&store, &sign), 0);
+    let conn = rusqlite::Connection::open(&store).unwrap();
+    conn.execute(
+        "INSERT INTO image_sbom (digest, reference, stored_at, sbom) \
+         VALUES ('sha256:00', 'broken', '2026-01-01T00:00:00Z', 'not json')",
+        [],
+    )
+    .unwrap();
+    drop(conn);
+    let out = run(&store, &[&rescan[..], &[store.to_str().unwrap()]].concat());
+    assert_exit(&out, 1);
+    assert!(
+        stderr(&out).contains("1 stored SBOMs could not be read"),
+        "{}",
+        stderr(&out)
+    );
+    // Without a gate the run reports the warning and succeeds.
+    assert_exit(&run(&store, &["rescan", "--db", db_arg]), 0);
+}
+
 /// Hostile or careless store arguments: an empty URL is refused rather than recording into
 /// nothing, `--key` without a seal by that key fails, a broken chain is not sealed or exported,
 /// and `%` matches no advisory.
@@ -348,6 +453,17 @@ fn audit_store_refuses_unsafe_requests() {
     assert_exit(&out, 0);
     let answer: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(answer["images"], serde_json::json!({}));
+    // A shortened digest is an error, not an empty timeline.
+    let out = run(&store, &["audit", "query", "--image", "sha256:3d62"]);
+    assert_exit(&out, 2);
+    assert!(
+        stderr(&out).contains(
+            "invalid digest `sha256:3d62`: a sha256 digest has 64 hexadecimal digits; give \
+             --image the full manifest digest"
+        ),
+        "{}",
+        stderr(&out)
+    );
 
     // Output through a symbolic link writes its target and keeps the link.
     let target = dir.path().join("segment.jsonl");

@@ -682,7 +682,7 @@ fn build_rejects_empty_tarball() {
     assert!(!dir.path().join("out").exists());
 }
 
-/// An archive output that names a FIFO or device is refused, not replaced by a rename: a build
+/// An archive output that names a FIFO or device is rejected, not replaced by a rename: a build
 /// to `docker-archive:/dev/null` must leave `/dev/null` a device.
 #[test]
 fn build_archive_output_keeps_special_files() {
@@ -713,6 +713,69 @@ fn build_archive_output_keeps_special_files() {
     assert!(text.contains("is not a regular file"), "{text}");
     let kind = std::fs::symlink_metadata(&fifo).unwrap().file_type();
     assert!(kind.is_fifo(), "{kind:?}");
+}
+
+/// Output files that would overwrite each other, the image, the spec or an input are rejected
+/// before anything is written, and whiteout names cannot enter a layer.
+#[test]
+fn build_rejects_colliding_outputs_and_whiteouts() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = dir.path().join("spec.yaml");
+    let spec_text = format!(
+        "base: scratch\nsource_date_epoch: {SOURCE_DATE}\nfiles:\n  - {{path: /a, source: a.txt}}\n"
+    );
+    std::fs::write(&spec, &spec_text).unwrap();
+    std::fs::write(dir.path().join("a.txt"), "input").unwrap();
+    let path = |name: &str| dir.path().join(name).to_str().unwrap().to_owned();
+    let layout = format!("oci:{}", path("out"));
+    let archive = format!("oci-archive:{}", path("spec.yaml"));
+    let (same, index, input) = (path("same.json"), path("out/index.json"), path("a.txt"));
+    let cases: [(Vec<&str>, &str); 4] = [
+        (
+            vec!["--output", &layout, "--sbom", &same, "--provenance", &same],
+            "--provenance `",
+        ),
+        (
+            vec!["--output", &layout, "--sbom", &index],
+            "is inside the image layout",
+        ),
+        (vec!["--output", &archive], "would overwrite the spec"),
+        (
+            vec!["--output", &layout, "--sbom", &input],
+            "would overwrite the input",
+        ),
+    ];
+    for (extra, expected) in cases {
+        let mut args = vec!["build", spec.to_str().unwrap()];
+        args.extend(extra.iter().copied());
+        let out = clearbox_with_umask("022", &args);
+        assert_exit(&out, 2);
+        assert!(
+            stderr(&out).contains(expected),
+            "{extra:?}: {}",
+            stderr(&out)
+        );
+        assert!(!dir.path().join("out").exists(), "{extra:?}");
+        assert!(!dir.path().join("same.json").exists(), "{extra:?}");
+    }
+    assert_eq!(std::fs::read_to_string(&spec).unwrap(), spec_text);
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("a.txt")).unwrap(),
+        "input"
+    );
+
+    std::fs::write(
+        &spec,
+        format!("base: scratch\nsource_date_epoch: {SOURCE_DATE}\nfiles:\n  - {{path: /etc/.wh.passwd, content: \"\"}}\n"),
+    )
+    .unwrap();
+    let out = clearbox_with_umask(
+        "022",
+        &["build", spec.to_str().unwrap(), "--output", &layout],
+    );
+    assert_exit(&out, 2);
+    assert!(stderr(&out).contains("whiteout"), "{}", stderr(&out));
+    assert!(!dir.path().join("out").exists());
 }
 
 /// Lists the mode of each entry of a gzip layer, by name.

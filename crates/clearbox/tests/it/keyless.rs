@@ -171,6 +171,18 @@ fn slsa_layout_identity_regexp() {
         r"https://token\.actions\.githubusercontent\.com",
     );
     assert_rejected(&output, "[identity]");
+
+    // An expression that does not compile is named with its problem on one line.
+    let output = regexp("x)|(.*", r"https://token\.actions\.githubusercontent\.com");
+    assert_exit(&output, 2);
+    assert!(
+        stderr(&output).contains(
+            "invalid --certificate-identity-regexp `x)|(.*`: unopened group at character 2; \
+             fix the regular expression\n"
+        ),
+        "{}",
+        stderr(&output)
+    );
 }
 
 #[test]

@@ -541,3 +541,50 @@ fn object_without_metadata_verifies() {
         stdout(&output)
     );
 }
+
+#[test]
+fn empty_claim_rejected() {
+    let setup = Setup::new();
+    for claim in ["approver=", "approver= "] {
+        let output = clearbox(&[
+            "sign-manifest",
+            &setup.arg("app.yaml"),
+            "--key",
+            &setup.arg("signer.pem"),
+            "--claim",
+            claim,
+        ]);
+        assert_exit(&output, 2);
+        assert!(
+            stderr(&output).contains("claim `approver` has an empty value"),
+            "{claim}: {}",
+            stderr(&output)
+        );
+    }
+    assert_eq!(
+        std::fs::read_to_string(setup.path("app.yaml")).unwrap(),
+        MANIFEST
+    );
+}
+
+/// Signing in place through a symbolic link signs the target and keeps the link.
+#[test]
+fn signing_through_symlink_keeps_link() {
+    let setup = Setup::new();
+    let link = setup.path("link.yaml");
+    std::os::unix::fs::symlink(setup.path("app.yaml"), &link).unwrap();
+    let output = clearbox(&[
+        "sign-manifest",
+        link.to_str().unwrap(),
+        "--key",
+        &setup.arg("signer.pem"),
+    ]);
+    assert_exit(&output, 0);
+    assert!(
+        std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+    assert_exit(&setup.verify("app.yaml", "signer.pub"), 0);
+}

@@ -176,7 +176,7 @@ fn webhook_seal_failure_keeps_admitting() {
     let policy = trusting_policy(dir.path());
     let (key, _) = key_pair(dir.path(), "seal", PASSWORD);
     let args = ["--seal-key", key.as_str(), "--seal-every", "3"];
-    let webhook = Webhook::start_with_args(dir.path(), &policy, None, &args, &[PASSWORD]);
+    let mut webhook = Webhook::start_with_args(dir.path(), &policy, None, &args, &[PASSWORD]);
     let pod = pod("web", "a.example/app:v1");
     for uid in ["uid-1", "uid-2"] {
         let response = webhook.admit(&review(uid, "Pod", &pod));
@@ -220,6 +220,17 @@ fn webhook_seal_failure_keeps_admitting() {
     let response = webhook.admit(&review("uid-4", "Pod", &pod));
     assert_eq!(response["allowed"], true, "{response}");
     assert_eq!(webhook.metric("clearbox_webhook_audit_errors_total"), 0);
+
+    // At shutdown the failed last seal is an error: the store is left unsealed.
+    let status = stop(&mut webhook);
+    assert_eq!(status.code(), Some(2), "{}", webhook.log());
+    assert!(
+        webhook
+            .log()
+            .contains("the audit store could not be sealed at shutdown"),
+        "{}",
+        webhook.log()
+    );
 }
 
 /// Sends one `AdmissionReview` with curl, trusting only the webhook's certificate. Returns the
@@ -401,7 +412,7 @@ fn tls_client(webhook: &Webhook, input: &[u8]) -> (Child, std::process::ChildStd
 fn webhook_header_read_timeout_closes_slow_clients() {
     let dir = tempfile::tempdir().unwrap();
     let policy = trusting_policy(dir.path());
-    let args = ["--header-read-timeout", "1"];
+    let args = ["--header-read-timeout", "1", "--timeout", "1"];
     let webhook = Webhook::start_with_args(dir.path(), &policy, None, &args, &[]);
 
     // A TCP connection that never starts the TLS handshake.
@@ -411,9 +422,14 @@ fn webhook_header_read_timeout_closes_slow_clients() {
     // After the handshake: no request, half a request line, and an idle keep-alive connection
     // after one served request. In each case the server closes the connection, and
     // s_client exits although its stdin stays open.
-    let cases: [(&str, &[u8]); 3] = [
+    let cases: [(&str, &[u8]); 4] = [
         ("no request", b""),
         ("half a request", b"POST /validate HTTP/1.1\r\nHo"),
+        (
+            "stalled body",
+            b"POST /validate HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n\
+              Content-Length: 1000\r\n\r\n{",
+        ),
         (
             "idle keep-alive",
             b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n",
@@ -437,6 +453,15 @@ fn webhook_header_read_timeout_closes_slow_clients() {
         if case == "idle keep-alive" {
             assert!(output.starts_with("HTTP/1.1 200 OK"), "{output}");
             assert!(output.ends_with("\r\n\r\nok\n"), "{output}");
+        } else if case == "stalled body" {
+            assert!(
+                output.starts_with("HTTP/1.1 408 Request Timeout"),
+                "{output}"
+            );
+            assert!(
+                output.contains("the request body did not arrive within 1s of its headers"),
+                "{output}"
+            );
         } else {
             assert_eq!(output, "", "{case}");
         }

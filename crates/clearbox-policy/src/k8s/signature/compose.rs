@@ -97,6 +97,32 @@ pub enum ReadError {
         /// 1-based line.
         line: usize,
     },
+    /// A character that Kubernetes' YAML reader takes for a line break and this one does not.
+    #[error(
+        "the character {name} is a line break to Kubernetes' YAML reader (go-yaml), which folds \
+         it, but not to this one; write it as an escape in a double-quoted string (`\\{escape}`) \
+         or remove it"
+    )]
+    LineBreak {
+        /// 1-based line.
+        line: usize,
+        /// The character's code point and name.
+        name: &'static str,
+        /// The double-quoted escape that writes it.
+        escape: char,
+    },
+    /// A plain scalar that starts with `?`, which go-yaml reads as a key indicator in flow
+    /// collections.
+    #[error(
+        "the plain scalar `{text}` starts with `?`, which Kubernetes' YAML reader (go-yaml) takes \
+         for a mapping key inside `[...]` and `{{...}}`; quote it"
+    )]
+    QuestionMark {
+        /// 1-based line.
+        line: usize,
+        /// The scalar as written.
+        text: String,
+    },
     /// Too many nodes.
     #[error(
         "the file has more than {MAX_NODES} YAML nodes (scalars, sequences and mappings, with \
@@ -119,6 +145,8 @@ impl ReadError {
             | ReadError::Key { line, .. }
             | ReadError::DuplicateKey { line, .. }
             | ReadError::MergeKey { line }
+            | ReadError::LineBreak { line, .. }
+            | ReadError::QuestionMark { line, .. }
             | ReadError::TooManyNodes { line } => *line,
         }
     }
@@ -126,6 +154,24 @@ impl ReadError {
 
 /// Reads every non-empty document of `text` as JSON, as Kubernetes reads it.
 pub(crate) fn read_documents(text: &str) -> Result<Vec<Value>, ReadError> {
+    // go-yaml v2 breaks lines at NEL, LS and PS as YAML 1.1 specifies; the parser here follows
+    // YAML 1.2, where they are ordinary characters. The two readers would disagree on the
+    // text of any scalar containing one, so none is accepted.
+    for (line, text) in text.split('\n').enumerate() {
+        let found = text.chars().find_map(|c| match c {
+            '\u{85}' => Some(("U+0085 (next line)", 'N')),
+            '\u{2028}' => Some(("U+2028 (line separator)", 'L')),
+            '\u{2029}' => Some(("U+2029 (paragraph separator)", 'P')),
+            _ => None,
+        });
+        if let Some((name, escape)) = found {
+            return Err(ReadError::LineBreak {
+                line: line + 1,
+                name,
+                escape,
+            });
+        }
+    }
     let mut composer = Composer::default();
     for item in Parser::new_from_str(text) {
         let (event, span) = item.map_err(|error| ReadError::Syntax {
@@ -343,6 +389,12 @@ fn scalar(
     if style != ScalarStyle::Plain {
         return Ok(string(text));
     }
+    if text.starts_with('?') {
+        return Err(ReadError::QuestionMark {
+            line,
+            text: text.to_owned(),
+        });
+    }
     let unresolved = |reason: Unresolved| ReadError::Unresolved {
         line,
         text: text.to_owned(),
@@ -513,6 +565,37 @@ mod tests {
             matches!(error, ReadError::TooManyNodes { line: 2 }),
             "{error:?}"
         );
+    }
+
+    #[test]
+    fn go_yaml_line_breaks_rejected() {
+        for (text, name) in [
+            ("a: \"x\u{85}y\"\n", "U+0085"),
+            ("a: b\nc: 'x\u{2028}y'\n", "U+2028"),
+            ("a: x\u{2029}y\n", "U+2029"),
+        ] {
+            let error = read_documents(text).unwrap_err();
+            assert!(error.to_string().contains(name), "{text:?}: {error}");
+        }
+        let error = read_documents("a: b\nc: 'x\u{2028}y'\n").unwrap_err();
+        assert_eq!(error.line(), 2);
+        // Escapes in double-quoted strings write the same characters and are read alike.
+        assert_eq!(
+            read(r#"a: "x\Ly""#),
+            [serde_json::json!({"a": "x\u{2028}y"})]
+        );
+    }
+
+    #[test]
+    fn plain_question_mark_rejected() {
+        for text in ["args: [?x]\n", "a: ?x\n"] {
+            let error = read_documents(text).unwrap_err();
+            assert!(
+                matches!(&error, ReadError::QuestionMark { text, line: 1 } if text == "?x"),
+                "{text:?}: {error}"
+            );
+        }
+        assert_eq!(read("a: [\"?x\"]\n"), [serde_json::json!({"a": ["?x"]})]);
     }
 
     #[test]

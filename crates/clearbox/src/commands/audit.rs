@@ -204,7 +204,8 @@ pub(crate) fn run(command: &AuditCommand, store: Option<&str>) -> anyhow::Result
             report_verification(&result, key.as_ref(), *require_sealed, *json)
         }
         AuditCommand::Seal { key } => {
-            let mut store = open()?;
+            // A store with no records cannot be sealed, so a mistyped path is not created.
+            let mut store = open_existing()?;
             let key = signing_key(key)?;
             let record = store
                 .seal(&key, &actor())

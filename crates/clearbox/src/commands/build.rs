@@ -221,6 +221,30 @@ fn check_output_paths(
         let description = format!("the input `{}`", input.path.display());
         used.push((resolve(&input.path), description));
     }
+    // An output inside a `directory` source would become part of the next build's layer.
+    let directories: Vec<PathBuf> = built
+        .inputs
+        .iter()
+        .filter(|input| input.kind == "directory")
+        .map(|input| resolve(&input.path))
+        .collect();
+    let outputs = [
+        ("--output", local_path(output)),
+        ("--sbom", sbom),
+        ("--provenance", provenance),
+    ];
+    for (option, path) in outputs {
+        let Some(path) = path else { continue };
+        let resolved = resolve(path);
+        if let Some(directory) = directories.iter().find(|d| resolved.starts_with(d)) {
+            anyhow::bail!(
+                "{option} `{}` is inside the directory source `{}`, so the next build would \
+                 copy it into the image; write it outside that directory",
+                path.display(),
+                directory.display()
+            );
+        }
+    }
     let image = local_path(output).map(resolve);
     if let (Some(path), ImageReference::OciArchive { .. } | ImageReference::DockerArchive { .. }) =
         (&image, output)

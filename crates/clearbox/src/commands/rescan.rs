@@ -116,6 +116,7 @@ fn report_new_findings(
     let known = store.known_findings(&stored.digest)?;
     let mut seen = BTreeSet::new();
     let mut failing = 0;
+    let mut reported = 0;
     let mut new = Vec::new();
     for finding in findings.iter().filter(|f| f.status.is_vulnerable()) {
         let key = (finding.advisory.id.clone(), finding.package.purl.clone());
@@ -123,7 +124,9 @@ fn report_new_findings(
             continue;
         }
         let severity = finding.advisory.severity;
-        if fail_on.is_some_and(|threshold| severity >= threshold || severity == Severity::Unknown) {
+        let gated =
+            fail_on.is_some_and(|threshold| severity >= threshold || severity == Severity::Unknown);
+        if gated {
             failing += 1;
         }
         let line = json!({
@@ -138,6 +141,12 @@ fn report_new_findings(
             "fixed_versions": finding.advisory.fixed_versions,
         });
         writeln!(out, "{line}").context("failed to write to stdout")?;
+        reported += 1;
+        // A finding that fails the gate is not remembered, so that a retried job reports it
+        // and fails again until it is fixed or a VEX statement suppresses it.
+        if gated {
+            continue;
+        }
         new.push(KnownFinding {
             digest: stored.digest.clone(),
             advisory: finding.advisory.id.clone(),
@@ -147,5 +156,5 @@ fn report_new_findings(
         });
     }
     store.add_findings(&new)?;
-    Ok((new.len(), failing))
+    Ok((reported, failing))
 }

@@ -316,7 +316,21 @@ fn rescan_reports_new_findings_once() {
     let advisory = new[0]["advisory"].as_str().unwrap().to_owned();
     let digest = new[0]["digest"].as_str().unwrap().to_owned();
 
-    // Nothing is new the third time, whichever shard runs.
+    // The findings that failed the gate are not remembered, so a retried job fails again;
+    // a run without the gate reports and remembers them.
+    let retried = run(&store, &["rescan", "--db", db_arg, "--fail-on", "low"]);
+    assert_exit(&retried, 1);
+    assert_eq!(
+        crate::support::stdout(&retried).lines().count(),
+        new.len(),
+        "{}",
+        crate::support::stdout(&retried)
+    );
+    let accepted = run(&store, &["rescan", "--db", db_arg]);
+    assert_exit(&accepted, 0);
+    assert_eq!(crate::support::stdout(&accepted).lines().count(), new.len());
+
+    // Nothing is new then, whichever shard runs.
     for shard in ["0/2", "1/2"] {
         let third = run(&store, &["rescan", "--db", db_arg, "--shard", shard]);
         assert_exit(&third, 0);
@@ -378,6 +392,10 @@ fn rescan_rejects_missing_store_and_unreadable_sbom() {
     // A signing run creates the store; then one SBOM row that is not an SBOM.
     let image = tiny_layout(&dir.path().join("image"));
     let (key, _) = key_pair(dir.path(), "signer", PASSWORD);
+    // Sealing does not create the store a mistyped path names.
+    let out = run(&missing, &["audit", "seal", "--key", &key]);
+    assert_exit(&out, 2);
+    assert!(!dir.path().join("missing").exists());
     let sign = [
         "sign",
         &image,

@@ -764,6 +764,29 @@ fn build_rejects_colliding_outputs_and_whiteouts() {
         "input"
     );
 
+    // An output inside a directory source would enter the next build's layer.
+    std::fs::create_dir(dir.path().join("app")).unwrap();
+    std::fs::write(dir.path().join("app/run"), "x").unwrap();
+    std::fs::write(
+        &spec,
+        format!(
+            "base: scratch\nsource_date_epoch: {SOURCE_DATE}\nlayers:\n  - directory: {{path: app, destination: /opt/app}}\n"
+        ),
+    )
+    .unwrap();
+    let inside = format!("oci:{}", path("app/out"));
+    let out = clearbox_with_umask(
+        "022",
+        &["build", spec.to_str().unwrap(), "--output", &inside],
+    );
+    assert_exit(&out, 2);
+    assert!(
+        stderr(&out).contains("is inside the directory source"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!dir.path().join("app/out").exists());
+
     std::fs::write(
         &spec,
         format!("base: scratch\nsource_date_epoch: {SOURCE_DATE}\nfiles:\n  - {{path: /etc/.wh.passwd, content: \"\"}}\n"),

@@ -252,8 +252,8 @@ impl Store {
         &self.location
     }
 
-    /// Sets how long a write waits for another writer's lock before it fails; 10 seconds
-    /// unless set. A server that must answer by a deadline sets it below that deadline.
+    /// Sets how long a write waits for another writer's lock before it fails, 10 seconds by
+    /// default. A server that must respond by a deadline sets it below that deadline.
     pub fn set_lock_timeout(&mut self, timeout: std::time::Duration) -> Result<(), AuditError> {
         let result = match &mut self.backend {
             Backend::Sqlite(conn) => conn.busy_timeout(timeout).map_err(|e| e.to_string()),

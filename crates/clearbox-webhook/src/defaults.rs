@@ -200,7 +200,7 @@ fn under(prefix: &[&'static str], path: &[&'static str], expected: Expected) -> 
     }
 }
 
-/// The defaults of the workload's own spec, under `spec` (the path of `spec`).
+/// Lists the defaults of the workload's own spec, under `spec` (the path of `spec`).
 fn workload_fields(kind: &str, spec: &[&'static str]) -> Vec<Field> {
     match kind {
         "Deployment" => vec![
@@ -272,7 +272,7 @@ fn workload_fields(kind: &str, spec: &[&'static str]) -> Vec<Field> {
     }
 }
 
-/// A `Job`'s defaults, and the selector and pod labels its strategy generates from the Job's
+/// Lists a `Job`'s defaults, and the selector and pod labels its strategy generates from the Job's
 /// name and uid (unless `manualSelector` is set, which then is a signed field).
 fn job_fields(spec: &[&'static str]) -> Vec<Field> {
     let labels = ["template", "metadata", "labels"];
@@ -324,7 +324,7 @@ fn job_fields(spec: &[&'static str]) -> Vec<Field> {
     table
 }
 
-/// The defaults of a bare Pod beyond its pod spec's.
+/// Lists the defaults of a bare Pod beyond its pod spec's.
 fn bare_pod_fields() -> Vec<Field> {
     vec![
         field(&["spec", "enableServiceLinks"], |_, _| Some(json!(true))),
@@ -341,7 +341,7 @@ fn bare_pod_fields() -> Vec<Field> {
     ]
 }
 
-/// The defaults of a pod spec at `spec`, and of its containers.
+/// Lists the defaults of a pod spec at `spec`, and of its containers.
 fn pod_spec_fields(spec: &[&'static str]) -> Vec<Field> {
     let mut table = vec![
         under(spec, &["restartPolicy"], |_, _| Some(json!("Always"))),
@@ -398,7 +398,7 @@ fn pod_spec_fields(spec: &[&'static str]) -> Vec<Field> {
     table
 }
 
-/// The `imagePullPolicy` Kubernetes gives a container without one: `Always` for the tag
+/// Returns the `imagePullPolicy` Kubernetes gives a container without one: `Always` for the tag
 /// `latest` or no tag and no digest, else `IfNotPresent`.
 fn pull_policy(image: &str) -> &'static str {
     let (name, has_digest) = match image.split_once('@') {
@@ -433,7 +433,7 @@ mod tests {
         })
     }
 
-    /// The signed Deployment as the API server passes it to a validating webhook.
+    /// Builds the signed Deployment as the API server passes it to a validating webhook.
     fn received_deployment() -> Value {
         json!({
             "apiVersion": "apps/v1",

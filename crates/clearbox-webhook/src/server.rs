@@ -78,8 +78,8 @@ pub struct ServerConfig {
     pub cache_ttl: Duration,
     /// Largest request body accepted, in bytes; larger ones get 413.
     pub max_request_bytes: usize,
-    /// Maximum wait for a client's TLS handshake, for its first request's headers, and for the
-    /// headers of each later HTTP/1 request; a client that takes longer is disconnected.
+    /// Maximum wait for a client's TLS handshake, its first request's headers, and the headers
+    /// of each later HTTP/1 request. A client that takes longer is disconnected.
     pub header_read_timeout: Duration,
     /// Maximum number of connections open at once, idle ones included. Further ones wait in
     /// the kernel's listen queue until one closes. Each open connection costs a task, a socket,

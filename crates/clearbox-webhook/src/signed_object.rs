@@ -285,7 +285,7 @@ fn verify(
                 });
             }
             VerifyOutcome::Changed { changes } => {
-                // The signature verified with this key, so the difference is the answer.
+                // The signature verified with this key, so the difference is the reason to deny.
                 let first = &changes[0];
                 let path = if first.path.is_empty() {
                     "the object".to_owned()
@@ -313,7 +313,7 @@ fn verify(
 }
 
 /// Returns the canonical object of the payload when the envelope's signature verifies with
-/// `key`; the defaults are compared with this form only once it is known to be signed.
+/// `key`. The server defaults are compared with this form only once it is known to be signed.
 fn signed_form(envelope: &Envelope, key: &LoadedKey) -> Option<Value> {
     let payload = dsse::verify(envelope, &key.key, Some(PAYLOAD_TYPE)).ok()?;
     let payload: SignedPayload = serde_json::from_slice(payload.body()).ok()?;
@@ -379,7 +379,7 @@ mod tests {
     }
 
     #[test]
-    fn owner_must_create_the_kind_and_be_built_in() {
+    fn controller_owner_kind_and_group_checked() {
         let manager = |kind: &str| request(kind, CONTROLLER_MANAGER);
         let all = rule(&DEFAULT_SIGNED_KINDS);
         // A Deployment's controller makes ReplicaSets, not Pods.

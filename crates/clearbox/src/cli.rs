@@ -392,8 +392,8 @@ pub(crate) struct WebhookServeArgs {
     #[arg(long, value_name = "BYTES", default_value_t = 3 * 1024 * 1024)]
     pub(crate) max_request_bytes: usize,
 
-    /// Seconds a client has for its TLS handshake, for its first request's headers, and for the
-    /// headers of each later HTTP/1 request; slower or silent clients are disconnected.
+    /// Seconds a client has for its TLS handshake, its first request's headers, and the headers
+    /// of each later HTTP/1 request. Slower or silent clients are disconnected.
     #[arg(long, value_name = "SECONDS", default_value_t = 10, value_parser = parse_timeout_seconds)]
     pub(crate) header_read_timeout: u64,
 

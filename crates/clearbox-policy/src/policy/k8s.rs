@@ -61,24 +61,17 @@ pub fn evaluate_manifests(
                     resource: Some(format!("{resource} field {}", problem.field)),
                     ..Target::default()
                 };
-                for rule in [
-                    Rule::TrustedRegistries,
-                    Rule::DenyLatestTag,
-                    Rule::RequireDigest,
-                ] {
-                    if policy.sets(rule) {
-                        evaluation.record(
-                            policy,
-                            rule,
-                            &target,
-                            Outcome::CouldNotCheck,
-                            format!(
-                                "`{}` cannot be read, so its images are unknown",
-                                problem.field
-                            ),
-                        );
-                    }
-                }
+                let message = format!(
+                    "`{}` cannot be read, so its images are unknown",
+                    problem.field
+                );
+                record_reference_rules(
+                    policy,
+                    &target,
+                    Outcome::CouldNotCheck,
+                    &message,
+                    &mut evaluation,
+                );
             }
             for container in &pod.containers {
                 evaluate_container_image(
@@ -114,42 +107,36 @@ fn evaluate_container_image(
                 resource: Some(resource),
                 ..Target::default()
             };
-            for rule in [
-                Rule::TrustedRegistries,
-                Rule::DenyLatestTag,
-                Rule::RequireDigest,
-            ] {
-                if policy.sets(rule) {
-                    evaluation.record(
-                        policy,
-                        rule,
-                        &target,
-                        Outcome::Failed,
-                        format!("the image is no valid reference: {error}"),
-                    );
-                }
-            }
+            let message = format!("the image is no valid reference: {error}");
+            record_reference_rules(policy, &target, Outcome::Failed, &message, evaluation);
         }
         None => {
             let target = Target {
                 resource: Some(resource),
                 ..Target::default()
             };
-            for rule in [
-                Rule::TrustedRegistries,
-                Rule::DenyLatestTag,
-                Rule::RequireDigest,
-            ] {
-                if policy.sets(rule) {
-                    evaluation.record(
-                        policy,
-                        rule,
-                        &target,
-                        Outcome::CouldNotCheck,
-                        "the container names no image".to_owned(),
-                    );
-                }
-            }
+            let message = "the container names no image";
+            record_reference_rules(policy, &target, Outcome::CouldNotCheck, message, evaluation);
+        }
+    }
+}
+
+/// Records `outcome` with `message` for each reference rule the policy sets (trusted
+/// registries, latest tag, digest), for an image that cannot be evaluated against them.
+fn record_reference_rules(
+    policy: &Policy,
+    target: &Target,
+    outcome: Outcome,
+    message: &str,
+    evaluation: &mut Evaluation,
+) {
+    for rule in [
+        Rule::TrustedRegistries,
+        Rule::DenyLatestTag,
+        Rule::RequireDigest,
+    ] {
+        if policy.sets(rule) {
+            evaluation.record(policy, rule, target, outcome, message.to_owned());
         }
     }
 }

@@ -221,6 +221,7 @@ fn check_output_paths(
         let description = format!("the input `{}`", input.path.display());
         used.push((resolve(&input.path), description));
     }
+
     // An output inside a `directory` source would become part of the next build's layer.
     let directories: Vec<PathBuf> = built
         .inputs
@@ -228,6 +229,7 @@ fn check_output_paths(
         .filter(|input| input.kind == "directory")
         .map(|input| resolve(&input.path))
         .collect();
+
     let outputs = [
         ("--output", local_path(output)),
         ("--sbom", sbom),
@@ -245,6 +247,7 @@ fn check_output_paths(
             );
         }
     }
+
     let image = local_path(output).map(resolve);
     if let (Some(path), ImageReference::OciArchive { .. } | ImageReference::DockerArchive { .. }) =
         (&image, output)
@@ -257,6 +260,7 @@ fn check_output_paths(
         }
         used.push((path.clone(), format!("the image `{}`", args.output)));
     }
+
     for (option, path) in [("--sbom", sbom), ("--provenance", provenance)] {
         let Some(path) = path else { continue };
         let resolved = resolve(path);

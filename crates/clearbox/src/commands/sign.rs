@@ -307,25 +307,7 @@ pub(crate) fn verify_attestation(args: &VerifyAttestationArgs) -> anyhow::Result
     status(
         "  - each envelope's signature was checked over the DSSE PAE of its payload with the key",
     );
-    status("  - each statement names this image's manifest digest as a subject");
-    match &options.predicate_type {
-        Some(predicate_type) => status(&format!(
-            "  - each statement has the required predicate type {}",
-            predicate_type.uri()
-        )),
-        None => status(
-            "  not checked: the predicate type, because no --type was given; statements of any \
-             type were accepted",
-        ),
-    }
-    for rejected in &verification.rejected {
-        status(&format!(
-            "  rejected: {}: {}",
-            rejected.location,
-            rejected.reason()
-        ));
-    }
-    status("  not checked: the content of each predicate; no policy was applied to it");
+    report_statement_checks(options.predicate_type.as_ref(), &verification.rejected);
     for not_checked in &verification.not_checked {
         status(&format!("  not checked: {not_checked}"));
     }
@@ -376,4 +358,31 @@ pub(crate) fn report_claim_checks(
     if !identity_checked {
         status(&format!("  not checked: {unchecked_identity}"));
     }
+}
+
+/// Reports the checks every verified attestation passed besides its signature (subject and
+/// predicate type), the rejected attestations, and what no check covers.
+pub(crate) fn report_statement_checks<E: std::error::Error>(
+    predicate_type: Option<&PredicateType>,
+    rejected: &[cosign::Rejected<E>],
+) {
+    status("  - each statement names this image's manifest digest as a subject");
+    match predicate_type {
+        Some(predicate_type) => status(&format!(
+            "  - each statement has the required predicate type {}",
+            predicate_type.uri()
+        )),
+        None => status(
+            "  not checked: the predicate type, because no --type was given; statements of any \
+             type were accepted",
+        ),
+    }
+    for rejected in rejected {
+        status(&format!(
+            "  rejected: {}: {}",
+            rejected.location,
+            rejected.reason()
+        ));
+    }
+    status("  not checked: the content of each predicate; no policy was applied to it");
 }

@@ -16,7 +16,7 @@ use clearbox_attest::intoto::PredicateType;
 
 use crate::Outcome;
 use crate::cli::{VerifyArgs, VerifyAttestationArgs};
-use crate::commands::sign::{gate_or_error, open_image_store, open_store};
+use crate::commands::sign::{gate_or_error, open_image_store, open_store, report_statement_checks};
 use crate::commands::{parse_reference, trust};
 use crate::output::status;
 
@@ -121,25 +121,7 @@ pub(crate) fn verify_attestation(
     for attestation in &verification.verified {
         report_signer(&attestation.location.to_string(), &attestation.signer);
     }
-    status("  - each statement names this image's manifest digest as a subject");
-    match &options.predicate_type {
-        Some(predicate_type) => status(&format!(
-            "  - each statement has the required predicate type {}",
-            predicate_type.uri()
-        )),
-        None => status(
-            "  not checked: the predicate type, because no --type was given; statements of any \
-             type were accepted",
-        ),
-    }
-    for rejected in &verification.rejected {
-        status(&format!(
-            "  rejected: {}: {}",
-            rejected.location,
-            rejected.reason()
-        ));
-    }
-    status("  not checked: the content of each predicate; no policy was applied to it");
+    report_statement_checks(options.predicate_type.as_ref(), &verification.rejected);
     Ok(Outcome::Success)
 }
 
